@@ -1,0 +1,491 @@
+// Package apiclient lists BYOK keys and IAM API keys from the Confluent Cloud
+// API: HTTP Basic auth, pagination, rate limits, retries and the JSON shapes of
+// the two list endpoints. It knows nothing of Prometheus.
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Endpoint names, as used in metric labels and errors.
+const (
+	EndpointBYOKKeys   = "byok_keys"
+	EndpointIAMAPIKeys = "iam_api_keys"
+)
+
+const (
+	// MaxBodySize is the largest response body read; a larger one fails the list.
+	MaxBodySize = 32 << 20
+	// MaxPages ends a list that has not reached its last page by then.
+	MaxPages = 100000
+	// MaxPageSize is the API's largest page.
+	MaxPageSize = 100
+
+	defaultMaxRetries = 3
+	defaultRetryDelay = time.Second
+	minRateLimitWait  = time.Second
+)
+
+// RateLimit is what the X-RateLimit-* headers of one response said.
+type RateLimit struct {
+	Limit     int       // X-RateLimit-Limit; -1 when absent
+	Remaining int       // X-RateLimit-Remaining; -1 when absent
+	Reset     time.Time // arrival + X-RateLimit-Reset; zero when absent
+}
+
+// Observer is told about every request sent. It must be safe for concurrent use.
+type Observer interface {
+	// ObserveRequest reports one request: its HTTP status code as text, or
+	// "error" when no response arrived.
+	ObserveRequest(endpoint, code string, duration time.Duration)
+	// ObserveRateLimit reports the rate-limit headers of a response.
+	ObserveRateLimit(endpoint string, rl RateLimit)
+}
+
+// Config configures a Client.
+type Config struct {
+	BaseURL  *url.URL // e.g. https://api.confluent.cloud
+	APIKey   string
+	Secret   SecretSource
+	PageSize int           // 1..100; 0 means 100
+	Timeout  time.Duration // one HTTP request, body included; 0 means 30s
+
+	// Optional.
+	HTTPClient     *http.Client
+	Observer       Observer
+	UserAgent      string
+	MaxRetries     int           // retries of 5xx and transport errors; 0 means 3, <0 means none
+	RetryBaseDelay time.Duration // first backoff; 0 means 1s
+}
+
+// Client lists keys. It is safe for concurrent use by one goroutine per endpoint.
+type Client struct {
+	cfg      Config
+	http     *http.Client
+	maxPages int
+
+	mu           sync.Mutex
+	blockedUntil map[string]time.Time // per endpoint: no request before then
+}
+
+// New checks cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	switch {
+	case cfg.BaseURL == nil || cfg.BaseURL.Host == "":
+		return nil, errors.New("base URL must have a host")
+	case cfg.BaseURL.User != nil:
+		return nil, errors.New("base URL must not carry credentials")
+	case cfg.APIKey == "":
+		return nil, errors.New("API key is empty")
+	case cfg.Secret == nil:
+		return nil, errors.New("no secret source")
+	case cfg.PageSize < 0 || cfg.PageSize > MaxPageSize:
+		return nil, fmt.Errorf("page size %d is outside 1..%d", cfg.PageSize, MaxPageSize)
+	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = MaxPageSize
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = defaultMaxRetries
+	}
+	if cfg.RetryBaseDelay <= 0 {
+		cfg.RetryBaseDelay = defaultRetryDelay
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "confluent_keys_exporter"
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	// Never follow a redirect: it could carry the Authorization header elsewhere.
+	noRedirect := *hc
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Client{
+		cfg:          cfg,
+		http:         &noRedirect,
+		maxPages:     MaxPages,
+		blockedUntil: map[string]time.Time{},
+	}, nil
+}
+
+// ListStats says what a complete list cost.
+type ListStats struct {
+	Pages   int // pages read
+	Skipped int // items left out: API keys without owner (Confluent-internal)
+}
+
+// ListBYOKKeys reads every page of GET /byok/v1/keys. filter holds optional
+// query parameters (provider, state, ...). It returns the complete list or an error.
+func (c *Client) ListBYOKKeys(ctx context.Context, filter url.Values) ([]BYOKKey, ListStats, error) {
+	var keys []BYOKKey
+	stats, err := paginate(ctx, c, EndpointBYOKKeys, "/byok/v1/keys", filter, func(i int, it *byokItem) (bool, error) {
+		k, err := it.toBYOKKey(i)
+		if err != nil {
+			return false, err
+		}
+		keys = append(keys, k)
+		return true, nil
+	})
+	if err != nil {
+		return nil, stats, err
+	}
+	return keys, stats, nil
+}
+
+// ListAPIKeys reads every page of GET /iam/v2/api-keys. filter holds optional
+// query parameters (spec.owner, spec.resource). Keys without an owner are
+// Confluent-internal: they are skipped and counted in ListStats.Skipped.
+func (c *Client) ListAPIKeys(ctx context.Context, filter url.Values) ([]APIKey, ListStats, error) {
+	var keys []APIKey
+	stats, err := paginate(ctx, c, EndpointIAMAPIKeys, "/iam/v2/api-keys", filter, func(i int, it *apiKeyItem) (bool, error) {
+		k, ok, err := it.toAPIKey(i)
+		if err != nil || !ok {
+			return false, err
+		}
+		keys = append(keys, k)
+		return true, nil
+	})
+	if err != nil {
+		return nil, stats, err
+	}
+	return keys, stats, nil
+}
+
+// identified is a list item with an id.
+type identified interface{ itemID() string }
+
+func (it *byokItem) itemID() string   { return it.ID }
+func (it *apiKeyItem) itemID() string { return it.ID }
+
+// paginate requests every page of path and hands each new item to add, which
+// reports whether it kept the item. Items whose id was seen on an earlier page
+// are dropped: a list that shifts while it is read can repeat an item.
+func paginate[T any, PT interface {
+	*T
+	identified
+}](ctx context.Context, c *Client, endpoint, path string, filter url.Values, add func(int, PT) (bool, error)) (ListStats, error) {
+	var stats ListStats
+	seenIDs := map[string]struct{}{}
+	seenTokens := map[string]struct{}{}
+	token := ""
+	for stats.Pages < c.maxPages {
+		q := url.Values{}
+		for k, v := range filter {
+			q[k] = v
+		}
+		q.Set("page_size", strconv.Itoa(c.cfg.PageSize))
+		if token != "" {
+			q.Set("page_token", token)
+		}
+		body, requestID, err := c.get(ctx, endpoint, path, q)
+		if err != nil {
+			return stats, err
+		}
+		items, next, err := decodePage[T](body)
+		if err != nil {
+			return stats, &DecodeError{Endpoint: endpoint, RequestID: requestID, Err: err}
+		}
+		stats.Pages++
+		for i := range items {
+			it := PT(&items[i])
+			if id := it.itemID(); id != "" {
+				if _, dup := seenIDs[id]; dup {
+					continue
+				}
+			}
+			kept, err := add(i, it)
+			if err != nil {
+				return stats, &DecodeError{Endpoint: endpoint, RequestID: requestID, Err: err}
+			}
+			if kept {
+				seenIDs[it.itemID()] = struct{}{}
+			} else {
+				stats.Skipped++
+			}
+		}
+		if next == "" {
+			return stats, nil
+		}
+		token, err = pageToken(next)
+		if err != nil {
+			return stats, &PaginationError{Endpoint: endpoint, Msg: err.Error()}
+		}
+		if _, dup := seenTokens[token]; dup {
+			return stats, &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("page token repeated after %d pages", stats.Pages)}
+		}
+		seenTokens[token] = struct{}{}
+	}
+	return stats, &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("more than %d pages", c.maxPages)}
+}
+
+// pageToken takes the page_token out of a metadata.next link. Only the token
+// is used: the next request goes to the configured base URL, whatever host
+// the link names, so credentials never travel elsewhere.
+func pageToken(next string) (string, error) {
+	u, err := url.Parse(next)
+	if err != nil {
+		return "", fmt.Errorf("next link is not a URL: %w", err)
+	}
+	tok := u.Query().Get("page_token")
+	if tok == "" {
+		return "", errors.New("next link has no page_token")
+	}
+	if len(tok) > 255 {
+		return "", fmt.Errorf("page_token is %d characters, more than the API's 255", len(tok))
+	}
+	return tok, nil
+}
+
+// get sends one GET, retrying as the rate limit and the error asks, and
+// returns the body of the 2xx answer.
+func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (body []byte, requestID string, err error) {
+	u := *c.cfg.BaseURL
+	u.Path = singleJoin(u.Path, path)
+	u.RawQuery = q.Encode()
+	target := u.String()
+
+	for retries := 0; ; {
+		if err := c.waitRateLimit(ctx, endpoint); err != nil {
+			return nil, "", err
+		}
+		resp, err := c.do(ctx, endpoint, target)
+		if err != nil {
+			var te *transportError
+			if !errors.As(err, &te) {
+				return nil, "", err
+			}
+			if ctx.Err() != nil {
+				return nil, "", fmt.Errorf("%s: %w", endpoint, ctx.Err())
+			}
+			if retries >= c.cfg.MaxRetries {
+				return nil, "", err
+			}
+			retries++
+			if werr := c.sleep(ctx, c.backoff(retries)); werr != nil {
+				return nil, "", err
+			}
+			continue
+		}
+		switch {
+		case resp.status >= 200 && resp.status < 300:
+			return resp.body, resp.requestID, nil
+		case resp.status == http.StatusTooManyRequests:
+			// Retried until the refresh deadline; waitRateLimit gives up
+			// when the wait would run past it.
+			c.block(endpoint, time.Now().Add(resp.retryWait(c.backoff(1))))
+			continue
+		case resp.status >= 500 && resp.status != http.StatusNotImplemented:
+			apiErr := resp.apiError(endpoint)
+			if retries >= c.cfg.MaxRetries {
+				return nil, "", apiErr
+			}
+			retries++
+			if werr := c.sleep(ctx, c.backoff(retries)); werr != nil {
+				return nil, "", apiErr
+			}
+			continue
+		default:
+			return nil, "", resp.apiError(endpoint)
+		}
+	}
+}
+
+// response is what one round trip brought back.
+type response struct {
+	status     int
+	body       []byte
+	requestID  string
+	arrived    time.Time
+	retryAfter time.Duration // Retry-After, or X-RateLimit-Reset; 0 when neither
+}
+
+// retryWait is how long a 429 asks to wait; fallback when it does not say.
+func (r *response) retryWait(fallback time.Duration) time.Duration {
+	d := r.retryAfter
+	if d <= 0 {
+		d = fallback
+	}
+	return max(d, minRateLimitWait)
+}
+
+func (r *response) apiError(endpoint string) *APIError {
+	e := &APIError{Endpoint: endpoint, StatusCode: r.status, RequestID: r.requestID}
+	if f, ok := decodeFailure(r.body); ok {
+		e.Code, e.Title, e.Detail = f.Code, f.Title, f.Detail
+	} else {
+		e.Title = http.StatusText(r.status)
+	}
+	return e
+}
+
+// do sends one request and reads its body, within the per-request timeout.
+func (c *Client) do(ctx context.Context, endpoint, target string) (*response, error) {
+	secret, err := c.cfg.Secret.Secret()
+	if err != nil {
+		return nil, &CredentialError{Err: err}
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth(c.cfg.APIKey, secret)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.observeRequest(endpoint, "error", time.Since(start))
+		return nil, &transportError{err: fmt.Errorf("%s: %w", endpoint, err)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodySize+1))
+	arrived := time.Now()
+	if err != nil {
+		c.observeRequest(endpoint, "error", arrived.Sub(start))
+		return nil, &transportError{err: fmt.Errorf("%s: reading body: %w", endpoint, err)}
+	}
+	c.observeRequest(endpoint, strconv.Itoa(resp.StatusCode), arrived.Sub(start))
+	// A hostile or broken upstream could echo the credentials back; they must
+	// not reach an error message, a log line or a label value.
+	if bytes.Contains(body, []byte(secret)) {
+		body = bytes.ReplaceAll(body, []byte(secret), []byte("[REDACTED]"))
+	}
+
+	r := &response{
+		status:    resp.StatusCode,
+		body:      body,
+		requestID: resp.Header.Get("X-Request-Id"),
+		arrived:   arrived,
+	}
+	rl := parseRateLimit(resp.Header, arrived)
+	if rl != (RateLimit{Limit: -1, Remaining: -1}) && c.cfg.Observer != nil {
+		c.cfg.Observer.ObserveRateLimit(endpoint, rl)
+	}
+	if rl.Remaining == 0 {
+		until := rl.Reset
+		if until.IsZero() {
+			until = arrived.Add(minRateLimitWait)
+		}
+		c.block(endpoint, until)
+	}
+	if d, ok := parseSeconds(resp.Header.Get("Retry-After"), arrived); ok {
+		r.retryAfter = d
+	} else if !rl.Reset.IsZero() {
+		r.retryAfter = rl.Reset.Sub(arrived)
+	}
+	if len(body) > MaxBodySize && r.status < 300 {
+		return nil, &DecodeError{Endpoint: endpoint, RequestID: r.requestID,
+			Err: fmt.Errorf("body larger than %d MiB", MaxBodySize>>20)}
+	}
+	return r, nil
+}
+
+func (c *Client) observeRequest(endpoint, code string, d time.Duration) {
+	if c.cfg.Observer != nil {
+		c.cfg.Observer.ObserveRequest(endpoint, code, d)
+	}
+}
+
+// parseRateLimit reads the X-RateLimit-* headers. X-RateLimit-Reset is
+// relative: it is turned into an absolute time from the arrival time.
+func parseRateLimit(h http.Header, arrived time.Time) RateLimit {
+	rl := RateLimit{Limit: -1, Remaining: -1}
+	if v, err := strconv.Atoi(h.Get("X-RateLimit-Limit")); err == nil && v >= 0 {
+		rl.Limit = v
+	}
+	if v, err := strconv.Atoi(h.Get("X-RateLimit-Remaining")); err == nil && v >= 0 {
+		rl.Remaining = v
+	}
+	if d, ok := parseSeconds(h.Get("X-RateLimit-Reset"), arrived); ok {
+		rl.Reset = arrived.Add(d)
+	}
+	return rl
+}
+
+// parseSeconds reads a delay in whole seconds, or (Retry-After) an HTTP date.
+// Absurd values are capped at a day.
+func parseSeconds(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(min(n, 86400)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), 24*time.Hour), true
+	}
+	return 0, false
+}
+
+// block holds back requests to endpoint until t.
+func (c *Client) block(endpoint string, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.blockedUntil[endpoint]) {
+		c.blockedUntil[endpoint] = t
+	}
+}
+
+// waitRateLimit waits until endpoint may be asked again. When that is past
+// ctx's deadline it gives up at once rather than wait in vain.
+func (c *Client) waitRateLimit(ctx context.Context, endpoint string) error {
+	c.mu.Lock()
+	until := c.blockedUntil[endpoint]
+	c.mu.Unlock()
+	wait := time.Until(until)
+	if wait <= 0 {
+		return nil
+	}
+	if deadline, ok := ctx.Deadline(); ok && deadline.Before(until) {
+		return &RateLimitedError{Endpoint: endpoint, Wait: wait.Round(time.Second).String()}
+	}
+	if err := c.sleep(ctx, wait); err != nil {
+		return fmt.Errorf("%s: waiting for the rate limit: %w", endpoint, err)
+	}
+	return nil
+}
+
+// backoff is the wait before retry n (1-based): exponential, with jitter.
+func (c *Client) backoff(n int) time.Duration {
+	d := c.cfg.RetryBaseDelay << (n - 1)
+	return d/2 + rand.N(d/2+1)
+}
+
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// singleJoin joins a base path and an API path with exactly one slash.
+func singleJoin(base, p string) string {
+	for len(base) > 0 && base[len(base)-1] == '/' {
+		base = base[:len(base)-1]
+	}
+	return base + p
+}

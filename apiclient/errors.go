@@ -1,0 +1,165 @@
+package apiclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+)
+
+// Reason classifies why a list call failed. The values are the `reason` label
+// values of confluent_refresh_errors_total.
+type Reason string
+
+// The reasons a list call can fail for.
+const (
+	ReasonUnauthorized Reason = "unauthorized"
+	ReasonForbidden    Reason = "forbidden"
+	ReasonRateLimited  Reason = "rate_limited"
+	ReasonServerError  Reason = "server_error"
+	ReasonTimeout      Reason = "timeout"
+	ReasonNetwork      Reason = "network"
+	ReasonDecode       Reason = "decode"
+	ReasonPagination   Reason = "pagination"
+	ReasonOther        Reason = "other"
+)
+
+// Reasons lists every Reason, in a stable order.
+var Reasons = []Reason{
+	ReasonUnauthorized, ReasonForbidden, ReasonRateLimited, ReasonServerError,
+	ReasonTimeout, ReasonNetwork, ReasonDecode, ReasonPagination, ReasonOther,
+}
+
+// APIError is a non-2xx answer from the API, with what the API said about it.
+type APIError struct {
+	Endpoint   string // "byok_keys" or "iam_api_keys"
+	StatusCode int
+	RequestID  string // X-Request-Id
+	Code       string // errors[0].code
+	Title      string // errors[0].title
+	Detail     string // errors[0].detail
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: HTTP %d", e.Endpoint, e.StatusCode)
+	if e.Title != "" {
+		fmt.Fprintf(&b, " %q", e.Title)
+	}
+	if e.Code != "" {
+		fmt.Fprintf(&b, " (code %s)", e.Code)
+	}
+	if e.Detail != "" {
+		fmt.Fprintf(&b, ": %s", e.Detail)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " [request_id %s]", e.RequestID)
+	}
+	return b.String()
+}
+
+// Reason classifies the error by its status and, for 403, its detail.
+func (e *APIError) Reason() Reason {
+	switch {
+	case e.StatusCode == 401:
+		return ReasonUnauthorized
+	case e.StatusCode == 403:
+		// A 403 saying "invalid API key" is a credential problem, not a missing role.
+		if strings.Contains(strings.ToLower(e.Detail), "invalid api key") {
+			return ReasonUnauthorized
+		}
+		return ReasonForbidden
+	case e.StatusCode == 429:
+		return ReasonRateLimited
+	case e.StatusCode >= 500:
+		return ReasonServerError
+	default:
+		return ReasonOther
+	}
+}
+
+// DecodeError is a response body that is not the JSON the API describes:
+// malformed, too large, or a list item without a required field.
+type DecodeError struct {
+	Endpoint  string
+	RequestID string
+	Err       error
+}
+
+func (e *DecodeError) Error() string {
+	s := fmt.Sprintf("%s: decoding response: %v", e.Endpoint, e.Err)
+	if e.RequestID != "" {
+		s += fmt.Sprintf(" [request_id %s]", e.RequestID)
+	}
+	return s
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// PaginationError is a list whose pages do not lead to an end: a repeated
+// page token, a next link without a token, or too many pages.
+type PaginationError struct {
+	Endpoint string
+	Msg      string
+}
+
+func (e *PaginationError) Error() string { return e.Endpoint + ": pagination: " + e.Msg }
+
+// RateLimitedError is returned when honouring the rate limit would take the
+// request past the caller's deadline.
+type RateLimitedError struct {
+	Endpoint string
+	Wait     string
+}
+
+func (e *RateLimitedError) Error() string {
+	return e.Endpoint + ": rate limited: the rate limit asks to wait " + e.Wait + ", past the refresh deadline"
+}
+
+// CredentialError means the secret could not be read.
+type CredentialError struct{ Err error }
+
+func (e *CredentialError) Error() string { return "reading API secret: " + e.Err.Error() }
+func (e *CredentialError) Unwrap() error { return e.Err }
+
+// ReasonOf classifies any error returned by the client.
+func ReasonOf(err error) Reason {
+	var (
+		apiErr  *APIError
+		decErr  *DecodeError
+		pageErr *PaginationError
+		rateErr *RateLimitedError
+		netErr  net.Error
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &apiErr):
+		return apiErr.Reason()
+	case errors.As(err, &rateErr):
+		return ReasonRateLimited
+	case errors.As(err, &decErr):
+		return ReasonDecode
+	case errors.As(err, &pageErr):
+		return ReasonPagination
+	case errors.Is(err, context.DeadlineExceeded):
+		return ReasonTimeout
+	case errors.As(err, &netErr):
+		if netErr.Timeout() {
+			return ReasonTimeout
+		}
+		return ReasonNetwork
+	case errors.As(err, new(*transportError)):
+		return ReasonNetwork
+	default:
+		return ReasonOther
+	}
+}
+
+// transportError is a request that got no complete answer: the connection
+// failed, timed out or broke while the body was read. Only these are retried.
+type transportError struct{ err error }
+
+func (e *transportError) Error() string { return e.err.Error() }
+func (e *transportError) Unwrap() error { return e.err }

@@ -1,0 +1,81 @@
+// Command confluent-cloud-sim serves a simulated Confluent Cloud API (the BYOK
+// and IAM API-key list endpoints) on loopback, for the demo, the tests and the
+// benchmarks. See internal/sim for what it simulates and how to break it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+)
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	app := kingpin.New("confluent-cloud-sim", "A simulated Confluent Cloud API for the exporter's demo and tests.")
+	var (
+		listen    = app.Flag("listen-address", "Address to listen on (loopback only).").Default("127.0.0.1:10062").String()
+		key       = app.Flag("api-key", "Cloud API key the simulator accepts.").Default("DEMOKEY").String()
+		secretEnv = app.Flag("api-secret-env", "Environment variable holding the secret the simulator accepts.").Default("CONFLUENT_CLOUD_API_SECRET").String()
+		seed      = app.Flag("seed", "Seed of the generated organisation.").Default("1").Uint64()
+		byok      = app.Flag("byok-keys", "Number of BYOK keys.").Default(fmt.Sprint(sim.DefaultOrg.BYOKKeys)).Int()
+		apiKeys   = app.Flag("api-keys", "Number of IAM API keys.").Default(fmt.Sprint(sim.DefaultOrg.APIKeys)).Int()
+		quirks    = app.Flag("quirks", "Reproduce the real API's quirks (ownerless keys, null resources, ...).").Default("true").Bool()
+		rateLimit = app.Flag("rate-limit", "Requests allowed per rate window.").Default("10000").Int()
+		window    = app.Flag("rate-window", "Rate-limit window.").Default("1m").Duration()
+		latency   = app.Flag("latency", "Latency added to every list request.").Default("0s").Duration()
+	)
+	if _, err := app.Parse(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "confluent-cloud-sim:", err)
+		return 2
+	}
+	secret := os.Getenv(*secretEnv)
+	if secret == "" {
+		fmt.Fprintf(os.Stderr, "confluent-cloud-sim: set %s to the secret the simulator should accept\n", *secretEnv)
+		return 2
+	}
+	host, _, err := net.SplitHostPort(*listen)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		fmt.Fprintf(os.Stderr, "confluent-cloud-sim: --listen-address %q must be a loopback IP and port\n", *listen)
+		return 2
+	}
+
+	s := sim.New(sim.Config{
+		Org:       sim.OrgConfig{Seed: *seed, BYOKKeys: *byok, APIKeys: *apiKeys, Quirks: *quirks},
+		APIKey:    *key,
+		APISecret: secret,
+		RateLimit: *rateLimit, RateWindow: *window,
+	})
+	s.SetFaults(sim.Faults{LatencyMS: int(latency.Milliseconds())})
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "confluent-cloud-sim:", err)
+		return 1
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(os.Stderr, "confluent-cloud-sim: serving %d BYOK keys and %d API keys on http://%s\n", *byok, *apiKeys, ln.Addr())
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintln(os.Stderr, "confluent-cloud-sim:", err)
+		return 1
+	}
+	return 0
+}

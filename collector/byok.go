@@ -1,0 +1,75 @@
+package collector
+
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+)
+
+// The states and validation phases the API documents. Others it adds later
+// are exported as they come.
+var (
+	byokStates = []string{"AVAILABLE", "IN_USE"}
+	byokPhases = []string{"INITIALIZING", "VALID", "INVALID"}
+)
+
+var (
+	byokKeysDesc = newDesc("byok", "keys",
+		"Number of BYOK keys by provider, state, validation phase and region (region is empty until the API computes it).",
+		"provider", "state", "validation_phase", "region")
+	byokInfoDesc = newDesc("byok", "key_info",
+		"Identity of a BYOK key; cloud_key_id is the key ARN on AWS and the key id on Azure and GCP. Always 1.",
+		"key_id", "display_name", "provider", "cloud_key_id", "region", "validation_message")
+	byokStateDesc = newDesc("byok", "key_state",
+		"1 for the BYOK key's state, 0 for each other known state.", "key_id", "state")
+	byokPhaseDesc = newDesc("byok", "key_validation_phase",
+		"1 for the BYOK key's validation phase, 0 for each other known phase.", "key_id", "phase")
+	byokSinceDesc = newDesc("byok", "key_validation_since_timestamp_seconds",
+		"Since when the BYOK key has been in its validation phase with its message.", "key_id")
+	byokCreatedDesc = newDesc("byok", "key_created_timestamp_seconds",
+		"When the BYOK key was created.", "key_id")
+)
+
+// byokCollector serves the BYOK keys of GET /byok/v1/keys.
+type byokCollector struct {
+	lister Lister
+}
+
+func (c *byokCollector) name() string { return "byok" }
+
+func (c *byokCollector) describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{byokKeysDesc, byokInfoDesc, byokStateDesc, byokPhaseDesc, byokSinceDesc, byokCreatedDesc} {
+		ch <- d
+	}
+}
+
+func (c *byokCollector) update(ctx context.Context) ([]prometheus.Metric, int, apiclient.ListStats, error) {
+	keys, stats, err := c.lister.ListBYOKKeys(ctx, nil)
+	if err != nil {
+		return nil, 0, stats, err
+	}
+	m, err := byokMetrics(keys)
+	return m, len(keys), stats, err
+}
+
+// byokMetrics builds every BYOK metric of one complete list.
+func byokMetrics(keys []apiclient.BYOKKey) ([]prometheus.Metric, error) {
+	type group struct{ provider, state, phase, region string }
+	counts := map[group]int{}
+	s := snapshot{metrics: make([]prometheus.Metric, 0, len(keys)*9)}
+	for _, k := range keys {
+		v := k.Validation
+		counts[group{k.Provider, k.State, v.Phase, v.Region}]++
+		s.add(byokInfoDesc, 1, k.ID, k.DisplayName, k.Provider, k.CloudKeyID, v.Region, v.Message)
+		s.addEnum(byokStateDesc, k.ID, k.State, byokStates)
+		s.addEnum(byokPhaseDesc, k.ID, v.Phase, byokPhases)
+		s.addTimestamp(byokSinceDesc, v.Since, k.ID)
+		s.addTimestamp(byokCreatedDesc, k.CreatedAt, k.ID)
+	}
+	for g, n := range counts {
+		s.add(byokKeysDesc, float64(n), g.provider, g.state, g.phase, g.region)
+	}
+	return s.metrics, s.err
+}

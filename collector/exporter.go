@@ -1,0 +1,248 @@
+// Package collector turns the lists the API client reads into Prometheus
+// metrics. A refresh loop reads every page of each list on an interval and
+// swaps in a snapshot of ready-made const metrics only when the list is
+// complete; Collect serves the latest snapshot and never talks to the API.
+package collector
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+)
+
+const namespace = "confluent"
+
+// Lister reads complete lists from the API; *apiclient.Client is one.
+type Lister interface {
+	ListBYOKKeys(ctx context.Context, filter url.Values) ([]apiclient.BYOKKey, apiclient.ListStats, error)
+	ListAPIKeys(ctx context.Context, filter url.Values) ([]apiclient.APIKey, apiclient.ListStats, error)
+}
+
+// Options says which collectors run and how often. main builds it from flags.
+type Options struct {
+	Interval      time.Duration // between the starts of two refreshes
+	BYOK          bool          // BYOK keys
+	APIKeys       bool          // IAM API keys
+	APIKeysPerKey bool          // per-key series for API keys
+	Logger        log.Logger
+}
+
+// keyCollector is one list's collector: it reads the list and turns it into
+// the metrics it serves until the next complete read.
+type keyCollector interface {
+	// name is the `collector` label value.
+	name() string
+	// update reads the whole list and returns its metrics and how many keys it saw.
+	update(ctx context.Context) (metrics []prometheus.Metric, keys int, stats apiclient.ListStats, err error)
+	describe(ch chan<- *prometheus.Desc)
+}
+
+// job is one collector with its latest complete snapshot and its health.
+type job struct {
+	keyCollector
+	snapshot atomic.Pointer[[]prometheus.Metric]
+
+	mu          sync.Mutex
+	attempted   bool
+	success     bool
+	duration    time.Duration
+	pages       int
+	lastSuccess time.Time
+	errors      map[apiclient.Reason]float64
+}
+
+// Exporter runs the refresh loop and is the prometheus.Collector for the key
+// metrics and the exporter's own health.
+type Exporter struct {
+	interval time.Duration
+	logger   log.Logger
+	jobs     []*job
+}
+
+var _ prometheus.Collector = (*Exporter)(nil)
+
+var (
+	refreshSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "success"),
+		"1 if the last refresh of the collector read every page, 0 if it failed.", []string{"collector"}, nil)
+	refreshDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "duration_seconds"),
+		"How long the last refresh of the collector took.", []string{"collector"}, nil)
+	refreshPagesDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "pages"),
+		"Pages read by the last refresh of the collector.", []string{"collector"}, nil)
+	refreshLastSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "last_success_timestamp_seconds"),
+		"When the data now served by the collector was read.", []string{"collector"}, nil)
+	refreshErrorsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "errors_total"),
+		"Failed refreshes of the collector, by reason.", []string{"collector", "reason"}, nil)
+)
+
+// New returns an Exporter for the collectors opts enables. Run starts it.
+func New(lister Lister, opts Options) *Exporter {
+	logger := opts.Logger
+	if logger == nil {
+		logger = log.NewNopLogger()
+	}
+	e := &Exporter{interval: opts.Interval, logger: logger}
+	var collectors []keyCollector
+	if opts.BYOK {
+		collectors = append(collectors, &byokCollector{lister: lister})
+	}
+	if opts.APIKeys {
+		collectors = append(collectors, &apiKeysCollector{lister: lister, perKey: opts.APIKeysPerKey, logger: logger})
+	}
+	for _, c := range collectors {
+		j := &job{keyCollector: c, errors: map[apiclient.Reason]float64{}}
+		for _, r := range apiclient.Reasons {
+			j.errors[r] = 0
+		}
+		e.jobs = append(e.jobs, j)
+	}
+	return e
+}
+
+// Run refreshes every collector at once and then every interval, until ctx
+// ends. Collectors refresh concurrently; one collector's refreshes never overlap.
+func (e *Exporter) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, j := range e.jobs {
+		wg.Go(func() { e.loop(ctx, j) })
+	}
+	wg.Wait()
+}
+
+func (e *Exporter) loop(ctx context.Context, j *job) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case start := <-t.C:
+			next := start.Add(e.interval)
+			// A refresh that would run past the next start gives up.
+			e.refresh(ctx, j, next)
+			t.Reset(time.Until(next))
+		}
+	}
+}
+
+// Refresh refreshes every collector once, concurrently, each with the given
+// deadline, and returns when all are done. Run uses it on its schedule.
+func (e *Exporter) Refresh(ctx context.Context, deadline time.Time) {
+	var wg sync.WaitGroup
+	for _, j := range e.jobs {
+		wg.Go(func() { e.refresh(ctx, j, deadline) })
+	}
+	wg.Wait()
+}
+
+func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
+	ctx, cancel := context.WithDeadline(parent, deadline)
+	defer cancel()
+	start := time.Now()
+	metrics, keys, stats, err := j.update(ctx)
+	took := time.Since(start)
+	if err != nil && parent.Err() != nil {
+		return // shutting down: not a failure of the upstream
+	}
+
+	j.mu.Lock()
+	j.attempted = true
+	j.duration = took
+	j.pages = stats.Pages
+	j.success = err == nil
+	if err == nil {
+		j.snapshot.Store(&metrics)
+		j.lastSuccess = time.Now()
+	} else {
+		j.errors[reasonOf(err)]++
+	}
+	j.mu.Unlock()
+
+	if err != nil {
+		// err names the endpoint, the HTTP status, the API's error title and
+		// X-Request-Id where there was one; never the credentials.
+		level.Warn(e.logger).Log("msg", "Refresh failed, serving the previous complete data",
+			"collector", j.name(), "reason", reasonOf(err), "pages", stats.Pages, "duration", took, "err", err)
+		return
+	}
+	level.Info(e.logger).Log("msg", "Refresh complete", "collector", j.name(), "keys", keys,
+		"pages", stats.Pages, "skipped", stats.Skipped, "duration", took)
+}
+
+// reasonOf classifies a refresh error (apiclient.ReasonOf, plus a label value
+// the API sent that Prometheus cannot carry).
+func reasonOf(err error) apiclient.Reason {
+	if errors.Is(err, errLabelValue) {
+		return apiclient.ReasonDecode
+	}
+	return apiclient.ReasonOf(err)
+}
+
+// Ready reports whether every collector has completed one successful refresh.
+func (e *Exporter) Ready() bool {
+	for _, j := range e.jobs {
+		if j.snapshot.Load() == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Describe implements prometheus.Collector.
+func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
+	for _, j := range e.jobs {
+		j.describe(ch)
+	}
+	ch <- refreshSuccessDesc
+	ch <- refreshDurationDesc
+	ch <- refreshPagesDesc
+	ch <- refreshLastSuccessDesc
+	ch <- refreshErrorsDesc
+}
+
+// Collect implements prometheus.Collector. It sends the latest snapshots and
+// the health of each collector; it never waits on the API.
+func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	for _, j := range e.jobs {
+		if snap := j.snapshot.Load(); snap != nil {
+			for _, m := range *snap {
+				ch <- m
+			}
+		}
+		j.collectHealth(ch)
+	}
+}
+
+func (j *job) collectHealth(ch chan<- prometheus.Metric) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	name := j.name()
+	if j.attempted {
+		ch <- prometheus.MustNewConstMetric(refreshSuccessDesc, prometheus.GaugeValue, boolFloat(j.success), name)
+		ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, j.duration.Seconds(), name)
+		ch <- prometheus.MustNewConstMetric(refreshPagesDesc, prometheus.GaugeValue, float64(j.pages), name)
+	}
+	if !j.lastSuccess.IsZero() {
+		ch <- prometheus.MustNewConstMetric(refreshLastSuccessDesc, prometheus.GaugeValue, unixSeconds(j.lastSuccess), name)
+	}
+	for _, r := range apiclient.Reasons {
+		ch <- prometheus.MustNewConstMetric(refreshErrorsDesc, prometheus.CounterValue, j.errors[r], name, string(r))
+	}
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+)
+
+// secretEnv holds the secret when no secret file is given. The secret is
+// never a flag: flags show up in process listings.
+const secretEnv = "CONFLUENT_CLOUD_API_SECRET"
+
+// flags are the exporter's own command-line flags (the web flags come from
+// exporter-toolkit).
+type flags struct {
+	telemetryPath *string
+	maxRequests   *int
+	url           *string
+	apiKey        *string
+	secretFile    *string
+	timeout       *time.Duration
+	pageSize      *int
+	interval      *time.Duration
+	byok          *bool
+	apiKeys       *bool
+	apiKeysPerKey *bool
+	logLevel      *string
+	logFormat     *string
+}
+
+func addFlags(app *kingpin.Application) *flags {
+	return &flags{
+		telemetryPath: app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
+		maxRequests:   app.Flag("web.max-requests", "Maximum number of concurrent scrapes; more get 503. 0 means no limit.").Default("10").Int(),
+		url: app.Flag("confluent.url", "Base URL of the Confluent Cloud API. Plain http:// only for a loopback host.").
+			Envar("CONFLUENT_CLOUD_URL").Default("https://api.confluent.cloud").String(),
+		apiKey: app.Flag("confluent.api-key", "Cloud API key (required).").Envar("CONFLUENT_CLOUD_API_KEY").String(),
+		secretFile: app.Flag("confluent.api-secret-file", "File holding the Cloud API secret, re-read on every request. Without it the secret is read from $"+secretEnv+".").
+			Envar("CONFLUENT_CLOUD_API_SECRET_FILE").String(),
+		timeout:  app.Flag("confluent.timeout", "Timeout of one HTTP request to the API.").Default("30s").Duration(),
+		pageSize: app.Flag("confluent.page-size", "Items per page requested from the API (1-100).").Default("100").Int(),
+		interval: app.Flag("refresh.interval", "Time between the starts of two refreshes (at least 1s).").
+			Envar("CONFLUENT_REFRESH_INTERVAL").Default("5m").Duration(),
+		byok:          app.Flag("collector.byok", "Collect BYOK keys.").Default("true").Bool(),
+		apiKeys:       app.Flag("collector.api-keys", "Collect IAM API keys.").Default("true").Bool(),
+		apiKeysPerKey: app.Flag("collector.api-keys.per-key", "Export per-key series for API keys (turn off for very large organisations).").Default("true").Bool(),
+		logLevel:      app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error"),
+		logFormat:     app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
+	}
+}
+
+// config is the checked configuration of the API client.
+type config struct {
+	baseURL      *url.URL
+	apiKey       string
+	secret       apiclient.SecretSource
+	secretSource string // where the secret comes from, for the start-up log line
+}
+
+// check validates the flags and finds the secret. getenv is os.Getenv.
+func (f *flags) check(getenv func(string) string) (*config, error) {
+	switch {
+	case *f.apiKey == "":
+		return nil, errors.New("no API key: set --confluent.api-key or CONFLUENT_CLOUD_API_KEY")
+	case *f.pageSize < 1 || *f.pageSize > apiclient.MaxPageSize:
+		return nil, fmt.Errorf("--confluent.page-size=%d is outside 1..%d", *f.pageSize, apiclient.MaxPageSize)
+	case *f.interval < time.Second:
+		return nil, fmt.Errorf("--refresh.interval=%s is under the minimum of 1s", *f.interval)
+	case *f.timeout <= 0:
+		return nil, fmt.Errorf("--confluent.timeout=%s must be positive", *f.timeout)
+	case *f.maxRequests < 0:
+		return nil, fmt.Errorf("--web.max-requests=%d must not be negative", *f.maxRequests)
+	case !strings.HasPrefix(*f.telemetryPath, "/"):
+		return nil, fmt.Errorf("--web.telemetry-path=%q must start with /", *f.telemetryPath)
+	case !*f.byok && !*f.apiKeys:
+		return nil, errors.New("every collector is disabled: nothing to export")
+	}
+	u, err := checkURL(*f.url)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &config{baseURL: u, apiKey: *f.apiKey}
+	if *f.secretFile != "" {
+		src := apiclient.SecretFile(*f.secretFile)
+		if _, err := src.Secret(); err != nil {
+			return nil, fmt.Errorf("unreadable secret file: %w", err)
+		}
+		cfg.secret, cfg.secretSource = src, "file "+*f.secretFile
+	} else {
+		s := getenv(secretEnv)
+		if strings.TrimSpace(s) == "" {
+			return nil, errors.New("no API secret: set --confluent.api-secret-file or " + secretEnv)
+		}
+		cfg.secret, cfg.secretSource = apiclient.StaticSecret(strings.TrimSpace(s)), "$"+secretEnv
+	}
+	return cfg, nil
+}
+
+// checkURL accepts https URLs, and http ones only for a loopback host, so
+// credentials never travel unencrypted.
+func checkURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--confluent.url is not a URL: %w", err)
+	}
+	switch {
+	case u.Scheme != "https" && u.Scheme != "http":
+		return nil, fmt.Errorf("--confluent.url=%q must be an http(s) URL", raw)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("--confluent.url=%q has no host", raw)
+	case u.User != nil:
+		return nil, errors.New("--confluent.url must not carry credentials; use --confluent.api-key and the secret file or variable")
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("--confluent.url=%q must not have a query or fragment", raw)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return nil, fmt.Errorf("--confluent.url=%q: plain http is allowed only for a loopback host; use https", raw)
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

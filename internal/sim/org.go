@@ -1,0 +1,271 @@
+// Package sim is a simulated Confluent Cloud: the two list endpoints the
+// exporter reads, answered as Confluent's OpenAPI descriptions
+// (testdata/openapi) say, over a seeded organisation, with switches for the
+// faults and quirks of the real API. Tests, the demo and the benchmarks use it.
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// BaseTime is the simulated "now" from which the seeded organisation's
+// timestamps are counted back, so that the same seed always gives the same org.
+var BaseTime = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// OrgConfig says what organisation to generate.
+type OrgConfig struct {
+	Seed     uint64
+	BYOKKeys int
+	APIKeys  int
+	// Quirks adds what the real API does beyond its OpenAPI description
+	// (upstream-api notes): ownerless internal API keys, null resources,
+	// Schema Registry keys reported as kind Cluster, null validation.since.
+	Quirks bool
+}
+
+// DefaultOrg is a realistic organisation for the demo and the end-to-end tests.
+var DefaultOrg = OrgConfig{Seed: 1, BYOKKeys: 36, APIKeys: 2500, Quirks: true}
+
+// BYOKKey is one BYOK key as the API sends it.
+type BYOKKey struct {
+	APIVersion  string         `json:"api_version"`
+	Kind        string         `json:"kind"`
+	ID          string         `json:"id"`
+	Metadata    ObjectMeta     `json:"metadata"`
+	Key         CloudKey       `json:"key"`
+	DisplayName string         `json:"display_name,omitempty"`
+	Provider    string         `json:"provider"`
+	State       string         `json:"state"`
+	Validation  BYOKValidation `json:"validation"`
+}
+
+// CloudKey is the oneOf AwsKey / AzureKey / GcpKey.
+type CloudKey struct {
+	Kind          string   `json:"kind"`
+	KeyARN        string   `json:"key_arn,omitempty"`
+	Roles         []string `json:"roles,omitempty"`
+	KeyID         string   `json:"key_id,omitempty"`
+	KeyVaultID    string   `json:"key_vault_id,omitempty"`
+	TenantID      string   `json:"tenant_id,omitempty"`
+	ApplicationID string   `json:"application_id,omitempty"`
+	SecurityGroup string   `json:"security_group,omitempty"`
+}
+
+// BYOKValidation is a key's validation status. Since is a pointer: the real
+// API sends null for some keys still INITIALIZING.
+type BYOKValidation struct {
+	Phase   string  `json:"phase"`
+	Message string  `json:"message,omitempty"`
+	Since   *string `json:"since"`
+	Region  string  `json:"region,omitempty"`
+}
+
+// ObjectMeta is the metadata every resource has. Self and ResourceName are
+// filled in per response (they name the server's own URL).
+type ObjectMeta struct {
+	Self         string `json:"self"`
+	ResourceName string `json:"resource_name,omitempty"`
+	CreatedAt    string `json:"created_at,omitempty"`
+	UpdatedAt    string `json:"updated_at,omitempty"`
+}
+
+// APIKey is one IAM API key as the API lists it (never with its secret).
+type APIKey struct {
+	APIVersion string     `json:"api_version"`
+	Kind       string     `json:"kind"`
+	ID         string     `json:"id"`
+	Metadata   ObjectMeta `json:"metadata"`
+	Spec       APIKeySpec `json:"spec"`
+}
+
+// APIKeySpec is an API key's spec. Owner is nil for Confluent-internal keys;
+// Resource is nil for keys not tied to a resource.
+type APIKeySpec struct {
+	DisplayName string     `json:"display_name"`
+	Description string     `json:"description"`
+	Owner       *ObjectRef `json:"owner,omitempty"`
+	Resource    *ObjectRef `json:"resource"`
+	ExpiresAt   string     `json:"expires_at,omitempty"`
+}
+
+// ObjectRef refers to an owner or a resource.
+type ObjectRef struct {
+	ID           string `json:"id"`
+	Environment  string `json:"environment,omitempty"`
+	Related      string `json:"related"`
+	ResourceName string `json:"resource_name"`
+	APIVersion   string `json:"api_version,omitempty"`
+	Kind         string `json:"kind,omitempty"`
+}
+
+const orgID = "9bb441c4-edef-46ac-8a41-c49e44a3fd9a"
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// NewBYOKKeys generates n BYOK keys spread over the three providers, both
+// states and the three validation phases, sorted by id.
+func NewBYOKKeys(cfg OrgConfig) []BYOKKey {
+	r := rand.New(rand.NewPCG(cfg.Seed, 0xb10c))
+	regions := map[string][]string{
+		"AWS":   {"us-east-1", "us-west-2", "eu-central-1"},
+		"Azure": {"eastus", "westeurope"},
+		"GCP":   {"us-central1", "europe-west1"},
+	}
+	keys := make([]BYOKKey, 0, cfg.BYOKKeys)
+	for i := range cfg.BYOKKeys {
+		provider := []string{"AWS", "Azure", "GCP"}[i%3]
+		region := regions[provider][r.IntN(len(regions[provider]))]
+		created := BaseTime.Add(-time.Duration(r.IntN(700*24)+24) * time.Hour)
+		since := created.Add(time.Duration(r.IntN(24*30)) * time.Hour)
+		if since.After(BaseTime) {
+			since = BaseTime.Add(-time.Hour)
+		}
+		id := fmt.Sprintf("cck-%05x", r.IntN(1<<20))
+		for slices.ContainsFunc(keys, func(k BYOKKey) bool { return k.ID == id }) {
+			id = fmt.Sprintf("cck-%05x", r.IntN(1<<20))
+		}
+		k := BYOKKey{
+			APIVersion:  "byok/v1",
+			Kind:        "Key",
+			ID:          id,
+			DisplayName: fmt.Sprintf("%s key %d", provider, i),
+			Provider:    provider,
+			State:       "IN_USE",
+			Metadata:    ObjectMeta{CreatedAt: ts(created), UpdatedAt: ts(since)},
+			Validation:  BYOKValidation{Phase: "VALID", Region: region},
+		}
+		switch {
+		case i%9 == 4:
+			k.State = "AVAILABLE"
+		case i%12 == 7:
+			k.Validation.Phase = "INVALID"
+			k.Validation.Message = "Access to key denied."
+		case i%12 == 10:
+			k.State = "AVAILABLE"
+			k.Validation.Phase = "INITIALIZING"
+			k.Validation.Region = ""
+		}
+		s := ts(since)
+		k.Validation.Since = &s
+		if cfg.Quirks && k.Validation.Phase == "INITIALIZING" && i%24 == 10 {
+			k.Validation.Since = nil
+		}
+		switch provider {
+		case "AWS":
+			k.Key = CloudKey{Kind: "AwsKey",
+				KeyARN: fmt.Sprintf("arn:aws:kms:%s:111122223333:key/%08x-12ab-34cd-56ef-%012x", region, r.Uint32(), r.Uint64()&0xffffffffffff),
+				Roles:  []string{"arn:aws:iam::123456789876:role/cc-kafka-" + id}}
+		case "Azure":
+			k.Key = CloudKey{Kind: "AzureKey",
+				KeyID:         fmt.Sprintf("https://vault-%d.vault.azure.net/keys/key-%d", i, i),
+				KeyVaultID:    fmt.Sprintf("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/vault-%d", i),
+				TenantID:      "00000000-0000-0000-0000-000000000000",
+				ApplicationID: "11111111-1111-1111-1111-111111111111"}
+		case "GCP":
+			k.Key = CloudKey{Kind: "GcpKey",
+				KeyID:         fmt.Sprintf("projects/example/locations/%s/keyRings/ring/cryptoKeys/key-%d", region, i),
+				SecurityGroup: fmt.Sprintf("byok-%d@example.com", i)}
+		}
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b BYOKKey) int { return cmpString(a.ID, b.ID) })
+	return keys
+}
+
+// NewAPIKeys generates n API keys over users and service accounts and every
+// resource kind the notes list, sorted by id.
+func NewAPIKeys(cfg OrgConfig) []APIKey {
+	r := rand.New(rand.NewPCG(cfg.Seed, 0xa91))
+	owners := 1 + cfg.APIKeys/8
+	keys := make([]APIKey, 0, cfg.APIKeys)
+	seen := make(map[string]struct{}, cfg.APIKeys)
+	for i := 0; len(keys) < cfg.APIKeys; i++ {
+		id := apiKeyID(r)
+		if _, dup := seen[id]; dup {
+			continue
+		}
+		seen[id] = struct{}{}
+		created := BaseTime.Add(-time.Duration(r.IntN(800*24)+1) * time.Hour)
+		k := APIKey{
+			APIVersion: "iam/v2",
+			Kind:       "ApiKey",
+			ID:         id,
+			Metadata:   ObjectMeta{CreatedAt: ts(created), UpdatedAt: ts(created)},
+			Spec: APIKeySpec{
+				DisplayName: fmt.Sprintf("key-%d", i),
+				Description: "simulated key",
+			},
+		}
+		o := r.IntN(owners)
+		if o%5 == 0 {
+			k.Spec.Owner = &ObjectRef{ID: fmt.Sprintf("u-%05d", o), Kind: "User", APIVersion: "iam/v2",
+				Related:      fmt.Sprintf("https://api.confluent.cloud/iam/v2/users/u-%05d", o),
+				ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/user=u-%05d", orgID, o)}
+		} else {
+			k.Spec.Owner = &ObjectRef{ID: fmt.Sprintf("sa-%05d", o), Kind: "ServiceAccount", APIVersion: "iam/v2",
+				Related:      fmt.Sprintf("https://api.confluent.cloud/iam/v2/service-accounts/sa-%05d", o),
+				ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/service-account=sa-%05d", orgID, o)}
+		}
+		env := fmt.Sprintf("env-%03d", r.IntN(6))
+		switch n := r.IntN(100); {
+		case n < 55:
+			k.Spec.Resource = resource(fmt.Sprintf("lkc-%04d", r.IntN(40)), env, "Cluster", "cmk/v2", "cloud-cluster")
+		case n < 72:
+			kind := "SchemaRegistry"
+			if cfg.Quirks && n < 60 {
+				kind = "Cluster" // the API sometimes says Cluster for Schema Registry keys
+			}
+			k.Spec.Resource = resource(fmt.Sprintf("lsrc-%04d", r.IntN(6)), env, kind, "srcm/v3", "schema-registry")
+		case n < 78:
+			k.Spec.Resource = resource(fmt.Sprintf("lksqlc-%04d", r.IntN(8)), env, "ksqlDB", "ksqldbcm/v2", "ksql")
+		case n < 84:
+			k.Spec.Resource = resource("aws.us-east-1", env, "Region", "fcpm/v2", "region")
+		case n < 88:
+			k.Spec.Resource = resource(fmt.Sprintf("tableflow-%d", r.IntN(3)), env, "Tableflow", "tableflow/v1", "tableflow")
+		case n < 96 || !cfg.Quirks:
+			k.Spec.Resource = &ObjectRef{ID: "cloud", Kind: "Cloud", APIVersion: "iam/v2",
+				Related:      "https://api.confluent.cloud/iam/v2/cloud",
+				ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s", orgID)}
+		default:
+			k.Spec.Resource = nil // Cloud API keys sometimes come back with a null resource
+		}
+		if r.IntN(10) == 0 {
+			k.Spec.ExpiresAt = BaseTime.AddDate(0, 0, r.IntN(400)-30).Format(time.DateOnly)
+		}
+		if cfg.Quirks && i%500 == 250 {
+			k.Spec.Owner = nil // a Confluent-internal key (health checks)
+			k.Spec.DisplayName = "internal"
+		}
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b APIKey) int { return cmpString(a.ID, b.ID) })
+	return keys
+}
+
+func resource(id, env, kind, apiVersion, crnKind string) *ObjectRef {
+	return &ObjectRef{ID: id, Environment: env, Kind: kind, APIVersion: apiVersion,
+		Related:      fmt.Sprintf("https://api.confluent.cloud/%s/%s", apiVersion, id),
+		ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/environment=%s/%s=%s", orgID, env, crnKind, id)}
+}
+
+func apiKeyID(r *rand.Rand) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	b := make([]byte, 16)
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

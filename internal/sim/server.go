@@ -1,0 +1,542 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config configures a Server.
+type Config struct {
+	Org       OrgConfig
+	APIKey    string
+	APISecret string
+	// RateLimit is the number of requests allowed per RateWindow, over both
+	// endpoints; 0 means 10000.
+	RateLimit  int
+	RateWindow time.Duration // 0 means one minute
+}
+
+// Faults switches on misbehaviour. The zero value is a well-behaved API.
+type Faults struct {
+	Endpoint string  `json:"endpoint,omitempty"` // only "byok_keys" or "iam_api_keys"; "" both
+	Page     int     `json:"page,omitempty"`     // only this page (1-based) for Status and Body; 0 every page
+	Rate     float64 `json:"rate,omitempty"`     // chance a matching request gets Status/Body; 0 means always
+	Count    int     `json:"count,omitempty"`    // Status/Body for this many requests, then off; 0 no limit
+
+	Status     int    `json:"status,omitempty"`      // answer with this status and the API's error body
+	Detail     string `json:"detail,omitempty"`      // errors[0].detail for Status
+	RetryAfter int    `json:"retry_after,omitempty"` // Retry-After seconds with Status 429; 0 omits it
+	// Body breaks a 200 body: truncated, html, wrong-types, missing-id,
+	// null-data, huge (>32 MiB), deep (nested arrays), reset (connection dropped mid-body).
+	Body string `json:"body,omitempty"`
+	// Next breaks metadata.next: repeat-token, cycle, no-token, or a URL
+	// whose host is used instead of the server's own ("http://evil:1").
+	Next string `json:"next,omitempty"`
+	// Overlap repeats the last item of the previous page at the top of each
+	// page, as a list that shifts while it is read does.
+	Overlap bool `json:"overlap,omitempty"`
+
+	LatencyMS          int  `json:"latency_ms,omitempty"` // added to every list request
+	Hang               bool `json:"hang,omitempty"`       // accept and never answer
+	NoRateLimitHeaders bool `json:"no_rate_limit_headers,omitempty"`
+}
+
+// Request is what the server saw of one list request.
+type Request struct {
+	Time       time.Time
+	Endpoint   string
+	Query      string
+	Authorized bool
+	Status     int
+}
+
+// Server is the simulated API. It is an http.Handler.
+type Server struct {
+	cfg Config
+
+	mu       sync.Mutex
+	byok     []BYOKKey
+	apiKeys  []APIKey
+	faults   Faults
+	rng      *rand.Rand
+	winStart time.Time
+	winUsed  int
+	served   int
+	requests []Request
+}
+
+// New makes a server over the organisation cfg.Org describes.
+func New(cfg Config) *Server {
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = 10000
+	}
+	if cfg.RateWindow == 0 {
+		cfg.RateWindow = time.Minute
+	}
+	return &Server{
+		cfg:     cfg,
+		byok:    NewBYOKKeys(cfg.Org),
+		apiKeys: NewAPIKeys(cfg.Org),
+		rng:     rand.New(rand.NewPCG(cfg.Org.Seed, 0xfa17)),
+	}
+}
+
+// SetFaults replaces the fault switches.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+}
+
+// SetCredentials changes the key and secret the server accepts (a rotation).
+func (s *Server) SetCredentials(key, secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.APIKey, s.cfg.APISecret = key, secret
+}
+
+// Requests returns the list requests seen so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// BYOKKeys returns a copy of the BYOK keys.
+func (s *Server) BYOKKeys() []BYOKKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.byok)
+}
+
+// APIKeys returns a copy of the API keys.
+func (s *Server) APIKeys() []APIKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.apiKeys)
+}
+
+// SetValidation changes a BYOK key's validation phase and message, as
+// Confluent does when it loses or regains access to the KMS key.
+func (s *Server) SetValidation(id, phase, message string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.byok {
+		if s.byok[i].ID == id {
+			since := ts(now)
+			s.byok[i].Validation.Phase = phase
+			s.byok[i].Validation.Message = message
+			s.byok[i].Validation.Since = &since
+			return true
+		}
+	}
+	return false
+}
+
+// DeleteAPIKey removes an API key, as deleting its owner does.
+func (s *Server) DeleteAPIKey(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.apiKeys)
+	s.apiKeys = slices.DeleteFunc(s.apiKeys, func(k APIKey) bool { return k.ID == id })
+	return len(s.apiKeys) < n
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/byok/v1/keys" && r.Method == http.MethodGet:
+		s.serveList(w, r, "byok_keys")
+	case r.URL.Path == "/iam/v2/api-keys" && r.Method == http.MethodGet:
+		s.serveList(w, r, "iam_api_keys")
+	case strings.HasPrefix(r.URL.Path, "/_sim/"):
+		s.serveAdmin(w, r)
+	default:
+		writeError(w, http.StatusNotFound, "", "Not Found", "")
+	}
+}
+
+// page is a decoded page_token: where a page starts and how long pages are.
+type page struct{ offset, size int }
+
+func encodeToken(p page) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "v1:%d:%d", p.offset, p.size))
+}
+
+func decodeToken(t string) (page, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(t)
+	if err != nil {
+		return page{}, false
+	}
+	var p page
+	if _, err := fmt.Sscanf(string(b), "v1:%d:%d", &p.offset, &p.size); err != nil || p.offset < 0 || p.size < 1 || p.size > 100 {
+		return page{}, false
+	}
+	return p, true
+}
+
+func (s *Server) serveList(w http.ResponseWriter, r *http.Request, endpoint string) {
+	s.mu.Lock()
+	f := s.faults
+	s.served++
+	served := s.served
+	reqID := fmt.Sprintf("%016x%016x", s.rng.Uint64(), s.rng.Uint64())
+	s.mu.Unlock()
+
+	w.Header().Set("X-Request-Id", reqID)
+	matches := f.Endpoint == "" || f.Endpoint == endpoint
+	if matches && f.LatencyMS > 0 {
+		select {
+		case <-time.After(time.Duration(f.LatencyMS) * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if matches && f.Hang {
+		<-r.Context().Done()
+		return
+	}
+
+	key, secret, hasAuth := r.BasicAuth()
+	s.mu.Lock()
+	authorized := hasAuth && key == s.cfg.APIKey && secret == s.cfg.APISecret
+	rec := Request{Time: time.Now(), Endpoint: endpoint, Query: r.URL.RawQuery, Authorized: authorized}
+	rep := s.answer(w, r, endpoint, f, matches, authorized, served)
+	rec.Status = rep.status
+	s.requests = append(s.requests, rec)
+	s.mu.Unlock()
+
+	if rep.broken != "" {
+		writeBrokenBody(w, rep.broken, rep.body)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(rep.body)
+}
+
+// reply is a response made under s.mu, written after it is released.
+type reply struct {
+	status int
+	body   []byte
+	broken string // a Faults.Body mode to break body with
+}
+
+// answer sets the headers and makes the response, with s.mu held.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint string, f Faults, matches, authorized bool, served int) reply {
+	if !authorized {
+		w.Header().Set("WWW-Authenticate", `Basic error="invalid_key", error_description="The API Key is invalid"`)
+		return errorReply(w, 401, "user_unauthenticated", "Authentication Required", "Valid authentication credentials must be provided")
+	}
+
+	// Rate limit: a fixed window, the simplest token bucket (it refills whole at the window's end).
+	now := time.Now()
+	if now.Sub(s.winStart) >= s.cfg.RateWindow {
+		s.winStart, s.winUsed = now, 0
+	}
+	reset := int((s.cfg.RateWindow - now.Sub(s.winStart) + time.Second - 1) / time.Second)
+	remaining := s.cfg.RateLimit - s.winUsed
+	headers := !(f.NoRateLimitHeaders && matches) && !(s.cfg.Org.Quirks && served%7 == 0)
+	setRate := func(remaining int) {
+		if headers {
+			w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.cfg.RateLimit))
+			w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+			w.Header().Set("X-RateLimit-Reset", strconv.Itoa(reset))
+		}
+	}
+	if remaining <= 0 {
+		setRate(0)
+		w.Header().Set("Retry-After", strconv.Itoa(reset))
+		return errorReply(w, 429, "too_many_requests", "Too Many Requests", "Rate limit exceeded")
+	}
+	s.winUsed++
+	setRate(remaining - 1)
+
+	q := r.URL.Query()
+	pg := page{size: 10}
+	if v := q.Get("page_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return errorReply(w, 400, "invalid_page_size", "Invalid Page Size", "page_size must be an integer from 1 to 100")
+		}
+		pg.size = n
+	}
+	if t := q.Get("page_token"); t != "" {
+		p, ok := decodeToken(t)
+		if !ok {
+			return errorReply(w, 400, "invalid_page_token", "Invalid Page Token", "The page token is not valid")
+		}
+		pg = p
+	}
+
+	faulty := matches && (f.Page == 0 || f.Page == pg.offset/pg.size+1) && (f.Rate == 0 || s.rng.Float64() < f.Rate)
+	if faulty && (f.Status != 0 || f.Body != "") {
+		if f.Count > 0 {
+			s.faults.Count--
+			if s.faults.Count == 0 {
+				s.faults = Faults{}
+			}
+		}
+		if f.Status != 0 {
+			return s.writeFault(w, f)
+		}
+	}
+
+	items, total := s.pageItems(r, endpoint, q, pg, f.Overlap && matches)
+	next := ""
+	if pg.offset+pg.size < total {
+		next = s.nextLink(r, q, page{offset: pg.offset + pg.size, size: pg.size}, f, matches)
+	}
+	rep := reply{status: 200, body: listBody(endpoint, items, next, total, r)}
+	if faulty && f.Body != "" {
+		rep.broken = f.Body
+	}
+	return rep
+}
+
+func (s *Server) writeFault(w http.ResponseWriter, f Faults) reply {
+	switch f.Status {
+	case 401:
+		w.Header().Set("WWW-Authenticate", `Basic error="invalid_key"`)
+		return errorReply(w, 401, "user_unauthenticated", "Authentication Required", or(f.Detail, "Valid authentication credentials must be provided"))
+	case 403:
+		return errorReply(w, 403, "user_unauthorized", "User Access Unauthorized", or(f.Detail, "The user is not allowed to access the resource without the OrganizationAdmin role."))
+	case 429:
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+		}
+		return errorReply(w, 429, "too_many_requests", "Too Many Requests", "Rate limit exceeded")
+	default:
+		return errorReply(w, f.Status, "internal_error", http.StatusText(f.Status), or(f.Detail, "Oops, something went wrong!"))
+	}
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// pageItems filters the list as the query asks and returns one page of it.
+func (s *Server) pageItems(r *http.Request, endpoint string, q map[string][]string, pg page, overlap bool) ([]any, int) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	var all []any
+	if endpoint == "byok_keys" {
+		for _, k := range s.byok {
+			if byokMatches(k, get) {
+				k.Metadata.Self = baseURL(r) + "/byok/v1/keys/" + k.ID
+				k.Metadata.ResourceName = fmt.Sprintf("crn://confluent.cloud/organization=%s/key=%s", orgID, k.ID)
+				all = append(all, k)
+			}
+		}
+	} else {
+		owner, res := get("spec.owner"), get("spec.resource")
+		for _, k := range s.apiKeys {
+			if owner != "" && (k.Spec.Owner == nil || k.Spec.Owner.ID != owner) {
+				continue
+			}
+			if res != "" && (k.Spec.Resource == nil || k.Spec.Resource.ID != res) {
+				continue
+			}
+			k.Metadata.Self = baseURL(r) + "/iam/v2/api-keys/" + k.ID
+			k.Metadata.ResourceName = fmt.Sprintf("crn://confluent.cloud/organization=%s/api-key=%s", orgID, k.ID)
+			all = append(all, k)
+		}
+	}
+	start := min(pg.offset, len(all))
+	if overlap && start > 0 {
+		start--
+	}
+	return all[start:min(pg.offset+pg.size, len(all))], len(all)
+}
+
+func byokMatches(k BYOKKey, get func(string) string) bool {
+	keyID := k.Key.KeyARN + k.Key.KeyID
+	for _, c := range []struct {
+		param, value string
+		partial      bool
+	}{
+		{"display_name", k.DisplayName, true},
+		{"provider", k.Provider, false},
+		{"state", k.State, false},
+		{"validation_phase", k.Validation.Phase, false},
+		{"validation_region", k.Validation.Region, false},
+		{"key", keyID, true},
+	} {
+		want := get(c.param)
+		if want == "" {
+			continue
+		}
+		if c.partial && !strings.Contains(c.value, want) || !c.partial && c.value != want {
+			return false
+		}
+	}
+	return true
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// nextLink is metadata.next: an absolute link to the next page, carrying the
+// filters and an opaque page_token.
+func (s *Server) nextLink(r *http.Request, q map[string][]string, next page, f Faults, matches bool) string {
+	base := baseURL(r)
+	token := encodeToken(next)
+	if matches {
+		switch {
+		case f.Next == "repeat-token":
+			token = encodeToken(page{offset: next.size, size: next.size}) // always "page 2"
+		case f.Next == "cycle":
+			token = encodeToken(page{offset: next.size * (1 + (next.offset/next.size)%2), size: next.size})
+		case f.Next == "no-token":
+			token = ""
+		case strings.Contains(f.Next, "://"):
+			base = strings.TrimSuffix(f.Next, "/")
+		}
+	}
+	vals := make(map[string][]string, len(q))
+	for k, v := range q {
+		if k != "page_token" {
+			vals[k] = v
+		}
+	}
+	if token != "" {
+		vals["page_token"] = []string{token}
+	}
+	return base + r.URL.Path + "?" + encodeQuery(vals)
+}
+
+func encodeQuery(v map[string][]string) string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		for _, val := range v[k] {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(val))
+		}
+	}
+	return b.String()
+}
+
+func listBody(endpoint string, items []any, next string, total int, r *http.Request) []byte {
+	apiVersion, kind, path := "byok/v1", "KeyList", "/byok/v1/keys"
+	if endpoint == "iam_api_keys" {
+		apiVersion, kind, path = "iam/v2", "ApiKeyList", "/iam/v2/api-keys"
+	}
+	meta := map[string]any{
+		"first":      baseURL(r) + path,
+		"total_size": total,
+	}
+	if next != "" {
+		meta["next"] = next
+	}
+	if items == nil {
+		items = []any{}
+	}
+	b, err := json.Marshal(map[string]any{
+		"api_version": apiVersion,
+		"kind":        kind,
+		"metadata":    meta,
+		"data":        items,
+	})
+	if err != nil {
+		panic(err) // the simulator's own types always marshal
+	}
+	return b
+}
+
+// writeBrokenBody answers 200 with a body that is not what the API describes.
+func writeBrokenBody(w http.ResponseWriter, mode string, good []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	switch mode {
+	case "truncated":
+		w.WriteHeader(200)
+		_, _ = w.Write(good[:len(good)/2])
+	case "html":
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(200)
+		_, _ = w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>\n"))
+	case "wrong-types":
+		w.WriteHeader(200)
+		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":{},"data":[{"id":12345,"provider":["AWS"],"state":{},"validation":"VALID"}]}`))
+	case "missing-id":
+		w.WriteHeader(200)
+		_, _ = w.Write(bytes.Replace(good, []byte(`"id":`), []byte(`"id_gone":`), 1))
+	case "null-data":
+		w.WriteHeader(200)
+		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":null,"data":null}`))
+	case "deep":
+		w.WriteHeader(200)
+		_, _ = w.Write(bytes.Repeat([]byte("["), 1<<20))
+	case "huge":
+		w.WriteHeader(200)
+		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":{},"data":[`))
+		chunk := bytes.Repeat([]byte(`{"id":"cck-00000","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}},`), 1<<10)
+		for written := 0; written < 40<<20; written += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				break
+			}
+		}
+		_, _ = w.Write([]byte(`{"id":"x","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}}]}`))
+	case "reset":
+		w.Header().Set("Content-Length", strconv.Itoa(len(good)))
+		w.WriteHeader(200)
+		_, _ = w.Write(good[:len(good)/2])
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		panic(http.ErrAbortHandler) // net/http drops the connection without a log line
+	default:
+		writeError(w, 500, "sim_bad_fault", "Unknown body fault", mode)
+	}
+}
+
+// writeError writes the API's error envelope at once.
+func writeError(w http.ResponseWriter, status int, code, title, detail string) {
+	rep := errorReply(w, status, code, title, detail)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(rep.body)
+}
+
+// errorReply makes the API's error envelope (components/schemas/Failure).
+func errorReply(w http.ResponseWriter, status int, code, title, detail string) reply {
+	e := map[string]string{"status": strconv.Itoa(status), "title": title}
+	if code != "" {
+		e["code"] = code
+	}
+	if detail != "" {
+		e["detail"] = detail
+	}
+	if id := w.Header().Get("X-Request-Id"); id != "" {
+		e["id"] = id
+	}
+	b, _ := json.Marshal(map[string]any{"errors": []any{e}})
+	return reply{status: status, body: b}
+}

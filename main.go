@@ -1,0 +1,176 @@
+// Command confluent_keys_exporter exports the BYOK keys and IAM API keys of a
+// Confluent Cloud organisation as Prometheus metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	slgk "github.com/tjhop/slog-gokit"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
+)
+
+const name = "confluent_keys_exporter"
+
+func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
+
+func run(args []string, stderr io.Writer) int {
+	app := kingpin.New(name, "Prometheus exporter for the BYOK keys and API keys of a Confluent Cloud organisation.")
+	app.Version(version.Print(name))
+	app.HelpFlag.Short('h')
+	app.UsageWriter(stderr)
+	app.ErrorWriter(stderr)
+	f := addFlags(app)
+	webFlags := kingpinflag.AddFlags(app, ":10061")
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	logger, slogger := newLogger(stderr, *f.logLevel, *f.logFormat)
+	cfg, err := f.check(os.Getenv)
+	if err != nil {
+		level.Error(logger).Log("msg", "Invalid configuration", "err", err)
+		return 1
+	}
+
+	level.Info(logger).Log("msg", "Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
+	level.Info(logger).Log("msg", "Configuration", "url", cfg.baseURL, "api_key", cfg.apiKey, "secret_from", cfg.secretSource,
+		"page_size", *f.pageSize, "timeout", *f.timeout, "refresh_interval", *f.interval,
+		"collector.byok", *f.byok, "collector.api_keys", *f.apiKeys, "collector.api_keys.per_key", *f.apiKeysPerKey)
+	level.Info(logger).Log("msg", "Each replica of the exporter makes its own API requests: N replicas use N times the rate-limit quota")
+	if *f.interval < 30*time.Second {
+		level.Warn(logger).Log("msg", "A refresh interval under 30s spends the API's rate limit fast", "refresh_interval", *f.interval)
+	}
+
+	upstream := collector.NewUpstream()
+	client, err := apiclient.New(apiclient.Config{
+		BaseURL: cfg.baseURL, APIKey: cfg.apiKey, Secret: cfg.secret,
+		PageSize: *f.pageSize, Timeout: *f.timeout, Observer: upstream,
+		UserAgent: name + "/" + version.Version,
+	})
+	if err != nil {
+		level.Error(logger).Log("msg", "Invalid configuration", "err", err)
+		return 1
+	}
+	exporter := collector.New(client, collector.Options{
+		Interval: *f.interval, BYOK: *f.byok, APIKeys: *f.apiKeys, APIKeysPerKey: *f.apiKeysPerKey, Logger: logger,
+	})
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		exporter, upstream,
+		versioncollector.NewCollector(name),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	refreshDone := make(chan struct{})
+	go func() {
+		defer close(refreshDone)
+		exporter.Run(ctx)
+	}()
+
+	mux, err := newMux(reg, exporter.Ready, *f.telemetryPath, *f.maxRequests, slogger)
+	if err != nil {
+		level.Error(logger).Log("msg", "Building the landing page", "err", err)
+		return 1
+	}
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(server, webFlags, slogger) }()
+
+	code := 0
+	select {
+	case err := <-serveErr:
+		level.Error(logger).Log("msg", "HTTP server failed", "err", err)
+		code = 1
+	case <-ctx.Done():
+		level.Info(logger).Log("msg", "Shutting down")
+	}
+	stop()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		level.Warn(logger).Log("msg", "HTTP server shutdown", "err", err)
+	}
+	<-refreshDone
+	return code
+}
+
+// newMux serves the metrics, the landing page and the health endpoints.
+func newMux(reg *prometheus.Registry, ready func() bool, metricsPath string, maxRequests int, logger *slog.Logger) (*http.ServeMux, error) {
+	mux := http.NewServeMux()
+	mux.Handle(metricsPath, promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		MaxRequestsInFlight: maxRequests,
+		Registry:            reg,
+	})))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "Healthy")
+	})
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready() {
+			http.Error(w, "Not ready: waiting for the first complete refresh of every collector", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "Ready")
+	})
+	if metricsPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        name,
+			Description: "Prometheus exporter for Confluent Cloud BYOK keys and API keys",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: metricsPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/", landing)
+	}
+	return mux, nil
+}
+
+// newLogger builds the go-kit logger and its slog bridge for exporter-toolkit
+// (the bridge adds its own time and caller).
+func newLogger(w io.Writer, lvl, format string) (log.Logger, *slog.Logger) {
+	var base log.Logger
+	if format == "json" {
+		base = log.NewJSONLogger(log.NewSyncWriter(w))
+	} else {
+		base = log.NewLogfmtLogger(log.NewSyncWriter(w))
+	}
+	allow := map[string]level.Option{
+		"debug": level.AllowDebug(), "info": level.AllowInfo(), "warn": level.AllowWarn(), "error": level.AllowError(),
+	}[lvl]
+	slogLevel := map[string]slog.Level{
+		"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
+	}[lvl]
+	logger := level.NewFilter(log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.Caller(5)), allow)
+	return logger, slog.New(slgk.NewGoKitHandler(base, slogLevel))
+}
