@@ -137,20 +137,21 @@ func NewBYOKKeys(cfg OrgConfig) []BYOKKey {
 			Metadata:    ObjectMeta{CreatedAt: ts(created), UpdatedAt: ts(since)},
 			Validation:  BYOKValidation{Phase: "VALID", Region: region},
 		}
-		switch {
-		case i%9 == 4:
+		if i%9 == 4 || i%22 == 18 { // 18 is also INVALID: a broken key not in use yet
 			k.State = "AVAILABLE"
-		case i%12 == 7:
+		}
+		switch i % 11 {
+		case 7:
 			k.Validation.Phase = "INVALID"
 			k.Validation.Message = "Access to key denied."
-		case i%12 == 10:
+		case 10:
 			k.State = "AVAILABLE"
 			k.Validation.Phase = "INITIALIZING"
 			k.Validation.Region = ""
 		}
 		s := ts(since)
 		k.Validation.Since = &s
-		if cfg.Quirks && k.Validation.Phase == "INITIALIZING" && i%24 == 10 {
+		if cfg.Quirks && k.Validation.Phase == "INITIALIZING" && i%22 == 10 {
 			k.Validation.Since = nil
 		}
 		switch provider {

@@ -1,0 +1,327 @@
+package collector
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+)
+
+const (
+	testKey    = "TESTKEY"
+	testSecret = "collector-test-secret"
+)
+
+// fixtureAPI serves testdata/byok.json and testdata/apikeys.json as the two
+// list endpoints, one page each.
+func fixtureAPI(t *testing.T) *httptest.Server {
+	t.Helper()
+	files := map[string]string{"/byok/v1/keys": "byok.json", "/iam/v2/api-keys": "apikeys.json"}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := os.ReadFile(filepath.Join("testdata", files[r.URL.Path]))
+		if err != nil {
+			http.Error(w, err.Error(), 404)
+			return
+		}
+		w.Header().Set("X-RateLimit-Limit", "120")
+		w.Header().Set("X-RateLimit-Remaining", "119")
+		w.Header().Set("X-RateLimit-Reset", "60")
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func newClient(t *testing.T, base string, obs apiclient.Observer) *apiclient.Client {
+	t.Helper()
+	u, _ := url.Parse(base)
+	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: testKey, Secret: apiclient.StaticSecret(testSecret),
+		PageSize: 10, RetryBaseDelay: time.Millisecond, Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var allOn = Options{Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true}
+
+func refreshOnce(e *Exporter) { e.Refresh(context.Background(), time.Now().Add(time.Minute)) }
+
+func TestFixtureExposition(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opts   Options
+		golden string
+	}{
+		{"all", allOn, "all.prom"},
+		{"no-per-key", Options{Interval: time.Minute, BYOK: true, APIKeys: true}, "no-per-key.prom"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := New(newClient(t, fixtureAPI(t).URL, nil), tc.opts)
+			if e.Ready() {
+				t.Fatal("ready before the first refresh")
+			}
+			refreshOnce(e)
+			if !e.Ready() {
+				t.Fatal("not ready after a successful refresh")
+			}
+			want, err := os.Open(filepath.Join("testdata", tc.golden))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer want.Close()
+			names := []string{
+				"confluent_byok_keys", "confluent_byok_key_info", "confluent_byok_key_state",
+				"confluent_byok_key_validation_phase", "confluent_byok_key_validation_since_timestamp_seconds",
+				"confluent_byok_key_created_timestamp_seconds", "confluent_iam_api_keys", "confluent_iam_api_key_info",
+				"confluent_iam_api_key_created_timestamp_seconds", "confluent_iam_api_key_expires_timestamp_seconds",
+				"confluent_refresh_success", "confluent_refresh_pages", "confluent_refresh_errors_total",
+			}
+			if err := testutil.CollectAndCompare(e, want, names...); err != nil {
+				t.Fatal(err)
+			}
+			problems, err := testutil.CollectAndLint(e)
+			if err != nil || len(problems) > 0 {
+				t.Fatalf("lint: %v %+v", err, problems)
+			}
+		})
+	}
+}
+
+func TestFailedRefreshKeepsPreviousData(t *testing.T) {
+	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 2, BYOKKeys: 25, APIKeys: 40}, APIKey: testKey, APISecret: testSecret})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	e := New(newClient(t, ts.URL, nil), allOn)
+	refreshOnce(e)
+	before := scrape(t, e, "confluent_byok_", "confluent_iam_")
+
+	for _, f := range []sim.Faults{
+		{Body: "truncated", Page: 3},        // decode on the last page
+		{Status: 403, Page: 2},              // forbidden mid-list
+		{Next: "repeat-token"},              // pagination
+		{Status: 500, Endpoint: "byok_keys"}, // only one collector fails
+	} {
+		s.SetFaults(f)
+		refreshOnce(e)
+		if after := scrape(t, e, "confluent_byok_", "confluent_iam_"); after != before {
+			t.Fatalf("faults %+v changed the served data:\n%s", f, diff(before, after))
+		}
+	}
+	s.SetFaults(sim.Faults{})
+	want := `
+# HELP confluent_refresh_errors_total Failed refreshes of the collector, by reason.
+# TYPE confluent_refresh_errors_total counter
+confluent_refresh_errors_total{collector="api_keys",reason="decode"} 1
+confluent_refresh_errors_total{collector="api_keys",reason="forbidden"} 1
+confluent_refresh_errors_total{collector="api_keys",reason="network"} 0
+confluent_refresh_errors_total{collector="api_keys",reason="other"} 0
+confluent_refresh_errors_total{collector="api_keys",reason="pagination"} 1
+confluent_refresh_errors_total{collector="api_keys",reason="rate_limited"} 0
+confluent_refresh_errors_total{collector="api_keys",reason="server_error"} 0
+confluent_refresh_errors_total{collector="api_keys",reason="timeout"} 0
+confluent_refresh_errors_total{collector="api_keys",reason="unauthorized"} 0
+confluent_refresh_errors_total{collector="byok",reason="decode"} 1
+confluent_refresh_errors_total{collector="byok",reason="forbidden"} 1
+confluent_refresh_errors_total{collector="byok",reason="network"} 0
+confluent_refresh_errors_total{collector="byok",reason="other"} 0
+confluent_refresh_errors_total{collector="byok",reason="pagination"} 1
+confluent_refresh_errors_total{collector="byok",reason="rate_limited"} 0
+confluent_refresh_errors_total{collector="byok",reason="server_error"} 1
+confluent_refresh_errors_total{collector="byok",reason="timeout"} 0
+confluent_refresh_errors_total{collector="byok",reason="unauthorized"} 0
+# HELP confluent_refresh_success 1 if the last refresh of the collector read every page, 0 if it failed.
+# TYPE confluent_refresh_success gauge
+confluent_refresh_success{collector="api_keys"} 1
+confluent_refresh_success{collector="byok"} 0
+`
+	if err := testutil.CollectAndCompare(e, strings.NewReader(want), "confluent_refresh_errors_total", "confluent_refresh_success"); err != nil {
+		t.Fatal(err)
+	}
+	refreshOnce(e)
+	if err := testutil.CollectAndCompare(e, strings.NewReader(`
+# HELP confluent_refresh_success 1 if the last refresh of the collector read every page, 0 if it failed.
+# TYPE confluent_refresh_success gauge
+confluent_refresh_success{collector="api_keys"} 1
+confluent_refresh_success{collector="byok"} 1
+`), "confluent_refresh_success"); err != nil {
+		t.Fatalf("no recovery on the next good refresh: %v", err)
+	}
+}
+
+func TestDeletedKeysVanish(t *testing.T) {
+	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 4, APIKeys: 30}, APIKey: testKey, APISecret: testSecret})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	e := New(newClient(t, ts.URL, nil), Options{Interval: time.Minute, APIKeys: true, APIKeysPerKey: true})
+	refreshOnce(e)
+	gone := s.APIKeys()[7].ID
+	if !strings.Contains(scrape(t, e, "confluent_iam_"), gone) {
+		t.Fatalf("key %s not exported before its deletion", gone)
+	}
+	s.DeleteAPIKey(gone)
+	refreshOnce(e)
+	if out := scrape(t, e, "confluent_iam_"); strings.Contains(out, gone) {
+		t.Fatalf("deleted key %s still exported", gone)
+	}
+	if n := testutil.ToFloat64(sumOf(t, e, "confluent_iam_api_keys")); n != 29 {
+		t.Fatalf("confluent_iam_api_keys sums to %v, want 29", n)
+	}
+}
+
+func TestRunRefreshesOnSchedule(t *testing.T) {
+	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 4, BYOKKeys: 3, APIKeys: 3}, APIKey: testKey, APISecret: testSecret})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	e := New(newClient(t, ts.URL, nil), Options{Interval: time.Second, BYOK: true, APIKeys: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	// The first refresh starts at once, the next ones every interval: three
+	// refreshes of each list within a few seconds.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.Requests()) < 6 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests after 10s, want 6", len(s.Requests()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !e.Ready() {
+		t.Fatal("not ready after refreshes")
+	}
+	var first time.Time
+	for _, r := range s.Requests() {
+		if r.Endpoint == "byok_keys" {
+			if first.IsZero() {
+				first = r.Time
+			} else if gap := r.Time.Sub(first); gap < 900*time.Millisecond {
+				t.Fatalf("second BYOK refresh %s after the first, want about 1s", gap)
+			} else {
+				break
+			}
+		}
+	}
+}
+
+func TestScrapeDoesNotCallUpstream(t *testing.T) {
+	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 4, BYOKKeys: 3, APIKeys: 3}, APIKey: testKey, APISecret: testSecret})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	e := New(newClient(t, ts.URL, nil), allOn)
+	refreshOnce(e)
+	n := len(s.Requests())
+	for range 10 {
+		scrape(t, e, "confluent_")
+	}
+	if len(s.Requests()) != n {
+		t.Fatalf("scrapes sent %d requests upstream", len(s.Requests())-n)
+	}
+}
+
+func TestUpstreamMetrics(t *testing.T) {
+	up := NewUpstream()
+	e := New(newClient(t, fixtureAPI(t).URL, up), allOn)
+	start := time.Now()
+	refreshOnce(e)
+	want := `
+# HELP confluent_http_requests_total Requests sent to the Confluent Cloud API, by HTTP status code ("error" when no response came).
+# TYPE confluent_http_requests_total counter
+confluent_http_requests_total{code="200",endpoint="byok_keys"} 1
+confluent_http_requests_total{code="200",endpoint="iam_api_keys"} 1
+# HELP confluent_rate_limit Requests allowed per rate-limit window, from the last X-RateLimit-Limit seen.
+# TYPE confluent_rate_limit gauge
+confluent_rate_limit{endpoint="byok_keys"} 120
+confluent_rate_limit{endpoint="iam_api_keys"} 120
+# HELP confluent_rate_limit_remaining Requests left in the rate-limit window, from the last X-RateLimit-Remaining seen.
+# TYPE confluent_rate_limit_remaining gauge
+confluent_rate_limit_remaining{endpoint="byok_keys"} 119
+confluent_rate_limit_remaining{endpoint="iam_api_keys"} 119
+`
+	if err := testutil.CollectAndCompare(up, strings.NewReader(want),
+		"confluent_http_requests_total", "confluent_rate_limit", "confluent_rate_limit_remaining"); err != nil {
+		t.Fatal(err)
+	}
+	reset := testutil.ToFloat64(up.reset.WithLabelValues("byok_keys"))
+	if lo, hi := float64(start.Add(59*time.Second).Unix()), float64(time.Now().Add(61*time.Second).Unix()); reset < lo || reset > hi {
+		t.Fatalf("reset timestamp %v, want arrival + 60s (%v..%v)", reset, lo, hi)
+	}
+	if n := testutil.CollectAndCount(up, "confluent_http_request_duration_seconds"); n != 2 {
+		t.Fatalf("%d duration histograms, want 2", n)
+	}
+	if problems, err := testutil.CollectAndLint(up); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %+v", err, problems)
+	}
+}
+
+// scrape gathers e and returns the lines of the metrics with these prefixes.
+func scrape(t *testing.T, c prometheus.Collector, prefixes ...string) string {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, mf := range mfs {
+		for _, p := range prefixes {
+			if strings.HasPrefix(mf.GetName(), p) {
+				for _, m := range mf.GetMetric() {
+					b.WriteString(mf.GetName() + " " + m.String() + "\n")
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+// sumOf is a gauge holding the sum of all series of one metric.
+func sumOf(t *testing.T, c prometheus.Collector, name string) prometheus.Gauge {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "sum"})
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				g.Add(m.GetGauge().GetValue())
+			}
+		}
+	}
+	return g
+}
+
+func diff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var out []string
+	for i := range max(len(al), len(bl)) {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			out = append(out, "- "+x, "+ "+y)
+		}
+	}
+	return strings.Join(out, "\n")
+}

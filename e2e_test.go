@@ -1,0 +1,374 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/e2e-output.txt from this run")
+
+// e2eSecret is recognisable, so a leak anywhere is found.
+const (
+	e2eKey    = "E2EKEY"
+	e2eSecret = "e2e-Secret-9f8e7d6c5b4a"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "cke-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "confluent_keys_exporter")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the exporter: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// syncBuffer collects a process's output while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// exporter is the built binary, running.
+type exporter struct {
+	url    string
+	cmd    *exec.Cmd
+	output *syncBuffer
+	exited chan error
+}
+
+// freePort finds a port on loopback that is free now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startExporter runs the binary with the e2e credentials against apiURL and
+// waits until it answers /-/healthy. The test's cleanup stops it.
+func startExporter(t *testing.T, apiURL string, args ...string) *exporter {
+	t.Helper()
+	addr := freePort(t)
+	e := &exporter{url: "http://" + addr, output: &syncBuffer{}, exited: make(chan error, 1)}
+	e.cmd = exec.Command(binary, append([]string{"--web.listen-address=" + addr, "--confluent.url=" + apiURL}, args...)...)
+	e.cmd.Env = append(os.Environ(), "CONFLUENT_CLOUD_API_KEY="+e2eKey, "CONFLUENT_CLOUD_API_SECRET="+e2eSecret)
+	e.cmd.Stdout, e.cmd.Stderr = e.output, e.output
+	if err := e.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { e.exited <- e.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = e.cmd.Process.Kill()
+		<-e.exited
+		if strings.Contains(e.output.String(), e2eSecret) {
+			t.Errorf("the secret appears in the exporter's output")
+		}
+	})
+	e.waitFor(t, "/-/healthy", 200, 10*time.Second)
+	return e
+}
+
+// waitFor polls path until it answers status, or fails the test at the deadline.
+func (e *exporter) waitFor(t *testing.T, path string, status int, within time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		code, body, err := get(e.url + path)
+		if err == nil && code == status {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer %d within %s (last: %d %v)\noutput:\n%s", path, status, within, code, err, e.output.String())
+		}
+		select {
+		case err := <-e.exited:
+			t.Fatalf("exporter exited: %v\noutput:\n%s", err, e.output.String())
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func get(url string) (int, string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+func newSimServer(t *testing.T, org sim.OrgConfig) (*sim.Server, *httptest.Server) {
+	t.Helper()
+	s := sim.New(sim.Config{Org: org, APIKey: e2eKey, APISecret: e2eSecret})
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
+// stableSeries keeps the confluent_ series whose values do not depend on
+// timing, sorted, for the golden file.
+func stableSeries(scrape string) string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(scrape))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		l := sc.Text()
+		if !strings.HasPrefix(l, "confluent_") || strings.HasPrefix(l, "confluent_keys_exporter_build_info") {
+			continue
+		}
+		volatile := false
+		for _, v := range []string{"_duration_seconds", "confluent_refresh_last_success", "confluent_rate_limit"} {
+			volatile = volatile || strings.Contains(l, v)
+		}
+		if !volatile {
+			lines = append(lines, l)
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func TestEndToEnd(t *testing.T) {
+	s, api := newSimServer(t, sim.DefaultOrg)
+	s.SetFaults(sim.Faults{LatencyMS: 300, Endpoint: "byok_keys"}) // long enough to see "not ready" first
+	e := startExporter(t, api.URL, "--refresh.interval=1h")
+
+	if code, _, err := get(e.url + "/-/ready"); err != nil || code != http.StatusServiceUnavailable {
+		t.Fatalf("/-/ready before the first refresh: %d %v, want 503", code, err)
+	}
+	e.waitFor(t, "/-/ready", 200, 20*time.Second)
+	scrape := e.waitFor(t, "/metrics", 200, time.Second)
+	requests := len(s.Requests())
+
+	got := stableSeries(scrape)
+	golden := filepath.Join("testdata", "e2e-output.txt")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("scrape differs from %s (go test -run TestEndToEnd -update regenerates it):\n%s", golden, lineDiff(string(want), got))
+	}
+	for _, m := range []string{"confluent_rate_limit{", "confluent_rate_limit_remaining{", "confluent_rate_limit_reset_timestamp_seconds{",
+		"confluent_refresh_last_success_timestamp_seconds{", "confluent_http_request_duration_seconds_bucket{",
+		"confluent_keys_exporter_build_info{", "go_goroutines ", "process_resident_memory_bytes "} {
+		if !strings.Contains(scrape, m) {
+			t.Errorf("scrape lacks %s", m)
+		}
+	}
+	if strings.Contains(scrape, e2eSecret) {
+		t.Error("the secret appears in /metrics")
+	}
+	_, landing, err := get(e.url + "/")
+	if err != nil || !strings.Contains(landing, "/metrics") || strings.Contains(landing, e2eSecret) {
+		t.Errorf("landing page: %v, links /metrics: %v, leaks the secret: %v", err, strings.Contains(landing, "/metrics"), strings.Contains(landing, e2eSecret))
+	}
+	if n := len(s.Requests()); n != requests {
+		t.Errorf("scrapes caused %d upstream requests", n-requests)
+	}
+	checkMetricsWithPromtool(t, scrape)
+
+	for _, want := range []string{`msg="Refresh complete" collector=byok keys=36 pages=1`, `msg="Refresh complete" collector=api_keys keys=2495 pages=25 skipped=5`,
+		"secret_from=$CONFLUENT_CLOUD_API_SECRET"} {
+		if !strings.Contains(e.output.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, e.output.String())
+		}
+	}
+
+	// SIGTERM: a clean exit.
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-e.exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, e.output.String())
+		}
+		e.exited <- nil // for the cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit within 10s of SIGTERM")
+	}
+}
+
+// checkMetricsWithPromtool runs `promtool check metrics` on a scrape, as
+// node_exporter's checkmetrics.sh does. make test installs promtool.
+func checkMetricsWithPromtool(t *testing.T, scrape string) {
+	t.Helper()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: `make test` installs it (Debian package prometheus)")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(scrape)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func TestFailingUpstreamIsLoggedAndCounted(t *testing.T) {
+	s, api := newSimServer(t, sim.OrgConfig{Seed: 1, BYOKKeys: 5, APIKeys: 5})
+	s.SetFaults(sim.Faults{Status: 403, Detail: "The request has an invalid API key", Endpoint: "byok_keys"})
+	e := startExporter(t, api.URL, "--refresh.interval=1h")
+	body := e.waitFor(t, "/metrics", 200, 5*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(body, `confluent_refresh_errors_total{collector="byok",reason="unauthorized"} 1`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no unauthorized error counted:\n%s", body)
+		}
+		time.Sleep(25 * time.Millisecond)
+		_, body, _ = get(e.url + "/metrics")
+	}
+	for _, want := range []string{`confluent_refresh_success{collector="byok"} 0`, `confluent_refresh_success{collector="api_keys"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if code, _, _ := get(e.url + "/-/ready"); code != http.StatusServiceUnavailable {
+		t.Errorf("/-/ready %d with the BYOK collector never refreshed, want 503", code)
+	}
+	log := e.output.String()
+	for _, want := range []string{"level=warn", "collector=byok", "reason=unauthorized", "HTTP 403", "User Access Unauthorized", "request_id "} {
+		if !strings.Contains(log, want) {
+			t.Errorf("failure log line lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte(e2eSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := []string{"CONFLUENT_CLOUD_API_KEY=k", "CONFLUENT_CLOUD_API_SECRET=" + e2eSecret}
+	cases := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"no key", []string{"CONFLUENT_CLOUD_API_SECRET=" + e2eSecret}, nil, "no API key"},
+		{"no secret", []string{"CONFLUENT_CLOUD_API_KEY=k"}, nil, "no API secret"},
+		{"unreadable secret file", []string{"CONFLUENT_CLOUD_API_KEY=k"}, []string{"--confluent.api-secret-file=/nonexistent/secret"}, "unreadable secret file"},
+		{"bad URL", good, []string{"--confluent.url=::nope"}, "not a URL"},
+		{"ftp URL", good, []string{"--confluent.url=ftp://api.confluent.cloud"}, "must be an http(s) URL"},
+		{"plain http", good, []string{"--confluent.url=http://api.confluent.cloud"}, "plain http is allowed only for a loopback host"},
+		{"credentials in URL", good, []string{"--confluent.url=https://u:p@api.confluent.cloud"}, "must not carry credentials"},
+		{"page size 0", good, []string{"--confluent.page-size=0"}, "outside 1..100"},
+		{"page size 101", good, []string{"--confluent.page-size=101"}, "outside 1..100"},
+		{"interval", good, []string{"--refresh.interval=500ms"}, "under the minimum of 1s"},
+		{"interval env", append(good, "CONFLUENT_REFRESH_INTERVAL=10ms"), nil, "under the minimum of 1s"},
+		{"unknown flag", good, []string{"--confluent.api-secret=x"}, "unknown long flag"},
+		{"bad log level", good, []string{"--log.level=chatty"}, "enum value must be one of"},
+		{"no collectors", good, []string{"--no-collector.byok", "--no-collector.api-keys"}, "every collector is disabled"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(binary, append([]string{"--web.listen-address=127.0.0.1:0"}, tc.args...)...)
+			cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, tc.env...)
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+				t.Fatalf("exit %v, want 1\n%s", err, out)
+			}
+			if !strings.Contains(string(out), tc.want) || strings.Count(strings.TrimSpace(string(out)), "\n") > 0 {
+				t.Fatalf("output %q, want one line saying %q", out, tc.want)
+			}
+			if strings.Contains(string(out), e2eSecret) {
+				t.Fatal("the secret appears in the error")
+			}
+		})
+	}
+	t.Run("secret file accepted", func(t *testing.T) {
+		_, api := newSimServer(t, sim.OrgConfig{Seed: 1, BYOKKeys: 2, APIKeys: 2})
+		addr := freePort(t)
+		e := &exporter{url: "http://" + addr, output: &syncBuffer{}, exited: make(chan error, 1)}
+		e.cmd = exec.Command(binary, "--web.listen-address="+addr, "--confluent.url="+api.URL, "--confluent.api-secret-file="+secretFile)
+		e.cmd.Env = []string{"CONFLUENT_CLOUD_API_KEY=" + e2eKey}
+		e.cmd.Stdout, e.cmd.Stderr = e.output, e.output
+		if err := e.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { e.exited <- e.cmd.Wait() }()
+		defer func() { _ = e.cmd.Process.Kill(); <-e.exited }()
+		e.waitFor(t, "/-/ready", 200, 10*time.Second)
+	})
+}
+
+func TestVersionFlag(t *testing.T) {
+	out, err := exec.Command(binary, "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "confluent_keys_exporter, version") || !strings.Contains(string(out), "go version") {
+		t.Fatalf("--version: %v\n%s", err, out)
+	}
+}
+
+func lineDiff(want, got string) string {
+	w, g := map[string]bool{}, map[string]bool{}
+	for _, l := range strings.Split(want, "\n") {
+		w[l] = true
+	}
+	for _, l := range strings.Split(got, "\n") {
+		g[l] = true
+	}
+	var b strings.Builder
+	n := 0
+	for _, l := range strings.Split(want, "\n") {
+		if !g[l] && n < 40 {
+			fmt.Fprintf(&b, "- %s\n", l)
+			n++
+		}
+	}
+	for _, l := range strings.Split(got, "\n") {
+		if !w[l] && n < 80 {
+			fmt.Fprintf(&b, "+ %s\n", l)
+			n++
+		}
+	}
+	return b.String()
+}
