@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -69,10 +70,11 @@ func (s *syncBuffer) String() string {
 
 // exporter is the built binary, running.
 type exporter struct {
-	url    string
-	cmd    *exec.Cmd
-	output *syncBuffer
-	exited chan error
+	url     string
+	cmd     *exec.Cmd
+	output  *syncBuffer
+	exited  chan struct{} // closed when the process has exited
+	exitErr error         // what Wait returned, once exited is closed
 }
 
 // freePort finds a port on loopback that is free now.
@@ -91,22 +93,30 @@ func freePort(t *testing.T) string {
 func startExporter(t *testing.T, apiURL string, args ...string) *exporter {
 	t.Helper()
 	addr := freePort(t)
-	e := &exporter{url: "http://" + addr, output: &syncBuffer{}, exited: make(chan error, 1)}
-	e.cmd = exec.Command(binary, append([]string{"--web.listen-address=" + addr, "--confluent.url=" + apiURL}, args...)...)
-	e.cmd.Env = append(os.Environ(), "CONFLUENT_CLOUD_API_KEY="+e2eKey, "CONFLUENT_CLOUD_API_SECRET="+e2eSecret)
-	e.cmd.Stdout, e.cmd.Stderr = e.output, e.output
-	if err := e.cmd.Start(); err != nil {
+	cmd := exec.Command(binary, append([]string{"--web.listen-address=" + addr, "--confluent.url=" + apiURL}, args...)...)
+	cmd.Env = append(os.Environ(), "CONFLUENT_CLOUD_API_KEY="+e2eKey, "CONFLUENT_CLOUD_API_SECRET="+e2eSecret)
+	e := runExporter(t, cmd, addr)
+	e.waitFor(t, "/-/healthy", 200, 10*time.Second)
+	return e
+}
+
+// runExporter starts cmd, an exporter listening on addr. The test's cleanup
+// stops it and checks that the secret never appeared in its output.
+func runExporter(t *testing.T, cmd *exec.Cmd, addr string) *exporter {
+	t.Helper()
+	e := &exporter{url: "http://" + addr, cmd: cmd, output: &syncBuffer{}, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = e.output, e.output
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { e.exited <- e.cmd.Wait() }()
+	go func() { e.exitErr = cmd.Wait(); close(e.exited) }()
 	t.Cleanup(func() {
-		_ = e.cmd.Process.Kill()
+		_ = cmd.Process.Kill()
 		<-e.exited
 		if strings.Contains(e.output.String(), e2eSecret) {
 			t.Errorf("the secret appears in the exporter's output")
 		}
 	})
-	e.waitFor(t, "/-/healthy", 200, 10*time.Second)
 	return e
 }
 
@@ -123,8 +133,8 @@ func (e *exporter) waitFor(t *testing.T, path string, status int, within time.Du
 			t.Fatalf("%s did not answer %d within %s (last: %d %v)\noutput:\n%s", path, status, within, code, err, e.output.String())
 		}
 		select {
-		case err := <-e.exited:
-			t.Fatalf("exporter exited: %v\noutput:\n%s", err, e.output.String())
+		case <-e.exited:
+			t.Fatalf("exporter exited: %v\noutput:\n%s", e.exitErr, e.output.String())
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
@@ -197,9 +207,11 @@ func TestEndToEnd(t *testing.T) {
 	if got != string(want) {
 		t.Errorf("scrape differs from %s (go test -run TestEndToEnd -update regenerates it):\n%s", golden, lineDiff(string(want), got))
 	}
-	for _, m := range []string{"confluent_rate_limit{", "confluent_rate_limit_remaining{", "confluent_rate_limit_reset_timestamp_seconds{",
+	for _, m := range []string{
+		"confluent_rate_limit{", "confluent_rate_limit_remaining{", "confluent_rate_limit_reset_timestamp_seconds{",
 		"confluent_refresh_last_success_timestamp_seconds{", "confluent_http_request_duration_seconds_bucket{",
-		"confluent_keys_exporter_build_info{", "go_goroutines ", "process_resident_memory_bytes "} {
+		"confluent_keys_exporter_build_info{", "go_goroutines ", "process_resident_memory_bytes ",
+	} {
 		if !strings.Contains(scrape, m) {
 			t.Errorf("scrape lacks %s", m)
 		}
@@ -216,8 +228,10 @@ func TestEndToEnd(t *testing.T) {
 	}
 	checkMetricsWithPromtool(t, scrape)
 
-	for _, want := range []string{`msg="Refresh complete" collector=byok keys=36 pages=1`, `msg="Refresh complete" collector=api_keys keys=2495 pages=25 skipped=5`,
-		"secret_from=$CONFLUENT_CLOUD_API_SECRET"} {
+	for _, want := range []string{
+		`msg="Refresh complete" collector=byok keys=36 pages=1`, `msg="Refresh complete" collector=api_keys keys=2495 pages=25 skipped=5`,
+		"secret_from=$CONFLUENT_CLOUD_API_SECRET",
+	} {
 		if !strings.Contains(e.output.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, e.output.String())
 		}
@@ -228,11 +242,10 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-e.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, e.output.String())
+	case <-e.exited:
+		if e.exitErr != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", e.exitErr, e.output.String())
 		}
-		e.exited <- nil // for the cleanup
 	case <-time.After(10 * time.Second):
 		t.Fatal("no exit within 10s of SIGTERM")
 	}
@@ -314,7 +327,8 @@ func TestConfigErrors(t *testing.T) {
 			cmd := exec.Command(binary, append([]string{"--web.listen-address=127.0.0.1:0"}, tc.args...)...)
 			cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, tc.env...)
 			out, err := cmd.CombinedOutput()
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 				t.Fatalf("exit %v, want 1\n%s", err, out)
 			}
 			if !strings.Contains(string(out), tc.want) || strings.Count(strings.TrimSpace(string(out)), "\n") > 0 {
@@ -328,15 +342,9 @@ func TestConfigErrors(t *testing.T) {
 	t.Run("secret file accepted", func(t *testing.T) {
 		_, api := newSimServer(t, sim.OrgConfig{Seed: 1, BYOKKeys: 2, APIKeys: 2})
 		addr := freePort(t)
-		e := &exporter{url: "http://" + addr, output: &syncBuffer{}, exited: make(chan error, 1)}
-		e.cmd = exec.Command(binary, "--web.listen-address="+addr, "--confluent.url="+api.URL, "--confluent.api-secret-file="+secretFile)
-		e.cmd.Env = []string{"CONFLUENT_CLOUD_API_KEY=" + e2eKey}
-		e.cmd.Stdout, e.cmd.Stderr = e.output, e.output
-		if err := e.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { e.exited <- e.cmd.Wait() }()
-		defer func() { _ = e.cmd.Process.Kill(); <-e.exited }()
+		cmd := exec.Command(binary, "--web.listen-address="+addr, "--confluent.url="+api.URL, "--confluent.api-secret-file="+secretFile)
+		cmd.Env = []string{"CONFLUENT_CLOUD_API_KEY=" + e2eKey}
+		e := runExporter(t, cmd, addr)
 		e.waitFor(t, "/-/ready", 200, 10*time.Second)
 	})
 }

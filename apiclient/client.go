@@ -391,8 +391,10 @@ func (c *Client) do(ctx context.Context, endpoint, target string) (*response, er
 		r.retryAfter = rl.Reset.Sub(arrived)
 	}
 	if len(body) > MaxBodySize && r.status < 300 {
-		return nil, &DecodeError{Endpoint: endpoint, RequestID: r.requestID,
-			Err: fmt.Errorf("body larger than %d MiB", MaxBodySize>>20)}
+		return nil, &DecodeError{
+			Endpoint: endpoint, RequestID: r.requestID,
+			Err: fmt.Errorf("body larger than %d MiB", MaxBodySize>>20),
+		}
 	}
 	return r, nil
 }

@@ -261,7 +261,7 @@ func TestServerErrorThenSuccess(t *testing.T) {
 func TestTransportErrorRetriedThenExhausted(t *testing.T) {
 	// A listener that accepts and closes at once: every request fails in transport.
 	var n atomic.Int32
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	ts := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		n.Add(1)
 		panic(http.ErrAbortHandler)
 	}))
@@ -336,7 +336,7 @@ func TestRateLimitPastDeadlineGivesUp(t *testing.T) {
 func TestRemainingZeroWaitsForReset(t *testing.T) {
 	var mu sync.Mutex
 	var times []time.Time
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		times = append(times, time.Now())
 		first := len(times) == 1
@@ -470,7 +470,7 @@ func serveJSON(t *testing.T, pages ...string) *httptest.Server {
 		i := int(n.Add(1)) - 1
 		if i >= len(pages) {
 			t.Errorf("request %d, only %d pages", i+1, len(pages))
-			http.Error(w, "no more pages", 500)
+			http.Error(w, "no more pages", http.StatusInternalServerError)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -552,7 +552,7 @@ func TestAPIKeyQuirks(t *testing.T) {
 		{keys[0].Environment, "env-1"},
 		{keys[0].CreatedAt.Format(time.RFC3339), "2024-05-06T07:08:09Z"},
 		{keys[1].ResourceID + keys[1].ResourceKind, ""}, // null resource
-		{keys[2].ResourceKind, "ksqlDB"},               // from resources[]
+		{keys[2].ResourceKind, "ksqlDB"},                // from resources[]
 		{keys[2].ExpiresAt.Format(time.RFC3339), "2027-03-04T23:59:59Z"},
 		{keys[3].OwnerKind + "/" + keys[3].ResourceKind, "Robot/Tableflow"},
 	}
@@ -612,7 +612,7 @@ func TestSecretFileRotation(t *testing.T) {
 func TestEchoedSecretRedacted(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pw, _ := r.BasicAuth()
-		w.WriteHeader(400)
+		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprintf(w, `{"errors":[{"title":"bad","detail":"your secret %s is wrong"}]}`, pw)
 	}))
 	defer ts.Close()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 )
 
@@ -62,17 +63,17 @@ func (e *APIError) Error() string {
 // Reason classifies the error by its status and, for 403, its detail.
 func (e *APIError) Reason() Reason {
 	switch {
-	case e.StatusCode == 401:
+	case e.StatusCode == http.StatusUnauthorized:
 		return ReasonUnauthorized
-	case e.StatusCode == 403:
+	case e.StatusCode == http.StatusForbidden:
 		// A 403 saying "invalid API key" is a credential problem, not a missing role.
 		if strings.Contains(strings.ToLower(e.Detail), "invalid api key") {
 			return ReasonUnauthorized
 		}
 		return ReasonForbidden
-	case e.StatusCode == 429:
+	case e.StatusCode == http.StatusTooManyRequests:
 		return ReasonRateLimited
-	case e.StatusCode >= 500:
+	case e.StatusCode >= http.StatusInternalServerError:
 		return ReasonServerError
 	default:
 		return ReasonOther

@@ -31,7 +31,7 @@ func fixtureAPI(t *testing.T) *httptest.Server {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := os.ReadFile(filepath.Join("testdata", files[r.URL.Path]))
 		if err != nil {
-			http.Error(w, err.Error(), 404)
+			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
 		w.Header().Set("X-RateLimit-Limit", "120")
@@ -46,8 +46,10 @@ func fixtureAPI(t *testing.T) *httptest.Server {
 func newClient(t *testing.T, base string, obs apiclient.Observer) *apiclient.Client {
 	t.Helper()
 	u, _ := url.Parse(base)
-	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: testKey, Secret: apiclient.StaticSecret(testSecret),
-		PageSize: 10, RetryBaseDelay: time.Millisecond, Observer: obs})
+	c, err := apiclient.New(apiclient.Config{
+		BaseURL: u, APIKey: testKey, Secret: apiclient.StaticSecret(testSecret),
+		PageSize: 10, RetryBaseDelay: time.Millisecond, Observer: obs,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,9 +110,9 @@ func TestFailedRefreshKeepsPreviousData(t *testing.T) {
 	before := scrape(t, e, "confluent_byok_", "confluent_iam_")
 
 	for _, f := range []sim.Faults{
-		{Body: "truncated", Page: 3},        // decode on the last page
-		{Status: 403, Page: 2},              // forbidden mid-list
-		{Next: "repeat-token"},              // pagination
+		{Body: "truncated", Page: 3},         // decode on the last page
+		{Status: 403, Page: 2},               // forbidden mid-list
+		{Next: "repeat-token"},               // pagination
 		{Status: 500, Endpoint: "byok_keys"}, // only one collector fails
 	} {
 		s.SetFaults(f)

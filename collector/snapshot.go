@@ -24,7 +24,7 @@ func (s *snapshot) add(desc *prometheus.Desc, value float64, labels ...string) {
 	}
 	m, err := prometheus.NewConstMetric(desc, prometheus.GaugeValue, value, labels...)
 	if err != nil {
-		s.err = fmt.Errorf("%w: %v", errLabelValue, err)
+		s.err = fmt.Errorf("%w: %w", errLabelValue, err)
 		return
 	}
 	s.metrics = append(s.metrics, m)

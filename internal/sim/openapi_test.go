@@ -80,8 +80,10 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.path, err)
 		}
-		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+		in := &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		}
 		if c.status != 400 {
 			if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
 				t.Fatalf("%s: request does not match the spec: %v", c.path, err)
@@ -105,9 +107,11 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		if c.status == 200 && strings.Contains(string(body), `"next"`) {
 			pages++
 		}
-		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode,
+		out := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: in, Status: resp.StatusCode,
 			Header: resp.Header, Body: io.NopCloser(bytes.NewReader(body)),
-			Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}}
+			Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		}
 		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 			t.Errorf("%s (%d): response does not match the spec: %v\n%.400s", c.path, resp.StatusCode, err, body)
 		}

@@ -156,19 +156,25 @@ func NewBYOKKeys(cfg OrgConfig) []BYOKKey {
 		}
 		switch provider {
 		case "AWS":
-			k.Key = CloudKey{Kind: "AwsKey",
+			k.Key = CloudKey{
+				Kind:   "AwsKey",
 				KeyARN: fmt.Sprintf("arn:aws:kms:%s:111122223333:key/%08x-12ab-34cd-56ef-%012x", region, r.Uint32(), r.Uint64()&0xffffffffffff),
-				Roles:  []string{"arn:aws:iam::123456789876:role/cc-kafka-" + id}}
+				Roles:  []string{"arn:aws:iam::123456789876:role/cc-kafka-" + id},
+			}
 		case "Azure":
-			k.Key = CloudKey{Kind: "AzureKey",
+			k.Key = CloudKey{
+				Kind:          "AzureKey",
 				KeyID:         fmt.Sprintf("https://vault-%d.vault.azure.net/keys/key-%d", i, i),
 				KeyVaultID:    fmt.Sprintf("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/vault-%d", i),
 				TenantID:      "00000000-0000-0000-0000-000000000000",
-				ApplicationID: "11111111-1111-1111-1111-111111111111"}
+				ApplicationID: "11111111-1111-1111-1111-111111111111",
+			}
 		case "GCP":
-			k.Key = CloudKey{Kind: "GcpKey",
+			k.Key = CloudKey{
+				Kind:          "GcpKey",
 				KeyID:         fmt.Sprintf("projects/example/locations/%s/keyRings/ring/cryptoKeys/key-%d", region, i),
-				SecurityGroup: fmt.Sprintf("byok-%d@example.com", i)}
+				SecurityGroup: fmt.Sprintf("byok-%d@example.com", i),
+			}
 		}
 		keys = append(keys, k)
 	}
@@ -202,13 +208,17 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 		}
 		o := r.IntN(owners)
 		if o%5 == 0 {
-			k.Spec.Owner = &ObjectRef{ID: fmt.Sprintf("u-%05d", o), Kind: "User", APIVersion: "iam/v2",
+			k.Spec.Owner = &ObjectRef{
+				ID: fmt.Sprintf("u-%05d", o), Kind: "User", APIVersion: "iam/v2",
 				Related:      fmt.Sprintf("https://api.confluent.cloud/iam/v2/users/u-%05d", o),
-				ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/user=u-%05d", orgID, o)}
+				ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/user=u-%05d", orgID, o),
+			}
 		} else {
-			k.Spec.Owner = &ObjectRef{ID: fmt.Sprintf("sa-%05d", o), Kind: "ServiceAccount", APIVersion: "iam/v2",
+			k.Spec.Owner = &ObjectRef{
+				ID: fmt.Sprintf("sa-%05d", o), Kind: "ServiceAccount", APIVersion: "iam/v2",
 				Related:      fmt.Sprintf("https://api.confluent.cloud/iam/v2/service-accounts/sa-%05d", o),
-				ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/service-account=sa-%05d", orgID, o)}
+				ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/service-account=sa-%05d", orgID, o),
+			}
 		}
 		env := fmt.Sprintf("env-%03d", r.IntN(6))
 		switch n := r.IntN(100); {
@@ -227,9 +237,11 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 		case n < 88:
 			k.Spec.Resource = resource(fmt.Sprintf("tableflow-%d", r.IntN(3)), env, "Tableflow", "tableflow/v1", "tableflow")
 		case n < 96 || !cfg.Quirks:
-			k.Spec.Resource = &ObjectRef{ID: "cloud", Kind: "Cloud", APIVersion: "iam/v2",
+			k.Spec.Resource = &ObjectRef{
+				ID: "cloud", Kind: "Cloud", APIVersion: "iam/v2",
 				Related:      "https://api.confluent.cloud/iam/v2/cloud",
-				ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s", orgID)}
+				ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s", orgID),
+			}
 		default:
 			k.Spec.Resource = nil // Cloud API keys sometimes come back with a null resource
 		}
@@ -247,9 +259,11 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 }
 
 func resource(id, env, kind, apiVersion, crnKind string) *ObjectRef {
-	return &ObjectRef{ID: id, Environment: env, Kind: kind, APIVersion: apiVersion,
+	return &ObjectRef{
+		ID: id, Environment: env, Kind: kind, APIVersion: apiVersion,
 		Related:      fmt.Sprintf("https://api.confluent.cloud/%s/%s", apiVersion, id),
-		ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/environment=%s/%s=%s", orgID, env, crnKind, id)}
+		ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/environment=%s/%s=%s", orgID, env, crnKind, id),
+	}
 }
 
 func apiKeyID(r *rand.Rand) string {

@@ -245,7 +245,8 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint string,
 	}
 	reset := int((s.cfg.RateWindow - now.Sub(s.winStart) + time.Second - 1) / time.Second)
 	remaining := s.cfg.RateLimit - s.winUsed
-	headers := !(f.NoRateLimitHeaders && matches) && !(s.cfg.Org.Quirks && served%7 == 0)
+	omitHeaders := f.NoRateLimitHeaders && matches || s.cfg.Org.Quirks && served%7 == 0
+	headers := !omitHeaders
 	setRate := func(remaining int) {
 		if headers {
 			w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.cfg.RateLimit))
@@ -476,26 +477,26 @@ func writeBrokenBody(w http.ResponseWriter, mode string, good []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	switch mode {
 	case "truncated":
-		w.WriteHeader(200)
+		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(good[:len(good)/2])
 	case "html":
 		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(200)
+		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>\n"))
 	case "wrong-types":
-		w.WriteHeader(200)
+		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":{},"data":[{"id":12345,"provider":["AWS"],"state":{},"validation":"VALID"}]}`))
 	case "missing-id":
-		w.WriteHeader(200)
+		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(bytes.Replace(good, []byte(`"id":`), []byte(`"id_gone":`), 1))
 	case "null-data":
-		w.WriteHeader(200)
+		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":null,"data":null}`))
 	case "deep":
-		w.WriteHeader(200)
+		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(bytes.Repeat([]byte("["), 1<<20))
 	case "huge":
-		w.WriteHeader(200)
+		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":{},"data":[`))
 		chunk := bytes.Repeat([]byte(`{"id":"cck-00000","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}},`), 1<<10)
 		for written := 0; written < 40<<20; written += len(chunk) {
@@ -506,7 +507,7 @@ func writeBrokenBody(w http.ResponseWriter, mode string, good []byte) {
 		_, _ = w.Write([]byte(`{"id":"x","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}}]}`))
 	case "reset":
 		w.Header().Set("Content-Length", strconv.Itoa(len(good)))
-		w.WriteHeader(200)
+		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(good[:len(good)/2])
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()

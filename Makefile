@@ -1,0 +1,76 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Everything the tests need is installed here when it is missing.
+
+GO        ?= go
+PROMU     := $(GO) tool promu
+LINT      := $(GO) tool -modfile=tools/go.mod golangci-lint
+VULNCHECK := $(GO) tool -modfile=tools/go.mod govulncheck
+PROMTOOL  ?= promtool
+BIN       := confluent_keys_exporter
+GOOS      := $(shell $(GO) env GOOS)
+GOARCH    := $(shell $(GO) env GOARCH)
+BUILD_DIR := .build/$(GOOS)-$(GOARCH)
+CROSS_PLATFORMS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build demo test deps fmt-check vet lint unit e2e rules crossbuild tarball clean
+
+all: build
+
+## build: the exporter, with promu (version, revision and build date in --version).
+build:
+	$(PROMU) build --prefix $(BUILD_DIR)
+	@echo "built $(BUILD_DIR)/$(BIN)"
+
+## demo: start the simulated Confluent Cloud and the exporter on loopback.
+demo:
+	$(GO) build -o .build/demo/$(BIN) .
+	$(GO) build -o .build/demo/confluent-cloud-sim ./cmd/confluent-cloud-sim
+	./scripts/demo.sh
+
+## test: everything CI runs.
+test: deps fmt-check vet lint unit rules build crossbuild
+	@echo "make test: all checks passed"
+
+## deps: Prometheus, promtool and Alertmanager from Debian, when missing.
+deps:
+	@if ! command -v $(PROMTOOL) >/dev/null || ! command -v prometheus >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
+		echo "installing prometheus and prometheus-alertmanager (Debian packages)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; \
+	fi
+	@$(PROMTOOL) --version | head -n1
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+## lint: golangci-lint, pinned in tools/go.mod.
+lint:
+	$(LINT) run ./...
+
+## unit: unit, race, end-to-end and real-stack tests.
+unit:
+	$(GO) test -race -count=1 ./...
+
+## rules: promtool checks and unit tests of the alerting rules.
+rules:
+	$(PROMTOOL) check rules alerts/*.rules.yml
+	$(PROMTOOL) test rules alerts/tests/*.yml
+
+## crossbuild: compile every release platform, so a platform-specific break is caught.
+crossbuild:
+	@for p in $(CROSS_PLATFORMS); do \
+		echo "go build $$p"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -o /dev/null . || exit 1; \
+	done
+
+## tarball: release tarballs of every platform (promu crossbuild).
+tarball:
+	$(PROMU) crossbuild
+	$(PROMU) crossbuild tarballs
+
+clean:
+	rm -rf .build .tarballs
