@@ -13,7 +13,7 @@ BUILD_DIR := .build/$(GOOS)-$(GOARCH)
 CROSS_PLATFORMS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build demo test deps fmt-check vet lint unit e2e rules crossbuild tarball clean
+.PHONY: all build demo test deps fmt-check vet lint unit e2e-stack rules crossbuild tarball clean
 
 all: build
 
@@ -54,6 +54,10 @@ lint:
 ## unit: unit, race, end-to-end and real-stack tests.
 unit:
 	$(GO) test -race -count=1 ./...
+
+## e2e-stack: simulator, exporter, real Prometheus and Alertmanager; an alert end to end (part of unit).
+e2e-stack: deps
+	$(GO) test -count=1 -run 'TestRealStack|TestDashboardsAndRulesUseExposedMetrics' -v .
 
 ## rules: promtool checks and unit tests of the alerting rules.
 rules:

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql/parser"
+	"gopkg.in/yaml.v3"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+)
+
+// dashboard is the part of a Grafana dashboard the checks read.
+type dashboard struct {
+	Title      string  `json:"title"`
+	UID        string  `json:"uid"`
+	Panels     []panel `json:"panels"`
+	Templating struct {
+		List []struct {
+			Name  string `json:"name"`
+			Type  string `json:"type"`
+			Query any    `json:"query"`
+		} `json:"list"`
+	} `json:"templating"`
+	SchemaVersion int `json:"schemaVersion"`
+}
+
+type panel struct {
+	ID          int             `json:"id"`
+	Type        string          `json:"type"`
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	Datasource  *datasourceRef  `json:"datasource"`
+	Targets     []panelTarget   `json:"targets"`
+	Panels      []panel         `json:"panels"` // a collapsed row's panels
+	FieldConfig json.RawMessage `json:"fieldConfig"`
+}
+
+type panelTarget struct {
+	Expr       string         `json:"expr"`
+	RefID      string         `json:"refId"`
+	Datasource *datasourceRef `json:"datasource"`
+}
+
+type datasourceRef struct {
+	Type string `json:"type"`
+	UID  string `json:"uid"`
+}
+
+// dashboardQuery is one panel query, with Grafana's variables replaced by
+// what a user selecting "All" gets.
+type dashboardQuery struct {
+	file, panel, refID, expr string
+}
+
+var grafanaVars = strings.NewReplacer(
+	"$__rate_interval", "1m",
+	"$__interval", "15s",
+	"$__range", "1h",
+	"$job", ".*",
+	"$instance", ".*",
+)
+
+// loadDashboards reads every dashboard and checks what can be checked without
+// Prometheus: valid JSON, templated datasource, unique panel ids, descriptions.
+func loadDashboards(t *testing.T) []dashboardQuery {
+	t.Helper()
+	files, err := filepath.Glob("dashboards/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no dashboards: %v", err)
+	}
+	var queries []dashboardQuery
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d dashboard
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatalf("%s: not valid JSON: %v", f, err)
+		}
+		if d.Title == "" || d.UID == "" || d.SchemaVersion < 36 {
+			t.Errorf("%s: needs a title, a uid and a current schemaVersion (got %d)", f, d.SchemaVersion)
+		}
+		var vars []string
+		for _, v := range d.Templating.List {
+			vars = append(vars, v.Name+":"+v.Type)
+		}
+		for _, want := range []string{"datasource:datasource", "job:query", "instance:query"} {
+			if !slices.Contains(vars, want) {
+				t.Errorf("%s: no %s variable (have %v)", f, want, vars)
+			}
+		}
+		// The only datasource UIDs allowed: the variable, and Grafana's built-in one.
+		for _, m := range regexp.MustCompile(`"uid":\s*"([^"]*)"`).FindAllStringSubmatch(string(b), -1) {
+			if m[1] != "${datasource}" && m[1] != "-- Grafana --" && m[1] != d.UID {
+				t.Errorf("%s: hard-coded uid %q", f, m[1])
+			}
+		}
+		ids := map[int]string{}
+		var walk func([]panel)
+		walk = func(ps []panel) {
+			for _, p := range ps {
+				if prev, dup := ids[p.ID]; dup {
+					t.Errorf("%s: panel id %d used by %q and %q", f, p.ID, prev, p.Title)
+				}
+				ids[p.ID] = p.Title
+				walk(p.Panels)
+				if p.Type == "row" {
+					continue
+				}
+				if p.Description == "" {
+					t.Errorf("%s: panel %q has no description", f, p.Title)
+				}
+				if len(p.Targets) == 0 {
+					t.Errorf("%s: panel %q has no query", f, p.Title)
+				}
+				for _, tg := range p.Targets {
+					ds := tg.Datasource
+					if ds == nil {
+						ds = p.Datasource
+					}
+					if ds == nil || ds.UID != "${datasource}" {
+						t.Errorf("%s: panel %q query %s does not use the ${datasource} variable", f, p.Title, tg.RefID)
+					}
+					queries = append(queries, dashboardQuery{file: f, panel: p.Title, refID: tg.RefID, expr: grafanaVars.Replace(tg.Expr)})
+				}
+			}
+		}
+		walk(d.Panels)
+	}
+	return queries
+}
+
+// rulesFile is what the checks read of a Prometheus rule file.
+type rulesFile struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []struct {
+			Record string `yaml:"record"`
+			Alert  string `yaml:"alert"`
+			Expr   string `yaml:"expr"`
+		} `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+func loadRules(t *testing.T) (rulesFile, []string) {
+	t.Helper()
+	b, err := os.ReadFile("alerts/confluent-keys.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf rulesFile
+	if err := yaml.Unmarshal(b, &rf); err != nil {
+		t.Fatal(err)
+	}
+	var recorded []string
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Record != "" {
+				recorded = append(recorded, r.Record)
+			}
+		}
+	}
+	return rf, recorded
+}
+
+// metricNames parses expr and returns the metric names it selects.
+func metricNames(expr string) ([]string, error) {
+	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok {
+			names = append(names, vs.Name)
+		}
+		return nil
+	})
+	return names, nil
+}
+
+// scrapedNames runs the exporter against the simulator and returns the
+// metric names of a real scrape, histogram and counter suffixes included.
+func scrapedNames(t *testing.T) map[string]bool {
+	t.Helper()
+	_, api := newSimServer(t, sim.DefaultOrg)
+	e := startExporter(t, api.URL, "--refresh.interval=1h")
+	e.waitFor(t, "/-/ready", 200, 20*time.Second)
+	body := e.waitFor(t, "/metrics", 200, time.Second)
+	tp := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := tp.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for name := range mfs {
+		names[name] = true
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			names[name+suffix] = true
+		}
+	}
+	return names
+}
+
+func TestDashboardsAndRulesUseExposedMetrics(t *testing.T) {
+	exposed := scrapedNames(t)
+	rf, recorded := loadRules(t)
+	known := func(name string) bool {
+		return exposed[name] || slices.Contains(recorded, name) || name == "up"
+	}
+
+	queries := loadDashboards(t)
+	if len(queries) < 20 {
+		t.Fatalf("only %d dashboard queries found", len(queries))
+	}
+	for _, q := range queries {
+		names, err := metricNames(q.expr)
+		if err != nil {
+			t.Errorf("%s: panel %q query %s does not parse: %v\n%s", q.file, q.panel, q.refID, err, q.expr)
+			continue
+		}
+		for _, n := range names {
+			if !known(n) {
+				t.Errorf("%s: panel %q query %s uses %s, which the exporter does not expose", q.file, q.panel, q.refID, n)
+			}
+		}
+	}
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			names, err := metricNames(r.Expr)
+			if err != nil {
+				t.Errorf("rule %s%s: %v", r.Alert, r.Record, err)
+			}
+			for _, n := range names {
+				if !known(n) {
+					t.Errorf("rule %s%s uses %s, which the exporter does not expose", r.Alert, r.Record, n)
+				}
+			}
+		}
+	}
+	// The check must be able to fail.
+	if names, _ := metricNames(`confluent_no_such_metric`); known(names[0]) {
+		t.Fatal("an unknown metric passed the check")
+	}
+	fmt.Fprintf(os.Stderr, "checked %d dashboard queries against %d exposed metric names\n", len(queries), len(exposed))
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+)
+
+// webhookAlert is one alert of an Alertmanager webhook notification.
+type webhookAlert struct {
+	Status      string            `json:"status"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// webhook receives Alertmanager's notifications.
+type webhook struct {
+	mu     sync.Mutex
+	alerts []webhookAlert
+}
+
+func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var msg struct {
+		Alerts []webhookAlert `json:"alerts"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	h.alerts = append(h.alerts, msg.Alerts...)
+	h.mu.Unlock()
+}
+
+// find returns the first alert received with this name, key and status.
+func (h *webhook) find(name, keyID, status string) (webhookAlert, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, a := range h.alerts {
+		if a.Labels["alertname"] == name && a.Labels["key_id"] == keyID && a.Status == status {
+			return a, true
+		}
+	}
+	return webhookAlert{}, false
+}
+
+// startProcess runs a helper program (Prometheus, Alertmanager) until the
+// test ends, and waits until url answers 200.
+func startProcess(t *testing.T, readyURL string, name string, args ...string) *syncBuffer {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not found: `make deps` installs it (Debian packages prometheus, prometheus-alertmanager)", name)
+	}
+	out := &syncBuffer{}
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, out.String())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if code, _, err := get(readyURL); err == nil && code == http.StatusOK {
+			return out
+		}
+		select {
+		case <-exited:
+			t.Fatalf("%s exited:\n%s", name, out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready within 30s:\n%s", name, out.String())
+		}
+	}
+}
+
+func writeConfig(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// promQuery runs an instant query and returns how many series it returned.
+func promQuery(promURL, expr string) (int, error) {
+	resp, err := http.Get(promURL + "/api/v1/query?query=" + url.QueryEscape(expr))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return 0, fmt.Errorf("%w: %s", err, b)
+	}
+	if r.Status != "success" {
+		return 0, fmt.Errorf("query failed: %s", r.Error)
+	}
+	return len(r.Data.Result), nil
+}
+
+// TestRealStack runs the simulator, the exporter, a real Prometheus loading
+// alerts/ and a real Alertmanager, turns a BYOK key INVALID and waits for the
+// alert at a webhook, then repairs the key and waits for the resolution. It
+// also runs every dashboard query against that Prometheus.
+func TestRealStack(t *testing.T) {
+	s, api := newSimServer(t, sim.DefaultOrg)
+	exp := startExporter(t, api.URL, "--refresh.interval=1s")
+	exp.waitFor(t, "/-/ready", 200, 20*time.Second)
+
+	hook := &webhook{}
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
+
+	dir := t.TempDir()
+	rules, err := filepath.Abs("alerts/confluent-keys.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	amAddr, promAddr := freePort(t), freePort(t)
+	amConfig := writeConfig(t, dir, "alertmanager.yml", fmt.Sprintf(`
+route:
+  receiver: hook
+  group_by: [alertname, key_id]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: %s/
+        send_resolved: true
+`, hookSrv.URL))
+	startProcess(t, "http://"+amAddr+"/-/ready", "prometheus-alertmanager",
+		"--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+
+	promConfig := writeConfig(t, dir, "prometheus.yml", fmt.Sprintf(`
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%q]
+alerting:
+  alertmanagers:
+    - static_configs: [{targets: [%q]}]
+scrape_configs:
+  - job_name: confluent_keys_exporter
+    static_configs: [{targets: [%q]}]
+`, rules, amAddr, strings.TrimPrefix(exp.url, "http://")))
+	promURL := "http://" + promAddr
+	startProcess(t, promURL+"/-/ready", "prometheus",
+		"--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
+		"--web.listen-address="+promAddr, "--rules.alert.resend-delay=1s")
+
+	// A VALID key protecting clusters turns INVALID.
+	var key sim.BYOKKey
+	for _, k := range s.BYOKKeys() {
+		if k.State == "IN_USE" && k.Validation.Phase == "VALID" {
+			key = k
+			break
+		}
+	}
+	if key.ID == "" {
+		t.Fatal("the simulated org has no VALID key in use")
+	}
+	s.SetValidation(key.ID, "INVALID", "Access to key denied.", time.Now())
+
+	fired := waitForAlert(t, hook, "ConfluentBYOKKeyInvalidInUse", key.ID, "firing", 90*time.Second)
+	wantLabels := map[string]string{
+		"severity": "critical", "display_name": key.DisplayName, "provider": key.Provider,
+		"region": key.Validation.Region, "validation_message": "Access to key denied.", "job": "confluent_keys_exporter",
+	}
+	for k, v := range wantLabels {
+		if fired.Labels[k] != v {
+			t.Errorf("alert label %s=%q, want %q (labels %v)", k, fired.Labels[k], v, fired.Labels)
+		}
+	}
+	if s := fired.Annotations["summary"]; !strings.Contains(s, key.DisplayName) || !strings.Contains(s, key.ID) {
+		t.Errorf("summary %q does not name the key", s)
+	}
+	if !strings.Contains(fired.Annotations["runbook_url"], "docs/runbooks.md#confluentbyokkeyinvalidinuse") {
+		t.Errorf("runbook_url %q", fired.Annotations["runbook_url"])
+	}
+
+	// Every dashboard query returns data from this Prometheus.
+	queries := loadDashboards(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for _, q := range queries {
+		for {
+			n, err := promQuery(promURL, q.expr)
+			if err == nil && n > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%s: panel %q query %s returned no data (%v):\n%s", q.file, q.panel, q.refID, err, q.expr)
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+
+	// The key is repaired: the alert resolves.
+	s.SetValidation(key.ID, "VALID", "", time.Now())
+	waitForAlert(t, hook, "ConfluentBYOKKeyInvalidInUse", key.ID, "resolved", 90*time.Second)
+}
+
+func waitForAlert(t *testing.T, hook *webhook, name, keyID, status string, within time.Duration) webhookAlert {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		if a, ok := hook.find(name, keyID, status); ok {
+			return a
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s %s alert for key %s at the webhook within %s", status, name, keyID, within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
