@@ -439,8 +439,13 @@ func parseSeconds(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// block holds back requests to endpoint until t.
+// block holds back requests to endpoint until t, plus a jitter of up to a
+// tenth of the wait (at most a second), so that the replicas and tools that
+// share an organisation's quota do not all ask again at the same instant.
 func (c *Client) block(endpoint string, t time.Time) {
+	if wait := time.Until(t); wait > 0 {
+		t = t.Add(rand.N(min(wait/10, time.Second) + 1))
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if t.After(c.blockedUntil[endpoint]) {

@@ -61,8 +61,18 @@ func (t *timestamp) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("timestamp %q is not RFC 3339", s)
 	}
-	t.Time = v
+	t.Time = meaningful(v)
 	return nil
+}
+
+// meaningful drops times at or before the Unix epoch: they are a serialised
+// zero value (Go's "0001-01-01T00:00:00Z", a Unix 0), not a real time, and
+// must not be exported as one.
+func meaningful(t time.Time) time.Time {
+	if t.Unix() <= 0 {
+		return time.Time{}
+	}
+	return t
 }
 
 // expiryDate is spec.expires_at: a date (the key expires at the end of that
@@ -81,14 +91,14 @@ func (d *expiryDate) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if v, err := time.Parse(time.DateOnly, s); err == nil {
-		d.Time = v.Add(24*time.Hour - time.Second)
+		d.Time = meaningful(v.Add(24*time.Hour - time.Second))
 		return nil
 	}
 	v, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return fmt.Errorf("expires_at %q is neither a date nor RFC 3339", s)
 	}
-	d.Time = v
+	d.Time = meaningful(v)
 	return nil
 }
 

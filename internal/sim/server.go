@@ -37,7 +37,7 @@ type Faults struct {
 	Detail     string `json:"detail,omitempty"`      // errors[0].detail for Status
 	RetryAfter int    `json:"retry_after,omitempty"` // Retry-After seconds with Status 429; 0 omits it
 	// Body breaks a 200 body: truncated, html, wrong-types, missing-id,
-	// null-data, huge (>32 MiB), deep (nested arrays), reset (connection dropped mid-body).
+	// null-data, null-items, huge (100 MiB), deep (nested arrays), reset (connection dropped mid-body).
 	Body string `json:"body,omitempty"`
 	// Next breaks metadata.next: repeat-token, cycle, no-token, or a URL
 	// whose host is used instead of the server's own ("http://evil:1").
@@ -58,21 +58,26 @@ type Request struct {
 	Query      string
 	Authorized bool
 	Status     int
+	// RetryAt is, for a 429, when the rate-limit window ends: a request
+	// before then ignores what the 429 said.
+	RetryAt time.Time
 }
 
 // Server is the simulated API. It is an http.Handler.
 type Server struct {
 	cfg Config
 
-	mu       sync.Mutex
-	byok     []BYOKKey
-	apiKeys  []APIKey
-	faults   Faults
-	rng      *rand.Rand
-	winStart time.Time
-	winUsed  int
-	served   int
-	requests []Request
+	mu          sync.Mutex
+	inFlight    int
+	maxInFlight int
+	byok        []BYOKKey
+	apiKeys     []APIKey
+	faults      Faults
+	rng         *rand.Rand
+	winStart    time.Time
+	winUsed     int
+	served      int
+	requests    []Request
 }
 
 // New makes a server over the organisation cfg.Org describes.
@@ -110,6 +115,14 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests)
+}
+
+// MaxInFlight is the largest number of list requests the server was
+// answering at once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
 }
 
 // BYOKKeys returns a copy of the BYOK keys.
@@ -186,6 +199,13 @@ func decodeToken(t string) (page, bool) {
 
 func (s *Server) serveList(w http.ResponseWriter, r *http.Request, endpoint string) {
 	s.mu.Lock()
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
 	f := s.faults
 	s.served++
 	served := s.served
@@ -211,7 +231,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, endpoint stri
 	authorized := hasAuth && key == s.cfg.APIKey && secret == s.cfg.APISecret
 	rec := Request{Time: time.Now(), Endpoint: endpoint, Query: r.URL.RawQuery, Authorized: authorized}
 	rep := s.answer(w, r, endpoint, f, matches, authorized, served)
-	rec.Status = rep.status
+	rec.Status, rec.RetryAt = rep.status, rep.retryAt
 	s.requests = append(s.requests, rec)
 	s.mu.Unlock()
 
@@ -226,9 +246,10 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, endpoint stri
 
 // reply is a response made under s.mu, written after it is released.
 type reply struct {
-	status int
-	body   []byte
-	broken string // a Faults.Body mode to break body with
+	status  int
+	body    []byte
+	broken  string    // a Faults.Body mode to break body with
+	retryAt time.Time // for a 429: when the client may ask again
 }
 
 // answer sets the headers and makes the response, with s.mu held.
@@ -257,7 +278,9 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint string,
 	if remaining <= 0 {
 		setRate(0)
 		w.Header().Set("Retry-After", strconv.Itoa(reset))
-		return errorReply(w, 429, "too_many_requests", "Too Many Requests", "Rate limit exceeded")
+		rep := errorReply(w, 429, "too_many_requests", "Too Many Requests", "Rate limit exceeded")
+		rep.retryAt = s.winStart.Add(s.cfg.RateWindow)
+		return rep
 	}
 	s.winUsed++
 	setRate(remaining - 1)
@@ -294,7 +317,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint string,
 
 	items, total := s.pageItems(r, endpoint, q, pg, f.Overlap && matches)
 	next := ""
-	if pg.offset+pg.size < total {
+	if pg.offset+pg.size < total || matches && f.Next == "cycle" {
 		next = s.nextLink(r, q, page{offset: pg.offset + pg.size, size: pg.size}, f, matches)
 	}
 	rep := reply{status: 200, body: listBody(endpoint, items, next, total, r)}
@@ -312,10 +335,12 @@ func (s *Server) writeFault(w http.ResponseWriter, f Faults) reply {
 	case 403:
 		return errorReply(w, 403, "user_unauthorized", "User Access Unauthorized", or(f.Detail, "The user is not allowed to access the resource without the OrganizationAdmin role."))
 	case 429:
+		rep := errorReply(w, 429, "too_many_requests", "Too Many Requests", "Rate limit exceeded")
 		if f.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+			rep.retryAt = time.Now().Add(time.Duration(f.RetryAfter) * time.Second)
 		}
-		return errorReply(w, 429, "too_many_requests", "Too Many Requests", "Rate limit exceeded")
+		return rep
 	default:
 		return errorReply(w, f.Status, "internal_error", http.StatusText(f.Status), or(f.Detail, "Oops, something went wrong!"))
 	}
@@ -408,7 +433,11 @@ func (s *Server) nextLink(r *http.Request, q map[string][]string, next page, f F
 		case f.Next == "repeat-token":
 			token = encodeToken(page{offset: next.size, size: next.size}) // always "page 2"
 		case f.Next == "cycle":
-			token = encodeToken(page{offset: next.size * (1 + (next.offset/next.size)%2), size: next.size})
+			// Pages 1, 2, 3, 2, 3, ...: the tokens of pages 2 and 3 alternate.
+			if next.offset/next.size > 2 {
+				next.offset = next.size
+			}
+			token = encodeToken(next)
 		case f.Next == "no-token":
 			token = ""
 		case strings.Contains(f.Next, "://"):
@@ -489,6 +518,9 @@ func writeBrokenBody(w http.ResponseWriter, mode string, good []byte) {
 	case "missing-id":
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(bytes.Replace(good, []byte(`"id":`), []byte(`"id_gone":`), 1))
+	case "null-items":
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"api_version":"iam/v2","kind":"ApiKeyList","metadata":{"next":null},"data":[null,{"id":"x","metadata":null,"spec":null,"validation":null}]}`))
 	case "null-data":
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":null,"data":null}`))
@@ -499,7 +531,7 @@ func writeBrokenBody(w http.ResponseWriter, mode string, good []byte) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":{},"data":[`))
 		chunk := bytes.Repeat([]byte(`{"id":"cck-00000","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}},`), 1<<10)
-		for written := 0; written < 40<<20; written += len(chunk) {
+		for written := 0; written < 100<<20; written += len(chunk) {
 			if _, err := w.Write(chunk); err != nil {
 				break
 			}
