@@ -11,12 +11,17 @@ GOOS      := $(shell $(GO) env GOOS)
 GOARCH    := $(shell $(GO) env GOARCH)
 BUILD_DIR := .build/$(GOOS)-$(GOARCH)
 CROSS_PLATFORMS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
+TARBALL_FILES   := LICENSE NOTICE README.md CHANGELOG.md dashboards alerts
+VERSION   := $(shell cat VERSION)
+IMAGE     ?= confluent_keys_exporter:$(VERSION)
+BUILDAH   := buildah --storage-driver vfs
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_TARGETS := FuzzDecodeBYOKPage FuzzDecodeAPIKeyPage FuzzPageToken
 FUZZTIME     ?= 5m
 
-.PHONY: all build demo test deps fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild tarball clean
+.PHONY: all build demo test deps fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
+	tarball tarball-test docker image-test prometheusrule clean
 
 all: build
 
@@ -32,15 +37,17 @@ demo:
 	./scripts/demo.sh
 
 ## test: everything CI runs.
-test: deps fmt-check vet lint unit rules fuzz-short build crossbuild
+test: deps fmt-check vet lint unit rules fuzz-short build crossbuild tarball-test image-test
 	@echo "make test: all checks passed"
 
-## deps: Prometheus, promtool and Alertmanager from Debian, when missing.
+## deps: Prometheus, promtool, Alertmanager and buildah from Debian, when missing.
 deps:
-	@if ! command -v $(PROMTOOL) >/dev/null || ! command -v prometheus >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
-		echo "installing prometheus and prometheus-alertmanager (Debian packages)"; \
+	@if ! command -v $(PROMTOOL) >/dev/null || ! command -v prometheus >/dev/null || \
+	    ! command -v prometheus-alertmanager >/dev/null || ! command -v buildah >/dev/null; then \
+		echo "installing prometheus, prometheus-alertmanager and buildah (Debian packages)"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			prometheus prometheus-alertmanager buildah >/dev/null; \
 	fi
 	@$(PROMTOOL) --version | head -n1
 
@@ -89,10 +96,33 @@ crossbuild:
 		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -o /dev/null . || exit 1; \
 	done
 
-## tarball: release tarballs of every platform (promu crossbuild).
-tarball:
-	$(PROMU) crossbuild
-	$(PROMU) crossbuild tarballs
+## tarball: the release tarball of this platform, in promu's layout
+## (promu names tarballs after the git remote, which a clone may not have).
+TARBALL_NAME := $(BIN)-$(VERSION).$(GOOS)-$(GOARCH)
+tarball: build
+	rm -rf .tarballs/$(TARBALL_NAME) && mkdir -p .tarballs/$(TARBALL_NAME)
+	cp -R $(BUILD_DIR)/$(BIN) $(TARBALL_FILES) .tarballs/$(TARBALL_NAME)/
+	tar -C .tarballs -czf .tarballs/$(TARBALL_NAME).tar.gz $(TARBALL_NAME)
+	rm -rf .tarballs/$(TARBALL_NAME)
+	@echo "wrote .tarballs/$(TARBALL_NAME).tar.gz"
+
+## tarball-test: unpack the tarball and run what it holds, as the README's install steps do.
+tarball-test: tarball
+	./scripts/tarball-test.sh .tarballs/$(TARBALL_NAME).tar.gz $(TARBALL_NAME)
+
+## docker: the container image, built without a daemon by buildah (docker build works the same).
+docker: build
+	cp /etc/ssl/certs/ca-certificates.crt .build/ca-certificates.crt
+	$(BUILDAH) bud --isolation chroot -f Dockerfile --build-arg OS=$(GOOS) --build-arg ARCH=$(GOARCH) -t $(IMAGE) .
+
+## image-test: run the image against the simulator and scrape it.
+image-test: docker
+	$(GO) build -o .build/confluent-cloud-sim ./cmd/confluent-cloud-sim
+	IMAGE=$(IMAGE) ./scripts/image-test.sh
+
+## prometheusrule: regenerate deploy/kubernetes/prometheusrule.yaml from alerts/.
+prometheusrule:
+	$(GO) run ./internal/promrule/gen
 
 clean:
 	rm -rf .build .tarballs
