@@ -21,7 +21,7 @@ FUZZ_TARGETS := FuzzDecodeBYOKPage FuzzDecodeAPIKeyPage FuzzPageToken
 FUZZTIME     ?= 5m
 
 .PHONY: all build demo test deps fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
-	tarball tarball-test docker image-test prometheusrule clean
+	tarball tarball-test docker image-test prometheusrule bench bench-smoke clean
 
 all: build
 
@@ -37,7 +37,7 @@ demo:
 	./scripts/demo.sh
 
 ## test: everything CI runs.
-test: deps fmt-check vet lint unit rules fuzz-short build crossbuild tarball-test image-test
+test: deps fmt-check vet lint unit rules fuzz-short bench-smoke build crossbuild tarball-test image-test
 	@echo "make test: all checks passed"
 
 ## deps: Prometheus, promtool, Alertmanager and buildah from Debian, when missing.
@@ -119,6 +119,21 @@ docker: build
 image-test: docker
 	$(GO) build -o .build/confluent-cloud-sim ./cmd/confluent-cloud-sim
 	IMAGE=$(IMAGE) ./scripts/image-test.sh
+
+## bench: the figures of docs/benchmarks.md (Go benchmarks, then the load run; ~10 minutes).
+bench:
+	@mkdir -p .build/bench
+	@echo "machine: $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $$(free -g | awk '/Mem:/{print $$2}') GiB; $$($(GO) version)"
+	$(GO) build -o .build/bench/$(BIN) .
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./collector | tee .build/bench/go-bench.txt
+	$(GO) run ./bench/loadbench -exporter .build/bench/$(BIN) | tee .build/bench/loadbench.md
+
+## bench-smoke: the benchmarks at the smallest size, briefly, so they cannot rot (part of make test).
+bench-smoke:
+	@mkdir -p .build/bench
+	$(GO) build -o .build/bench/$(BIN) .
+	$(GO) test -short -run '^$$' -bench . -benchtime 3x ./collector
+	$(GO) run ./bench/loadbench -exporter .build/bench/$(BIN) -keys 1000 -duration 2s -latency 20ms
 
 ## prometheusrule: regenerate deploy/kubernetes/prometheusrule.yaml from alerts/.
 prometheusrule:

@@ -92,7 +92,7 @@ func run(args []string, stderr io.Writer) int {
 		exporter.Run(ctx)
 	}()
 
-	mux, err := newMux(reg, exporter.Ready, *f.telemetryPath, *f.maxRequests, slogger)
+	mux, err := newMux(reg, collector.Merge(reg, exporter), exporter.Ready, *f.telemetryPath, *f.maxRequests, slogger)
 	if err != nil {
 		level.Error(logger).Log("msg", "Building the landing page", "err", err)
 		return 1
@@ -119,10 +119,10 @@ func run(args []string, stderr io.Writer) int {
 	return code
 }
 
-// newMux serves the metrics, the landing page and the health endpoints.
-func newMux(reg *prometheus.Registry, ready func() bool, metricsPath string, maxRequests int, logger *slog.Logger) (*http.ServeMux, error) {
+// newMux serves the metrics of gatherer, the landing page and the health endpoints.
+func newMux(reg *prometheus.Registry, gatherer prometheus.Gatherer, ready func() bool, metricsPath string, maxRequests int, logger *slog.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+	mux.Handle(metricsPath, promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
 		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		MaxRequestsInFlight: maxRequests,
 		Registry:            reg,

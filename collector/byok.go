@@ -3,7 +3,7 @@ package collector
 import (
 	"context"
 
-	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
@@ -16,19 +16,19 @@ var (
 )
 
 var (
-	byokKeysDesc = newDesc("byok", "keys",
+	byokKeysMetric = newMetric("byok", "keys",
 		"Number of BYOK keys by provider, state, validation phase and region (region is empty until the API computes it).",
 		"provider", "state", "validation_phase", "region")
-	byokInfoDesc = newDesc("byok", "key_info",
+	byokInfoMetric = newMetric("byok", "key_info",
 		"Identity of a BYOK key; cloud_key_id is the key ARN on AWS and the key id on Azure and GCP. Always 1.",
 		"key_id", "display_name", "provider", "cloud_key_id", "region", "validation_message")
-	byokStateDesc = newDesc("byok", "key_state",
+	byokStateMetric = newMetric("byok", "key_state",
 		"1 for the BYOK key's state, 0 for each other known state.", "key_id", "state")
-	byokPhaseDesc = newDesc("byok", "key_validation_phase",
+	byokPhaseMetric = newMetric("byok", "key_validation_phase",
 		"1 for the BYOK key's validation phase, 0 for each other known phase.", "key_id", "phase")
-	byokSinceDesc = newDesc("byok", "key_validation_since_timestamp_seconds",
+	byokSinceMetric = newMetric("byok", "key_validation_since_timestamp_seconds",
 		"Since when the BYOK key has been in its validation phase with its message.", "key_id")
-	byokCreatedDesc = newDesc("byok", "key_created_timestamp_seconds",
+	byokCreatedMetric = newMetric("byok", "key_created_timestamp_seconds",
 		"When the BYOK key was created.", "key_id")
 )
 
@@ -39,13 +39,7 @@ type byokCollector struct {
 
 func (c *byokCollector) name() string { return "byok" }
 
-func (c *byokCollector) describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{byokKeysDesc, byokInfoDesc, byokStateDesc, byokPhaseDesc, byokSinceDesc, byokCreatedDesc} {
-		ch <- d
-	}
-}
-
-func (c *byokCollector) update(ctx context.Context) ([]prometheus.Metric, int, apiclient.ListStats, error) {
+func (c *byokCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
 	keys, stats, err := c.lister.ListBYOKKeys(ctx, nil)
 	if err != nil {
 		return nil, 0, stats, err
@@ -55,21 +49,21 @@ func (c *byokCollector) update(ctx context.Context) ([]prometheus.Metric, int, a
 }
 
 // byokMetrics builds every BYOK metric of one complete list.
-func byokMetrics(keys []apiclient.BYOKKey) ([]prometheus.Metric, error) {
+func byokMetrics(keys []apiclient.BYOKKey) ([]*dto.MetricFamily, error) {
 	type group struct{ provider, state, phase, region string }
 	counts := map[group]int{}
-	s := snapshot{metrics: make([]prometheus.Metric, 0, len(keys)*9)}
+	s := newSnapshot()
 	for _, k := range keys {
 		v := k.Validation
 		counts[group{k.Provider, k.State, v.Phase, v.Region}]++
-		s.add(byokInfoDesc, 1, k.ID, k.DisplayName, k.Provider, k.CloudKeyID, v.Region, v.Message)
-		s.addEnum(byokStateDesc, k.ID, k.State, byokStates)
-		s.addEnum(byokPhaseDesc, k.ID, v.Phase, byokPhases)
-		s.addTimestamp(byokSinceDesc, v.Since, k.ID)
-		s.addTimestamp(byokCreatedDesc, k.CreatedAt, k.ID)
+		s.add(byokInfoMetric, 1, k.ID, k.DisplayName, k.Provider, k.CloudKeyID, v.Region, v.Message)
+		s.addEnum(byokStateMetric, k.ID, k.State, byokStates)
+		s.addEnum(byokPhaseMetric, k.ID, v.Phase, byokPhases)
+		s.addTimestamp(byokSinceMetric, v.Since, k.ID)
+		s.addTimestamp(byokCreatedMetric, k.CreatedAt, k.ID)
 	}
 	for g, n := range counts {
-		s.add(byokKeysDesc, float64(n), g.provider, g.state, g.phase, g.region)
+		s.add(byokKeysMetric, float64(n), g.provider, g.state, g.phase, g.region)
 	}
-	return s.metrics, s.err
+	return s.build()
 }

@@ -90,10 +90,10 @@ func TestFixtureExposition(t *testing.T) {
 				"confluent_iam_api_key_created_timestamp_seconds", "confluent_iam_api_key_expires_timestamp_seconds",
 				"confluent_refresh_success", "confluent_refresh_pages", "confluent_refresh_errors_total",
 			}
-			if err := testutil.CollectAndCompare(e, want, names...); err != nil {
+			if err := testutil.GatherAndCompare(gatherer(e), want, names...); err != nil {
 				t.Fatal(err)
 			}
-			problems, err := testutil.CollectAndLint(e)
+			problems, err := testutil.GatherAndLint(gatherer(e))
 			if err != nil || len(problems) > 0 {
 				t.Fatalf("lint: %v %+v", err, problems)
 			}
@@ -148,11 +148,11 @@ confluent_refresh_errors_total{collector="byok",reason="unauthorized"} 0
 confluent_refresh_success{collector="api_keys"} 1
 confluent_refresh_success{collector="byok"} 0
 `
-	if err := testutil.CollectAndCompare(e, strings.NewReader(want), "confluent_refresh_errors_total", "confluent_refresh_success"); err != nil {
+	if err := testutil.GatherAndCompare(gatherer(e), strings.NewReader(want), "confluent_refresh_errors_total", "confluent_refresh_success"); err != nil {
 		t.Fatal(err)
 	}
 	refreshOnce(e)
-	if err := testutil.CollectAndCompare(e, strings.NewReader(`
+	if err := testutil.GatherAndCompare(gatherer(e), strings.NewReader(`
 # HELP confluent_refresh_success 1 if the last refresh of the collector read every page, 0 if it failed.
 # TYPE confluent_refresh_success gauge
 confluent_refresh_success{collector="api_keys"} 1
@@ -177,7 +177,7 @@ func TestDeletedKeysVanish(t *testing.T) {
 	if out := scrape(t, e, "confluent_iam_"); strings.Contains(out, gone) {
 		t.Fatalf("deleted key %s still exported", gone)
 	}
-	if n := testutil.ToFloat64(sumOf(t, e, "confluent_iam_api_keys")); n != 29 {
+	if n := sumOf(t, e, "confluent_iam_api_keys"); n != 29 {
 		t.Fatalf("confluent_iam_api_keys sums to %v, want 29", n)
 	}
 }
@@ -268,12 +268,18 @@ confluent_rate_limit_remaining{endpoint="iam_api_keys"} 119
 	}
 }
 
-// scrape gathers e and returns the lines of the metrics with these prefixes.
-func scrape(t *testing.T, c prometheus.Collector, prefixes ...string) string {
-	t.Helper()
+// gatherer serves e as main does: its health through a registry, merged
+// with its key metrics.
+func gatherer(e *Exporter) prometheus.Gatherer {
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
+	reg.MustRegister(e)
+	return Merge(reg, e)
+}
+
+// scrape gathers e and returns the lines of the metrics with these prefixes.
+func scrape(t *testing.T, e *Exporter, prefixes ...string) string {
+	t.Helper()
+	mfs, err := gatherer(e).Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,24 +296,22 @@ func scrape(t *testing.T, c prometheus.Collector, prefixes ...string) string {
 	return b.String()
 }
 
-// sumOf is a gauge holding the sum of all series of one metric.
-func sumOf(t *testing.T, c prometheus.Collector, name string) prometheus.Gauge {
+// sumOf is the sum of all series of one gauge.
+func sumOf(t *testing.T, e *Exporter, name string) float64 {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
+	mfs, err := gatherer(e).Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "sum"})
+	sum := 0.0
 	for _, mf := range mfs {
 		if mf.GetName() == name {
 			for _, m := range mf.GetMetric() {
-				g.Add(m.GetGauge().GetValue())
+				sum += m.GetGauge().GetValue()
 			}
 		}
 	}
-	return g
+	return sum
 }
 
 func diff(a, b string) string {

@@ -1,13 +1,16 @@
 // Package collector turns the lists the API client reads into Prometheus
-// metrics. A refresh loop reads every page of each list on an interval and
-// swaps in a snapshot of ready-made const metrics only when the list is
-// complete; Collect serves the latest snapshot and never talks to the API.
+// metrics. A refresh loop reads every page of each list on an interval and,
+// only when a list is complete, swaps in a snapshot of its metric families,
+// built, sorted and checked once. A scrape encodes the latest snapshots
+// (Exporter.Gather) and the exporter's own health (Exporter.Collect); it
+// never talks to the API.
 package collector
 
 import (
 	"context"
 	"errors"
 	"net/url"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
@@ -37,19 +41,18 @@ type Options struct {
 }
 
 // keyCollector is one list's collector: it reads the list and turns it into
-// the metrics it serves until the next complete read.
+// the metric families it serves until the next complete read.
 type keyCollector interface {
 	// name is the `collector` label value.
 	name() string
-	// update reads the whole list and returns its metrics and how many keys it saw.
-	update(ctx context.Context) (metrics []prometheus.Metric, keys int, stats apiclient.ListStats, err error)
-	describe(ch chan<- *prometheus.Desc)
+	// update reads the whole list and returns its metric families and how many keys it saw.
+	update(ctx context.Context) (families []*dto.MetricFamily, keys int, stats apiclient.ListStats, err error)
 }
 
 // job is one collector with its latest complete snapshot and its health.
 type job struct {
 	keyCollector
-	snapshot atomic.Pointer[[]prometheus.Metric]
+	snapshot atomic.Pointer[[]*dto.MetricFamily]
 
 	mu          sync.Mutex
 	attempted   bool
@@ -60,15 +63,19 @@ type job struct {
 	errors      map[apiclient.Reason]float64
 }
 
-// Exporter runs the refresh loop and is the prometheus.Collector for the key
-// metrics and the exporter's own health.
+// Exporter runs the refresh loop. It is the prometheus.Gatherer of the key
+// metrics and the prometheus.Collector of the exporter's own health; serve
+// both with Merge(registry, exporter).
 type Exporter struct {
 	interval time.Duration
 	logger   log.Logger
 	jobs     []*job
 }
 
-var _ prometheus.Collector = (*Exporter)(nil)
+var (
+	_ prometheus.Collector = (*Exporter)(nil)
+	_ prometheus.Gatherer  = (*Exporter)(nil)
+)
 
 var (
 	refreshSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "success"),
@@ -128,6 +135,10 @@ func (e *Exporter) loop(ctx context.Context, j *job) {
 			next := start.Add(e.interval)
 			// A refresh that would run past the next start gives up.
 			e.refresh(ctx, j, next)
+			// Reading a list allocates many times what its snapshot keeps;
+			// hand that back to the OS now rather than hold it until the
+			// scavenger gets to it (docs/benchmarks.md: RSS at 10k keys).
+			debug.FreeOSMemory()
 			t.Reset(time.Until(next))
 		}
 	}
@@ -147,7 +158,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	ctx, cancel := context.WithDeadline(parent, deadline)
 	defer cancel()
 	start := time.Now()
-	metrics, keys, stats, err := j.update(ctx)
+	families, keys, stats, err := j.update(ctx)
 	took := time.Since(start)
 	if err != nil && parent.Err() != nil {
 		return // shutting down: not a failure of the upstream
@@ -159,7 +170,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	j.pages = stats.Pages
 	j.success = err == nil
 	if err == nil {
-		j.snapshot.Store(&metrics)
+		j.snapshot.Store(&families)
 		j.lastSuccess = time.Now()
 	} else {
 		j.errors[reasonOf(err)]++
@@ -196,11 +207,21 @@ func (e *Exporter) Ready() bool {
 	return true
 }
 
-// Describe implements prometheus.Collector.
-func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
+// Gather implements prometheus.Gatherer: the key metrics of every
+// collector's last complete refresh, as built then. The families are shared
+// by all scrapes and must not be modified.
+func (e *Exporter) Gather() ([]*dto.MetricFamily, error) {
+	var out []*dto.MetricFamily
 	for _, j := range e.jobs {
-		j.describe(ch)
+		if snap := j.snapshot.Load(); snap != nil {
+			out = append(out, *snap...)
+		}
 	}
+	return out, nil
+}
+
+// Describe implements prometheus.Collector for the health metrics.
+func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- refreshSuccessDesc
 	ch <- refreshDurationDesc
 	ch <- refreshPagesDesc
@@ -208,15 +229,10 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- refreshErrorsDesc
 }
 
-// Collect implements prometheus.Collector. It sends the latest snapshots and
-// the health of each collector; it never waits on the API.
+// Collect implements prometheus.Collector: the health of each collector. It
+// never waits on the API.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, j := range e.jobs {
-		if snap := j.snapshot.Load(); snap != nil {
-			for _, m := range *snap {
-				ch <- m
-			}
-		}
 		j.collectHealth(ch)
 	}
 }

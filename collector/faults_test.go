@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
@@ -92,9 +91,7 @@ func (r *faultRig) keyMetrics(t *testing.T) string {
 // for one reason; -1 for a series not there.
 func (r *faultRig) health(t *testing.T, collector string, reason apiclient.Reason) (success, errors float64) {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(r.exp)
-	mfs, err := reg.Gather()
+	mfs, err := gatherer(r.exp).Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

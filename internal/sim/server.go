@@ -68,6 +68,7 @@ type Server struct {
 	cfg Config
 
 	mu          sync.Mutex
+	bytesServed int64
 	inFlight    int
 	maxInFlight int
 	byok        []BYOKKey
@@ -115,6 +116,13 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests)
+}
+
+// BytesServed is the size of all list response bodies sent so far.
+func (s *Server) BytesServed() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytesServed
 }
 
 // MaxInFlight is the largest number of list requests the server was
@@ -233,6 +241,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, endpoint stri
 	rep := s.answer(w, r, endpoint, f, matches, authorized, served)
 	rec.Status, rec.RetryAt = rep.status, rep.retryAt
 	s.requests = append(s.requests, rec)
+	s.bytesServed += int64(len(rep.body))
 	s.mu.Unlock()
 
 	if rep.broken != "" {
@@ -353,7 +362,8 @@ func or(a, b string) string {
 	return b
 }
 
-// pageItems filters the list as the query asks and returns one page of it.
+// pageItems filters the list as the query asks and returns one page of it,
+// and the length of the filtered list. Only the page's items are copied.
 func (s *Server) pageItems(r *http.Request, endpoint string, q map[string][]string, pg page, overlap bool) ([]any, int) {
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
@@ -361,34 +371,58 @@ func (s *Server) pageItems(r *http.Request, endpoint string, q map[string][]stri
 		}
 		return ""
 	}
-	var all []any
+	// match reports whether item i passes the filters; nil when there are none.
+	var match func(i int) bool
+	n := len(s.apiKeys)
 	if endpoint == "byok_keys" {
-		for _, k := range s.byok {
-			if byokMatches(k, get) {
-				k.Metadata.Self = baseURL(r) + "/byok/v1/keys/" + k.ID
-				k.Metadata.ResourceName = fmt.Sprintf("crn://confluent.cloud/organization=%s/key=%s", orgID, k.ID)
-				all = append(all, k)
+		n = len(s.byok)
+		for _, f := range []string{"display_name", "provider", "state", "validation_phase", "validation_region", "key"} {
+			if get(f) != "" {
+				match = func(i int) bool { return byokMatches(s.byok[i], get) }
 			}
 		}
-	} else {
-		owner, res := get("spec.owner"), get("spec.resource")
-		for _, k := range s.apiKeys {
-			if owner != "" && (k.Spec.Owner == nil || k.Spec.Owner.ID != owner) {
-				continue
-			}
-			if res != "" && (k.Spec.Resource == nil || k.Spec.Resource.ID != res) {
-				continue
-			}
-			k.Metadata.Self = baseURL(r) + "/iam/v2/api-keys/" + k.ID
-			k.Metadata.ResourceName = fmt.Sprintf("crn://confluent.cloud/organization=%s/api-key=%s", orgID, k.ID)
-			all = append(all, k)
+	} else if owner, res := get("spec.owner"), get("spec.resource"); owner != "" || res != "" {
+		match = func(i int) bool {
+			k := s.apiKeys[i]
+			return (owner == "" || k.Spec.Owner != nil && k.Spec.Owner.ID == owner) &&
+				(res == "" || k.Spec.Resource != nil && k.Spec.Resource.ID == res)
 		}
 	}
-	start := min(pg.offset, len(all))
+	var selected []int // indices of the filtered list, or nil for all
+	total := n
+	if match != nil {
+		for i := range n {
+			if match(i) {
+				selected = append(selected, i)
+			}
+		}
+		total = len(selected)
+	}
+	start := min(pg.offset, total)
 	if overlap && start > 0 {
 		start--
 	}
-	return all[start:min(pg.offset+pg.size, len(all))], len(all)
+	end := min(pg.offset+pg.size, total)
+	base := baseURL(r)
+	items := make([]any, 0, end-start)
+	for j := start; j < end; j++ {
+		i := j
+		if selected != nil {
+			i = selected[j]
+		}
+		if endpoint == "byok_keys" {
+			k := s.byok[i]
+			k.Metadata.Self = base + "/byok/v1/keys/" + k.ID
+			k.Metadata.ResourceName = "crn://confluent.cloud/organization=" + orgID + "/key=" + k.ID
+			items = append(items, k)
+		} else {
+			k := s.apiKeys[i]
+			k.Metadata.Self = base + "/iam/v2/api-keys/" + k.ID
+			k.Metadata.ResourceName = "crn://confluent.cloud/organization=" + orgID + "/api-key=" + k.ID
+			items = append(items, k)
+		}
+	}
+	return items, total
 }
 
 func byokMatches(k BYOKKey, get func(string) string) bool {

@@ -1,0 +1,267 @@
+// Command loadbench measures the built exporter against the simulated
+// Confluent Cloud on loopback, for docs/benchmarks.md: requests and wall time
+// per refresh, decode throughput, memory, and /metrics latency under 20
+// concurrent scrapers, with and without refreshes running. `make bench` runs it.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+)
+
+const (
+	apiKey = "BENCH"
+	secret = "bench-secret"
+	byok   = 500
+)
+
+func main() {
+	var (
+		binary   = flag.String("exporter", ".build/bench/confluent_keys_exporter", "the exporter binary")
+		keysFlag = flag.String("keys", "1000,10000,100000", "API-key counts to measure")
+		latency  = flag.Duration("latency", 100*time.Millisecond, "simulated latency per page for the wall-time run (0: skip)")
+		scrapers = flag.Int("scrapers", 20, "concurrent scrapers")
+		duration = flag.Duration("duration", 30*time.Second, "length of each scrape-load phase")
+	)
+	flag.Parse()
+	fmt.Printf("# loadbench %s, %d scrapers for %s per phase, %d BYOK keys\n\n", time.Now().UTC().Format(time.RFC3339), *scrapers, *duration, byok)
+	fmt.Println("| API keys | requests/refresh (min) | refresh 0 ms | decode MB/s | refresh at " + latency.String() + "/page (pages×latency) | RSS after refresh | heap after refresh | scrape p50 / p99 | scrapes/s | peak RSS under load | p50 / p99 while refreshing | upstream requests from scrapes |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, f := range strings.Split(*keysFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			fail(err)
+		}
+		row, err := measure(*binary, n, *latency, *scrapers, *duration)
+		if err != nil {
+			fail(fmt.Errorf("%d keys: %w", n, err))
+		}
+		fmt.Println(row)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "loadbench:", err)
+	os.Exit(1)
+}
+
+func measure(binary string, n int, latency time.Duration, scrapers int, d time.Duration) (string, error) {
+	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: byok, APIKeys: n, Quirks: true}, APIKey: apiKey, APISecret: secret, RateLimit: 1 << 30})
+	api := httptest.NewServer(s)
+	defer api.Close()
+	minRequests := (n+99)/100 + (byok+99)/100
+
+	// 1. One refresh with no added latency: requests, wall time, throughput, memory.
+	e, err := start(binary, api.URL, "1h")
+	if err != nil {
+		return "", err
+	}
+	m, err := e.metrics()
+	if err != nil {
+		e.stop()
+		return "", err
+	}
+	requests := len(s.Requests())
+	if requests != minRequests {
+		e.stop()
+		return "", fmt.Errorf("%d requests for one refresh, want the minimum %d", requests, minRequests)
+	}
+	refresh := max(m["confluent_refresh_duration_seconds{collector=\"byok\"}"], m["confluent_refresh_duration_seconds{collector=\"api_keys\"}"])
+	mbps := float64(s.BytesServed()) / 1e6 / refresh
+	rss, _ := e.rss()
+	heap := m["go_memstats_heap_alloc_bytes"]
+
+	// 2. Scrape load, no refresh running.
+	p50, p99, rate := load(e.url, scrapers, d)
+	_, peak := e.rss()
+	fromScrapes := len(s.Requests()) - requests
+	e.stop()
+	if fromScrapes != 0 {
+		return "", fmt.Errorf("scrapes caused %d upstream requests", fromScrapes)
+	}
+
+	// 3. Scrape load while refreshes run often (interval ≈ 4 × an unloaded refresh).
+	interval := max(5*time.Second, 4*time.Duration(refresh*float64(time.Second))).Round(time.Second)
+	e, err = start(binary, api.URL, interval.String())
+	if err != nil {
+		return "", err
+	}
+	busyP50, busyP99, _ := load(e.url, scrapers, d)
+	e.stop()
+
+	// 4. Wall time with latency per page: pages × latency is the floor (the
+	// lists are read concurrently, so the longer one counts).
+	wall := "-"
+	if latency > 0 {
+		s.SetFaults(sim.Faults{LatencyMS: int(latency.Milliseconds())})
+		e, err = start(binary, api.URL, "1h")
+		if err != nil {
+			return "", err
+		}
+		m, err := e.metrics()
+		e.stop()
+		if err != nil {
+			return "", err
+		}
+		took := max(m["confluent_refresh_duration_seconds{collector=\"byok\"}"], m["confluent_refresh_duration_seconds{collector=\"api_keys\"}"])
+		pages := max(m["confluent_refresh_pages{collector=\"byok\"}"], m["confluent_refresh_pages{collector=\"api_keys\"}"])
+		floor := pages * latency.Seconds()
+		wall = fmt.Sprintf("%.2f s (%.0f × %s = %.1f s, +%.1f%%)", took, pages, latency, floor, 100*(took-floor)/floor)
+		s.SetFaults(sim.Faults{})
+	}
+
+	return fmt.Sprintf("| %d | %d (%d) | %.3f s | %.0f | %s | %.1f MiB | %.1f MiB | %s / %s | %.0f | %.1f MiB | %s / %s | %d |",
+		n, requests, minRequests, refresh, mbps, wall, rss, heap/(1<<20), ms(p50), ms(p99), rate, peak, ms(busyP50), ms(busyP99), fromScrapes), nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// exporter is a running exporter process.
+type exporter struct {
+	cmd  *exec.Cmd
+	url  string
+	done chan struct{}
+}
+
+func start(binary, apiURL, interval string) (*exporter, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(binary, "--web.listen-address="+addr, "--confluent.url="+apiURL,
+		"--refresh.interval="+interval, "--web.max-requests=20", "--log.level=warn")
+	cmd.Env = append(os.Environ(), "CONFLUENT_CLOUD_API_KEY="+apiKey, "CONFLUENT_CLOUD_API_SECRET="+secret)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	e := &exporter{cmd: cmd, url: "http://" + addr, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(e.done) }()
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		if resp, err := http.Get(e.url + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return e, nil
+			}
+		}
+		select {
+		case <-e.done:
+			return nil, fmt.Errorf("exporter exited")
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			e.stop()
+			return nil, fmt.Errorf("not ready within 10 minutes")
+		}
+	}
+}
+
+func (e *exporter) stop() {
+	_ = e.cmd.Process.Kill()
+	<-e.done
+}
+
+// metrics scrapes the exporter and returns its samples by series.
+func (e *exporter) metrics() (map[string]float64, error) {
+	resp, err := http.Get(e.url + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out, sc.Err()
+}
+
+// rss returns the process's resident and peak resident memory in MiB.
+func (e *exporter) rss() (now, peak float64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.cmd.Process.Pid))
+	if err != nil {
+		return math.NaN(), math.NaN()
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "VmRSS:":
+			now = kb / 1024
+		case "VmHWM:":
+			peak = kb / 1024
+		}
+	}
+	return now, peak
+}
+
+// load runs n scrapers against url for d and returns the median and 99th
+// percentile latency of the successful scrapes, and scrapes per second.
+func load(url string, n int, d time.Duration) (p50, p99 time.Duration, perSecond float64) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, DisableCompression: true}}
+	var (
+		mu   sync.Mutex
+		lats []time.Duration
+		wg   sync.WaitGroup
+	)
+	for range n {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/metrics", nil)
+				start := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err == nil && resp.StatusCode == http.StatusOK {
+					mu.Lock()
+					lats = append(lats, time.Since(start))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(lats) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(lats)
+	return lats[len(lats)/2], lats[len(lats)*99/100], float64(len(lats)) / d.Seconds()
+}
