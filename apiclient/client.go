@@ -131,57 +131,37 @@ type ListStats struct {
 // ListBYOKKeys reads every page of GET /byok/v1/keys. filter holds optional
 // query parameters (provider, state, ...). It returns the complete list or an error.
 func (c *Client) ListBYOKKeys(ctx context.Context, filter url.Values) ([]BYOKKey, ListStats, error) {
-	var keys []BYOKKey
-	stats, err := paginate(ctx, c, EndpointBYOKKeys, "/byok/v1/keys", filter, func(i int, it *byokItem) (bool, error) {
-		k, err := it.toBYOKKey(i)
-		if err != nil {
-			return false, err
-		}
-		keys = append(keys, k)
-		return true, nil
-	})
-	if err != nil {
-		return nil, stats, err
-	}
-	return keys, stats, nil
+	return list[byokItem, BYOKKey](ctx, c, EndpointBYOKKeys, "/byok/v1/keys", filter)
 }
 
 // ListAPIKeys reads every page of GET /iam/v2/api-keys. filter holds optional
 // query parameters (spec.owner, spec.resource). Keys without an owner are
 // Confluent-internal: they are skipped and counted in ListStats.Skipped.
 func (c *Client) ListAPIKeys(ctx context.Context, filter url.Values) ([]APIKey, ListStats, error) {
-	var keys []APIKey
-	stats, err := paginate(ctx, c, EndpointIAMAPIKeys, "/iam/v2/api-keys", filter, func(i int, it *apiKeyItem) (bool, error) {
-		k, ok, err := it.toAPIKey(i)
-		if err != nil || !ok {
-			return false, err
-		}
-		keys = append(keys, k)
-		return true, nil
-	})
-	if err != nil {
-		return nil, stats, err
-	}
-	return keys, stats, nil
+	return list[apiKeyItem, APIKey](ctx, c, EndpointIAMAPIKeys, "/iam/v2/api-keys", filter)
 }
 
-// identified is a list item with an id.
-type identified interface{ itemID() string }
+// item is a list item as the API sends it, which converts to K.
+type item[K any] interface {
+	itemID() string
+	// convert checks the required fields; ok is false for an item to skip.
+	convert(index int) (key K, ok bool, err error)
+}
 
-func (it *byokItem) itemID() string   { return it.ID }
-func (it *apiKeyItem) itemID() string { return it.ID }
-
-// paginate requests every page of path and hands each new item to add, which
-// reports whether it kept the item. Items whose id was seen on an earlier page
-// are dropped: a list that shifts while it is read can repeat an item.
-func paginate[T any, PT interface {
+// list requests every page of path and returns the converted items. Items
+// whose id was seen on an earlier page are dropped: a list that shifts while
+// it is read can repeat an item.
+func list[T any, K any, PT interface {
 	*T
-	identified
-}](ctx context.Context, c *Client, endpoint, path string, filter url.Values, add func(int, PT) (bool, error)) (ListStats, error) {
-	var stats ListStats
-	seenIDs := map[string]struct{}{}
-	seenTokens := map[string]struct{}{}
-	token := ""
+	item[K]
+}](ctx context.Context, c *Client, endpoint, path string, filter url.Values) ([]K, ListStats, error) {
+	var (
+		keys       []K
+		stats      ListStats
+		seenIDs    = map[string]struct{}{}
+		seenTokens = map[string]struct{}{}
+		token      string
+	)
 	for stats.Pages < c.maxPages {
 		q := url.Values{}
 		for k, v := range filter {
@@ -193,43 +173,42 @@ func paginate[T any, PT interface {
 		}
 		body, requestID, err := c.get(ctx, endpoint, path, q)
 		if err != nil {
-			return stats, err
+			return nil, stats, err
 		}
 		items, next, err := decodePage[T](body)
 		if err != nil {
-			return stats, &DecodeError{Endpoint: endpoint, RequestID: requestID, Err: err}
+			return nil, stats, &DecodeError{Endpoint: endpoint, RequestID: requestID, Err: err}
 		}
 		stats.Pages++
 		for i := range items {
 			it := PT(&items[i])
-			if id := it.itemID(); id != "" {
-				if _, dup := seenIDs[id]; dup {
-					continue
-				}
+			if _, dup := seenIDs[it.itemID()]; dup && it.itemID() != "" {
+				continue
 			}
-			kept, err := add(i, it)
+			k, ok, err := it.convert(i)
 			if err != nil {
-				return stats, &DecodeError{Endpoint: endpoint, RequestID: requestID, Err: err}
+				return nil, stats, &DecodeError{Endpoint: endpoint, RequestID: requestID, Err: err}
 			}
-			if kept {
-				seenIDs[it.itemID()] = struct{}{}
-			} else {
+			if !ok {
 				stats.Skipped++
+				continue
 			}
+			seenIDs[it.itemID()] = struct{}{}
+			keys = append(keys, k)
 		}
 		if next == "" {
-			return stats, nil
+			return keys, stats, nil
 		}
 		token, err = pageToken(next)
 		if err != nil {
-			return stats, &PaginationError{Endpoint: endpoint, Msg: err.Error()}
+			return nil, stats, &PaginationError{Endpoint: endpoint, Msg: err.Error()}
 		}
 		if _, dup := seenTokens[token]; dup {
-			return stats, &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("page token repeated after %d pages", stats.Pages)}
+			return nil, stats, &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("page token repeated after %d pages", stats.Pages)}
 		}
 		seenTokens[token] = struct{}{}
 	}
-	return stats, &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("more than %d pages", c.maxPages)}
+	return nil, stats, &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("more than %d pages", c.maxPages)}
 }
 
 // pageToken takes the page_token out of a metadata.next link. Only the token

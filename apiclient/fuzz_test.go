@@ -20,7 +20,7 @@ func FuzzDecodeBYOKPage(f *testing.F) {
 			return
 		}
 		for i := range items {
-			k, err := items[i].toBYOKKey(i)
+			k, _, err := items[i].convert(i)
 			if err != nil {
 				continue
 			}
@@ -51,7 +51,7 @@ func FuzzDecodeAPIKeyPage(f *testing.F) {
 			return
 		}
 		for i := range items {
-			k, ok, err := items[i].toAPIKey(i)
+			k, ok, err := items[i].convert(i)
 			if err != nil || !ok {
 				continue
 			}

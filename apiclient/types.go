@@ -46,16 +46,22 @@ type APIKey struct {
 // timestamp is an RFC 3339 time that may be null or absent.
 type timestamp struct{ time.Time }
 
-func (t *timestamp) UnmarshalJSON(b []byte) error {
+// optionalString reads a JSON string that may be null or empty; s is ""
+// then.
+func optionalString(b []byte, what string) (s string, err error) {
 	if bytes.Equal(b, []byte("null")) {
-		return nil
+		return "", nil
 	}
-	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("timestamp: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
-	if s == "" {
-		return nil
+	return s, nil
+}
+
+func (t *timestamp) UnmarshalJSON(b []byte) error {
+	s, err := optionalString(b, "timestamp")
+	if err != nil || s == "" {
+		return err
 	}
 	v, err := time.Parse(time.RFC3339, s)
 	if err != nil {
@@ -80,15 +86,9 @@ func meaningful(t time.Time) time.Time {
 type expiryDate struct{ time.Time }
 
 func (d *expiryDate) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("expires_at: %w", err)
-	}
-	if s == "" {
-		return nil
+	s, err := optionalString(b, "expires_at")
+	if err != nil || s == "" {
+		return err
 	}
 	if v, err := time.Parse(time.DateOnly, s); err == nil {
 		d.Time = meaningful(v.Add(24*time.Hour - time.Second))
@@ -186,17 +186,20 @@ func describeJSONError(body []byte, err error) error {
 	return err
 }
 
-// toBYOKKey checks the required fields and converts a wire item.
-func (it *byokItem) toBYOKKey(index int) (BYOKKey, error) {
+func (it *byokItem) itemID() string   { return it.ID }
+func (it *apiKeyItem) itemID() string { return it.ID }
+
+// convert checks the required fields and converts a wire item.
+func (it *byokItem) convert(index int) (BYOKKey, bool, error) {
 	switch {
 	case it.ID == "":
-		return BYOKKey{}, errMissing(index, "", "id")
+		return BYOKKey{}, false, errMissing(index, "", "id")
 	case it.Provider == "":
-		return BYOKKey{}, errMissing(index, it.ID, "provider")
+		return BYOKKey{}, false, errMissing(index, it.ID, "provider")
 	case it.State == "":
-		return BYOKKey{}, errMissing(index, it.ID, "state")
+		return BYOKKey{}, false, errMissing(index, it.ID, "state")
 	case it.Validation == nil || it.Validation.Phase == "":
-		return BYOKKey{}, errMissing(index, it.ID, "validation.phase")
+		return BYOKKey{}, false, errMissing(index, it.ID, "validation.phase")
 	}
 	k := BYOKKey{
 		ID:          it.ID,
@@ -219,12 +222,12 @@ func (it *byokItem) toBYOKKey(index int) (BYOKKey, error) {
 	if it.Metadata != nil {
 		k.CreatedAt = it.Metadata.CreatedAt.Time
 	}
-	return k, nil
+	return k, true, nil
 }
 
-// toAPIKey checks the required fields and converts a wire item. ok is false
+// convert checks the required fields and converts a wire item. ok is false
 // for a key with no owner: a Confluent-internal key that is not listed.
-func (it *apiKeyItem) toAPIKey(index int) (k APIKey, ok bool, err error) {
+func (it *apiKeyItem) convert(index int) (k APIKey, ok bool, err error) {
 	if it.ID == "" {
 		return APIKey{}, false, errMissing(index, "", "id")
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -106,15 +107,23 @@ func benchmarkHandler(b *testing.B, h http.Handler, accept string) {
 	req.Header.Set("Accept", accept)
 	b.ReportAllocs()
 	b.ResetTimer()
-	var w discardWriter
+	var (
+		w     discardWriter
+		times []time.Duration
+	)
 	for b.Loop() {
 		w = discardWriter{header: http.Header{}}
+		start := time.Now()
 		h.ServeHTTP(&w, req)
+		times = append(times, time.Since(start))
 		if w.code != http.StatusOK {
 			b.Fatalf("status %d", w.code)
 		}
 	}
 	b.ReportMetric(float64(w.n), "bytes/scrape")
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(times[len(times)*99/100].Microseconds())/1000, "p99-ms")
 }
 
 // discardWriter is a ResponseWriter that counts the body and keeps none of
