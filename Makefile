@@ -36,8 +36,8 @@ demo:
 	$(GO) build -o .build/demo/confluent-cloud-sim ./cmd/confluent-cloud-sim
 	./scripts/demo.sh
 
-## test: everything CI runs.
-test: deps fmt-check vet lint unit rules fuzz-short bench-smoke build crossbuild tarball-test image-test
+## test: everything CI runs; the Go tests last, so that their summary closes the output.
+test: deps fmt-check vet lint rules fuzz-short bench-smoke build crossbuild tarball-test image-test unit
 	@echo "make test: all checks passed"
 
 ## deps: Prometheus, promtool, Alertmanager and buildah from Debian, when missing.
