@@ -16,6 +16,11 @@ trap cleanup EXIT INT TERM
 
 "$bin/confluent-cloud-sim" --listen-address="$sim_addr" --api-key="$CONFLUENT_CLOUD_API_KEY" &
 pids+=($!)
+# Start the exporter once the simulator listens (its first refresh starts at once).
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/${sim_addr%:*}/${sim_addr#*:}") 2>/dev/null && break
+  sleep 0.05
+done
 "$bin/confluent_keys_exporter" --web.listen-address="$exporter_addr" \
   --confluent.url="http://$sim_addr" --refresh.interval=30s &
 pids+=($!)
