@@ -32,6 +32,7 @@ const (
 	MaxPageSize = 100
 
 	defaultMaxRetries = 3
+	maxRateLimited    = 100 // consecutive 429s before giving up
 	defaultRetryDelay = time.Second
 	minRateLimitWait  = time.Second
 )
@@ -237,7 +238,7 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (
 	u.RawQuery = q.Encode()
 	target := u.String()
 
-	for retries := 0; ; {
+	for retries, limited := 0, 0; ; {
 		if err := c.waitRateLimit(ctx, endpoint); err != nil {
 			return nil, "", err
 		}
@@ -263,8 +264,12 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (
 		case resp.status >= 200 && resp.status < 300:
 			return resp.body, resp.requestID, nil
 		case resp.status == http.StatusTooManyRequests:
-			// Retried until the refresh deadline; waitRateLimit gives up
-			// when the wait would run past it.
+			// Retried until the refresh deadline (waitRateLimit gives up
+			// when the wait would run past it), and for a caller without
+			// a deadline at most maxRateLimited times in a row.
+			if limited++; limited > maxRateLimited {
+				return nil, "", resp.apiError(endpoint)
+			}
 			c.block(endpoint, time.Now().Add(resp.retryWait(c.backoff(1))))
 			continue
 		case resp.status >= 500 && resp.status != http.StatusNotImplemented:
