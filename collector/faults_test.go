@@ -151,7 +151,11 @@ func TestFaultsKeepLastCompleteData(t *testing.T) {
 	for _, tc := range cases {
 		for _, ep := range []struct{ endpoint, collector string }{{"byok_keys", "byok"}, {"iam_api_keys", "api_keys"}} {
 			t.Run(tc.name+"/"+ep.collector, func(t *testing.T) {
-				r := newFaultRig(t, apiclient.StaticSecret(testSecret))
+				r := newFaultRig(t, apiclient.StaticSecret(testSecret), func(c *apiclient.Config) {
+					if tc.faults.Body == "huge" {
+						c.Timeout = 20 * time.Second // time to read 32 MiB under -race on a busy machine
+					}
+				})
 				r.refresh(10 * time.Second)
 				before := r.keyMetrics(t)
 				if ok, _ := r.health(t, ep.collector, tc.reason); ok != 1 {
@@ -163,8 +167,11 @@ func TestFaultsKeepLastCompleteData(t *testing.T) {
 				r.sim.SetFaults(f)
 				r.log.Reset()
 				within := 10 * time.Second // ample, even under -race on a busy machine
-				if f.Status == http.StatusTooManyRequests {
+				switch {
+				case f.Status == http.StatusTooManyRequests:
 					within = 2 * time.Second // shorter than Retry-After: the refresh must give up
+				case f.Body == "huge":
+					within = 30 * time.Second // 32 MiB through the race detector
 				}
 				r.refresh(within)
 
