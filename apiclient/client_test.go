@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,6 +118,13 @@ func TestListContents(t *testing.T) {
 	for i, k := range byok {
 		w := want[i]
 		cloudID := w.Key.KeyARN + w.Key.KeyID
+		wantKMS := KMSKey{
+			Kind: w.Key.Kind, KeyARN: w.Key.KeyARN, Roles: w.Key.Roles, KeyID: w.Key.KeyID, KeyVaultID: w.Key.KeyVaultID,
+			TenantID: w.Key.TenantID, ApplicationID: w.Key.ApplicationID, SecurityGroup: w.Key.SecurityGroup,
+		}
+		if !reflect.DeepEqual(k.KMS, wantKMS) {
+			t.Fatalf("key %d: KMS key %+v, want %+v", i, k.KMS, wantKMS)
+		}
 		if k.ID != w.ID || k.Provider != w.Provider || k.State != w.State || k.Validation.Phase != w.Validation.Phase ||
 			k.Validation.Region != w.Validation.Region || k.CloudKeyID != cloudID || k.DisplayName != w.DisplayName ||
 			k.CreatedAt.Format(time.RFC3339) != w.Metadata.CreatedAt || k.Validation.Since.Format(time.RFC3339) != *w.Validation.Since {

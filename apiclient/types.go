@@ -18,8 +18,22 @@ type BYOKKey struct {
 	// CloudKeyID identifies the key in the cloud's KMS: key_arn on AWS,
 	// key_id on Azure and GCP.
 	CloudKeyID string
+	KMS        KMSKey // the provider-specific details (the oneOf "key")
 	Validation Validation
 	CreatedAt  time.Time // zero when the API did not say
+}
+
+// KMSKey is the key object: AwsKey, AzureKey or GcpKey. Only the fields of
+// its Kind are set.
+type KMSKey struct {
+	Kind          string   // AwsKey, AzureKey, GcpKey, or a kind the API adds later
+	KeyARN        string   // AwsKey
+	Roles         []string // AwsKey: IAM roles Confluent uses for the key
+	KeyID         string   // AzureKey, GcpKey
+	KeyVaultID    string   // AzureKey
+	TenantID      string   // AzureKey
+	ApplicationID string   // AzureKey: the application Confluent uses
+	SecurityGroup string   // GcpKey: the group Confluent uses
 }
 
 // Validation is what Confluent last found when it tried to use the key.
@@ -121,9 +135,14 @@ type byokItem struct {
 	State       string      `json:"state"`
 	Metadata    *objectMeta `json:"metadata"`
 	Key         *struct {
-		Kind   string `json:"kind"`
-		KeyARN string `json:"key_arn"`
-		KeyID  string `json:"key_id"`
+		Kind          string   `json:"kind"`
+		KeyARN        string   `json:"key_arn"`
+		Roles         []string `json:"roles"`
+		KeyID         string   `json:"key_id"`
+		KeyVaultID    string   `json:"key_vault_id"`
+		TenantID      string   `json:"tenant_id"`
+		ApplicationID string   `json:"application_id"`
+		SecurityGroup string   `json:"security_group"`
 	} `json:"key"`
 	Validation *struct {
 		Phase   string    `json:"phase"`
@@ -213,10 +232,15 @@ func (it *byokItem) convert(index int) (BYOKKey, bool, error) {
 			Since:   it.Validation.Since.Time,
 		},
 	}
-	if it.Key != nil {
-		k.CloudKeyID = it.Key.KeyARN
+	if key := it.Key; key != nil {
+		k.KMS = KMSKey{
+			Kind: key.Kind, KeyARN: key.KeyARN, Roles: key.Roles, KeyID: key.KeyID,
+			KeyVaultID: key.KeyVaultID, TenantID: key.TenantID,
+			ApplicationID: key.ApplicationID, SecurityGroup: key.SecurityGroup,
+		}
+		k.CloudKeyID = key.KeyARN
 		if k.CloudKeyID == "" {
-			k.CloudKeyID = it.Key.KeyID
+			k.CloudKeyID = key.KeyID
 		}
 	}
 	if it.Metadata != nil {
