@@ -41,8 +41,8 @@ func main() {
 	)
 	flag.Parse()
 	fmt.Printf("# loadbench %s, %d scrapers for %s per phase, %d BYOK keys\n\n", time.Now().UTC().Format(time.RFC3339), *scrapers, *duration, byok)
-	fmt.Println("| API keys | requests/refresh (min) | refresh 0 ms | decode MB/s | refresh at " + latency.String() + "/page (pages×latency) | RSS after refresh | heap after refresh | scrape p50 / p99 | scrapes/s | peak RSS under load | p50 / p99 while refreshing | upstream requests from scrapes |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| API keys | requests/refresh (min) | refresh 0 ms | decode MB/s | refresh at " + latency.String() + "/page (pages×latency) | RSS after refresh | heap after refresh | scrape p50 / p99 | scrapes/s | peak RSS under load | peak heap under load | p50 / p99 while refreshing | upstream requests from scrapes |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, f := range strings.Split(*keysFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
@@ -87,8 +87,26 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 	rss, _ := e.rss()
 	heap := m["go_memstats_heap_alloc_bytes"]
 
-	// 2. Scrape load, no refresh running.
+	// 2. Scrape load, no refresh running; the heap is sampled once a second.
+	stopSampling := make(chan struct{})
+	peakHeap := make(chan float64)
+	go func() {
+		top := heap
+		for {
+			select {
+			case <-stopSampling:
+				peakHeap <- top
+				return
+			case <-time.After(time.Second):
+				if m, err := e.metrics(); err == nil {
+					top = max(top, m["go_memstats_heap_inuse_bytes"])
+				}
+			}
+		}
+	}()
 	p50, p99, rate := load(e.url, scrapers, d)
+	close(stopSampling)
+	heapUnderLoad := <-peakHeap
 	_, peak := e.rss()
 	fromScrapes := len(s.Requests()) - requests
 	e.stop()
@@ -126,8 +144,8 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 		s.SetFaults(sim.Faults{})
 	}
 
-	return fmt.Sprintf("| %d | %d (%d) | %.3f s | %.0f | %s | %.1f MiB | %.1f MiB | %s / %s | %.0f | %.1f MiB | %s / %s | %d |",
-		n, requests, minRequests, refresh, mbps, wall, rss, heap/(1<<20), ms(p50), ms(p99), rate, peak, ms(busyP50), ms(busyP99), fromScrapes), nil
+	return fmt.Sprintf("| %d | %d (%d) | %.3f s | %.0f | %s | %.1f MiB | %.1f MiB | %s / %s | %.0f | %.1f MiB | %.1f MiB | %s / %s | %d |",
+		n, requests, minRequests, refresh, mbps, wall, rss, heap/(1<<20), ms(p50), ms(p99), rate, peak, heapUnderLoad/(1<<20), ms(busyP50), ms(busyP99), fromScrapes), nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
