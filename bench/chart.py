@@ -9,10 +9,10 @@ import math
 
 KEYS = [1000, 10000, 100000]
 SERIES = [  # name, mean ms per scrape at KEYS, colour, dash
-    ("exporter, text", [1.61, 7.90, 85.1], "#1f77b4", ""),
-    ("floor, text", [7.37, 53.97, 755.4], "#d62728", "6,4"),
-    ("exporter, protobuf", [1.66, 7.90, 111.4], "#2ca02c", ""),
-    ("floor, protobuf", [7.38, 53.78, 747.5], "#ff7f0e", "6,4"),
+    ("exporter, text", [1.66, 7.87, 81.5], "#1f77b4", ""),
+    ("floor, text", [7.29, 47.49, 703.8], "#d62728", "6,4"),
+    ("exporter, protobuf", [1.66, 7.74, 95.0], "#2ca02c", ""),
+    ("floor, protobuf", [7.41, 47.12, 711.6], "#ff7f0e", "6,4"),
 ]
 W, H, L, R, T, B = 760, 480, 80, 230, 40, 70
 

@@ -262,7 +262,7 @@ func TestConnectionRefusedThenBack(t *testing.T) {
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Skipf("cannot listen on %s again to bring the API back: %v", addr, err)
+		t.Fatalf("cannot listen on %s again to bring the API back: %v", addr, err)
 	}
 	srv := &http.Server{Handler: r.sim, ReadHeaderTimeout: time.Second}
 	go func() { _ = srv.Serve(ln) }()
