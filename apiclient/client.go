@@ -71,9 +71,10 @@ type Config struct {
 
 // Client lists keys. It is safe for concurrent use by one goroutine per endpoint.
 type Client struct {
-	cfg      Config
-	http     *http.Client
-	maxPages int
+	cfg            Config
+	http           *http.Client
+	maxPages       int
+	maxRateLimited int
 
 	mu           sync.Mutex
 	blockedUntil map[string]time.Time // per endpoint: no request before then
@@ -116,10 +117,11 @@ func New(cfg Config) (*Client, error) {
 	noRedirect := *hc
 	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Client{
-		cfg:          cfg,
-		http:         &noRedirect,
-		maxPages:     MaxPages,
-		blockedUntil: map[string]time.Time{},
+		cfg:            cfg,
+		http:           &noRedirect,
+		maxPages:       MaxPages,
+		maxRateLimited: maxRateLimited,
+		blockedUntil:   map[string]time.Time{},
 	}, nil
 }
 
@@ -267,7 +269,7 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (
 			// Retried until the refresh deadline (waitRateLimit gives up
 			// when the wait would run past it), and for a caller without
 			// a deadline at most maxRateLimited times in a row.
-			if limited++; limited > maxRateLimited {
+			if limited++; limited > c.maxRateLimited {
 				return nil, "", resp.apiError(endpoint)
 			}
 			c.block(endpoint, time.Now().Add(resp.retryWait(c.backoff(1))))

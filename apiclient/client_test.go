@@ -339,6 +339,21 @@ func TestRateLimitPastDeadlineGivesUp(t *testing.T) {
 	}
 }
 
+func TestRateLimitedWithoutDeadlineGivesUp(t *testing.T) {
+	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 3})
+	s.SetFaults(sim.Faults{Status: 429, RetryAfter: 1})
+	c := newClient(t, ts.URL)
+	c.maxRateLimited = 2
+	_, _, err := c.ListBYOKKeys(context.Background(), nil) // no deadline
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusTooManyRequests || ReasonOf(err) != ReasonRateLimited {
+		t.Fatalf("got %v, want the 429 after the retries", err)
+	}
+	if n := len(s.Requests()); n != 3 {
+		t.Fatalf("%d requests, want 1 + 2 retries", n)
+	}
+}
+
 func TestRemainingZeroWaitsForReset(t *testing.T) {
 	var mu sync.Mutex
 	var times []time.Time

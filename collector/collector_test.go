@@ -268,6 +268,21 @@ confluent_rate_limit_remaining{endpoint="iam_api_keys"} 119
 	}
 }
 
+func TestMergeRefusesAFamilyServedTwice(t *testing.T) {
+	a, b := prometheus.NewRegistry(), prometheus.NewRegistry()
+	for _, reg := range []*prometheus.Registry{a, b} {
+		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "twice", Help: "h"})
+		reg.MustRegister(g)
+	}
+	if _, err := Merge(a, b).Gather(); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("got %v, want an error naming the family", err)
+	}
+	mfs, err := Merge(a, prometheus.NewRegistry()).Gather()
+	if err != nil || len(mfs) != 1 {
+		t.Fatalf("got %d families, %v", len(mfs), err)
+	}
+}
+
 // gatherer serves e as main does: its health through a registry, merged
 // with its key metrics.
 func gatherer(e *Exporter) prometheus.Gatherer {
