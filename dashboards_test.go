@@ -174,6 +174,23 @@ func loadRules(t *testing.T) (rulesFile, []string) {
 	return rf, recorded
 }
 
+// readmeQueries returns the ```promql blocks of README.md.
+func readmeQueries(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+		out = append(out, strings.TrimSpace(m[1]))
+	}
+	if len(out) < 5 {
+		t.Fatalf("only %d promql examples in README.md", len(out))
+	}
+	return out
+}
+
 // metricNames parses expr and returns the metric names it selects.
 func metricNames(expr string) ([]string, error) {
 	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
@@ -246,6 +263,17 @@ func TestDashboardsAndRulesUseExposedMetrics(t *testing.T) {
 				if !known(n) {
 					t.Errorf("rule %s%s uses %s, which the exporter does not expose", r.Alert, r.Record, n)
 				}
+			}
+		}
+	}
+	for _, q := range readmeQueries(t) {
+		names, err := metricNames(q)
+		if err != nil {
+			t.Errorf("README.md query does not parse: %v\n%s", err, q)
+		}
+		for _, n := range names {
+			if !known(n) {
+				t.Errorf("README.md query uses %s, which the exporter does not expose:\n%s", n, q)
 			}
 		}
 	}

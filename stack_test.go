@@ -228,6 +228,16 @@ scrape_configs:
 		}
 	}
 
+	// The README's example queries run (some may select nothing, which is fine).
+	for _, q := range readmeQueries(t) {
+		if _, err := promQuery(promURL, q); err != nil {
+			t.Errorf("README.md query fails in Prometheus: %v\n%s", err, q)
+		}
+	}
+	if n, err := promQuery(promURL, readmeQueries(t)[0]); err != nil || n == 0 {
+		t.Errorf("the README's INVALID-in-use query finds nothing (%d, %v) while a key is INVALID", n, err)
+	}
+
 	// The key is repaired: the alert resolves.
 	s.SetValidation(key.ID, "VALID", "", time.Now())
 	waitForAlert(t, hook, "ConfluentBYOKKeyInvalidInUse", key.ID, "resolved", 90*time.Second)
