@@ -56,6 +56,15 @@ func newClient(t *testing.T, base string, obs apiclient.Observer) *apiclient.Cli
 	return c
 }
 
+// newSimAPI starts the simulated API over org on loopback until the test ends.
+func newSimAPI(t *testing.T, org sim.OrgConfig) (*sim.Server, *httptest.Server) {
+	t.Helper()
+	s := sim.New(sim.Config{Org: org, APIKey: testKey, APISecret: testSecret})
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
 var allOn = Options{Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true}
 
 func refreshOnce(e *Exporter) { e.Refresh(context.Background(), time.Now().Add(time.Minute)) }
@@ -102,9 +111,7 @@ func TestFixtureExposition(t *testing.T) {
 }
 
 func TestFailedRefreshKeepsPreviousData(t *testing.T) {
-	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 2, BYOKKeys: 25, APIKeys: 40}, APIKey: testKey, APISecret: testSecret})
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 2, BYOKKeys: 25, APIKeys: 40})
 	e := New(newClient(t, ts.URL, nil), allOn)
 	refreshOnce(e)
 	before := scrape(t, e, "confluent_byok_", "confluent_iam_")
@@ -163,9 +170,7 @@ confluent_refresh_success{collector="byok"} 1
 }
 
 func TestDeletedKeysVanish(t *testing.T) {
-	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 4, APIKeys: 30}, APIKey: testKey, APISecret: testSecret})
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, APIKeys: 30})
 	e := New(newClient(t, ts.URL, nil), Options{Interval: time.Minute, APIKeys: true, APIKeysPerKey: true})
 	refreshOnce(e)
 	gone := s.APIKeys()[7].ID
@@ -183,9 +188,7 @@ func TestDeletedKeysVanish(t *testing.T) {
 }
 
 func TestRunRefreshesOnSchedule(t *testing.T) {
-	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 4, BYOKKeys: 3, APIKeys: 3}, APIKey: testKey, APISecret: testSecret})
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, BYOKKeys: 3, APIKeys: 3})
 	e := New(newClient(t, ts.URL, nil), Options{Interval: time.Second, BYOK: true, APIKeys: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -219,9 +222,7 @@ func TestRunRefreshesOnSchedule(t *testing.T) {
 }
 
 func TestScrapeDoesNotCallUpstream(t *testing.T) {
-	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 4, BYOKKeys: 3, APIKeys: 3}, APIKey: testKey, APISecret: testSecret})
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, BYOKKeys: 3, APIKeys: 3})
 	e := New(newClient(t, ts.URL, nil), allOn)
 	refreshOnce(e)
 	n := len(s.Requests())
