@@ -28,7 +28,7 @@ var update = flag.Bool("update", false, "rewrite testdata/e2e-output.txt from th
 // e2eSecret is recognisable, so a leak anywhere is found.
 const (
 	e2eKey    = "E2EKEY"
-	e2eSecret = "e2e-Secret-9f8e7d6c5b4a"
+	e2eSecret = `e2e/Secret+9f"8e<7d>6c&5b%4a`
 )
 
 var binary string
@@ -229,12 +229,26 @@ func TestEndToEnd(t *testing.T) {
 	checkMetricsWithPromtool(t, scrape)
 
 	for _, want := range []string{
-		`msg="Refresh complete" collector=byok keys=36 pages=1`, `msg="Refresh complete" collector=api_keys keys=2495 pages=25 skipped=5`,
+		`msg="Refresh complete" collector=byok keys=36 pages=1`, `msg="Refresh complete" collector=api_keys keys=2495 pages=25`,
 		"secret_from=$CONFLUENT_CLOUD_API_SECRET",
 	} {
 		if !strings.Contains(e.output.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, e.output.String())
 		}
+	}
+
+	// SIGHUP (logrotate, systemctl reload): logged, and the exporter keeps serving.
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(e.output.String(), "Received SIGHUP: nothing to reload"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line for SIGHUP within 10s:\n%s", e.output.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, _, err := get(e.url + "/-/healthy"); err != nil || code != http.StatusOK {
+		t.Fatalf("after SIGHUP: /-/healthy %d %v, want 200", code, err)
 	}
 
 	// SIGTERM: a clean exit.
@@ -272,9 +286,11 @@ func TestFailingUpstreamIsLoggedAndCounted(t *testing.T) {
 	e := startExporter(t, api.URL, "--refresh.interval=1h")
 	body := e.waitFor(t, "/metrics", 200, 5*time.Second)
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(body, `confluent_refresh_errors_total{collector="byok",reason="unauthorized"} 1`) {
+	// Both collectors' first refreshes end independently: wait for both.
+	for !strings.Contains(body, `confluent_refresh_errors_total{collector="byok",reason="unauthorized"} 1`) ||
+		!strings.Contains(body, `confluent_refresh_success{collector="api_keys"}`) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no unauthorized error counted:\n%s", body)
+			t.Fatalf("no unauthorized error counted, or no API key refresh done:\n%s", body)
 		}
 		time.Sleep(25 * time.Millisecond)
 		_, body, _ = get(e.url + "/metrics")

@@ -86,6 +86,10 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go logHangups(ctx, hup, logger)
 	refreshDone := make(chan struct{})
 	go func() {
 		defer close(refreshDone)
@@ -117,6 +121,20 @@ func run(args []string, stderr io.Writer) int {
 	}
 	<-refreshDone
 	return code
+}
+
+// logHangups answers SIGHUP, which logrotate and `systemctl reload` send
+// out of habit and which would otherwise kill the exporter: there is no
+// configuration file to reload yet, and it says so.
+func logHangups(ctx context.Context, hup <-chan os.Signal, logger log.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			level.Info(logger).Log("msg", "Received SIGHUP: nothing to reload (the configuration comes from flags and the environment); still running")
+		}
+	}
 }
 
 // newMux serves the metrics of gatherer, the landing page and the health endpoints.

@@ -7,12 +7,15 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,6 +183,17 @@ func TestConcurrentScrapesAreBounded(t *testing.T) {
 func TestSecretNeverLeaks(t *testing.T) {
 	s, api := newSimServer(t, sim.OrgConfig{Seed: 2, BYOKKeys: 5, APIKeys: 30, Quirks: true})
 	e := startExporter(t, api.URL, "--refresh.interval=1s", "--confluent.timeout=300ms", "--confluent.page-size=10", "--log.level=debug")
+	// An echo in a list that succeeds reaches label values, not errors.
+	s.SetFaults(sim.Faults{Echo: "json"})
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if _, body, err := get(e.url + "/metrics"); err == nil && strings.Contains(body, `display_name="echo (secret [REDACTED])`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the echo in a display name was not served redacted\n%s", e.output.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	for _, tc := range []struct {
 		faults sim.Faults
 		reason string
@@ -193,14 +207,21 @@ func TestSecretNeverLeaks(t *testing.T) {
 		{sim.Faults{Next: "repeat-token"}, "pagination"},
 		{sim.Faults{Hang: true}, "timeout"},
 		{sim.Faults{Body: "reset"}, "network"},
-		{sim.Faults{Status: 429, RetryAfter: 60}, "rate_limited"},
+		{sim.Faults{Status: 400, Echo: "json"}, "other"},
+		{sim.Faults{Status: 400, Echo: "base64"}, "other"},
+		{sim.Faults{Status: 400, Echo: "percent"}, "other"},
+		{sim.Faults{Status: 400, Echo: "header"}, "other"},
+		{sim.Faults{Status: 403, Echo: "raw", ErrorShape: "gzip"}, "forbidden"},
+		{sim.Faults{Status: 429, RetryAfter: 60}, "rate_limited"}, // last: it holds every list for a minute
 	} {
+		series := fmt.Sprintf(`confluent_refresh_errors_total{collector="api_keys",reason=%q}`, tc.reason)
+		_, body, _ := get(e.url + "/metrics")
+		before := seriesValue(body, series)
 		s.SetFaults(tc.faults)
-		want := fmt.Sprintf(`confluent_refresh_errors_total{collector="api_keys",reason=%q}`, tc.reason)
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		// Wait for a failure under these faults: the counter must grow.
+		for deadline := time.Now().Add(20 * time.Second); ; {
 			_, body, err := get(e.url + "/metrics")
-			if err == nil && strings.Contains(body, want) && !strings.Contains(body, want+" 0") {
+			if err == nil && seriesValue(body, series) > before {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -209,15 +230,51 @@ func TestSecretNeverLeaks(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	forms := secretEncodings(e2eKey, e2eSecret)
 	for _, path := range []string{"/metrics", "/", "/-/ready", "/-/healthy"} {
-		if _, body, err := get(e.url + path); err != nil || strings.Contains(body, e2eSecret) {
-			t.Errorf("%s: %v; carries the secret: %v", path, err, strings.Contains(body, e2eSecret))
+		_, body, err := get(e.url + path)
+		if err != nil {
+			t.Error(err)
+		}
+		for _, f := range forms {
+			if strings.Contains(body, f) {
+				t.Errorf("%s carries the secret as %q", path, f)
+			}
 		}
 	}
-	if strings.Contains(e.output.String(), e2eSecret) {
-		t.Fatal("the secret appears in the exporter's output")
+	for _, f := range forms {
+		if strings.Contains(e.output.String(), f) {
+			t.Fatalf("the secret appears in the exporter's output as %q", f)
+		}
 	}
 	if !strings.Contains(e.output.String(), "[REDACTED]") {
 		t.Fatal("the echoed secret was not redacted: the test did not exercise the echo")
 	}
+}
+
+// secretEncodings are the forms of the secret that must appear nowhere: as
+// it is, JSON-escaped (with and without \/), percent-encoded, and the base64
+// of "key:secret" and of the secret.
+func secretEncodings(key, secret string) []string {
+	esc, _ := json.Marshal(secret)
+	jsonForm := string(esc[1 : len(esc)-1])
+	pair := key + ":" + secret
+	return []string{
+		secret, jsonForm, strings.ReplaceAll(jsonForm, "/", `\/`),
+		url.QueryEscape(secret), url.PathEscape(secret),
+		base64.StdEncoding.EncodeToString([]byte(pair)), base64.StdEncoding.EncodeToString([]byte(secret)),
+	}
+}
+
+// seriesValue is the value of the series named exactly so in an exposition, or -1.
+func seriesValue(exposition, series string) float64 {
+	for _, line := range strings.Split(exposition, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
 }

@@ -4,7 +4,6 @@
 package apiclient
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -76,8 +75,10 @@ type Client struct {
 	maxPages       int
 	maxRateLimited int
 
+	// The rate limit is per organisation and user, not per endpoint: a 429
+	// or an exhausted window on one list holds back every list.
 	mu           sync.Mutex
-	blockedUntil map[string]time.Time // per endpoint: no request before then
+	blockedUntil time.Time // no request before then
 }
 
 // New checks cfg and returns a Client.
@@ -121,14 +122,42 @@ func New(cfg Config) (*Client, error) {
 		http:           &noRedirect,
 		maxPages:       MaxPages,
 		maxRateLimited: maxRateLimited,
-		blockedUntil:   map[string]time.Time{},
 	}, nil
 }
 
-// ListStats says what a complete list cost.
+// ListStats says what a complete list cost and what of it could not be exported.
 type ListStats struct {
-	Pages   int // pages read
-	Skipped int // items left out: API keys without owner (Confluent-internal)
+	Pages int // pages read
+	// Skipped counts the items left out, by reason (SkipNoID, SkipNoOwner).
+	Skipped map[string]Tally
+	// Invalid counts the values left out of exported items, by field (its
+	// JSON path in the item, e.g. "metadata.created_at"): unreadable, or
+	// missing where the API documents them as required.
+	Invalid map[string]Tally
+}
+
+// Tally counts one kind of item or value left out, with one example.
+type Tally struct {
+	Count   int
+	Example string // the id of one item it happened to, or its place in the list
+}
+
+// The reasons an item is skipped.
+const (
+	SkipNoID    = "no_id"    // an item without an id cannot be told apart
+	SkipNoOwner = "no_owner" // an API key without an owner is Confluent-internal
+)
+
+func note(m *map[string]Tally, what, example string) {
+	if *m == nil {
+		*m = map[string]Tally{}
+	}
+	t := (*m)[what]
+	if t.Count == 0 {
+		t.Example = example
+	}
+	t.Count++
+	(*m)[what] = t
 }
 
 // ListBYOKKeys reads every page of GET /byok/v1/keys. filter holds optional
@@ -146,14 +175,15 @@ func (c *Client) ListAPIKeys(ctx context.Context, filter url.Values) ([]APIKey, 
 
 // item is a list item as the API sends it, which converts to K.
 type item[K any] interface {
-	itemID() string
-	// convert checks the required fields; ok is false for an item to skip.
-	convert(index int) (key K, ok bool, err error)
+	itemID() text
+	convert(f *fields) (key K, skip string)
 }
 
-// list requests every page of path and returns the converted items. Items
-// whose id was seen on an earlier page are dropped: a list that shifts while
-// it is read can repeat an item.
+// list requests every page of path and returns the converted items. Only a
+// broken envelope fails it: an item without an id is skipped, an unreadable
+// value left out, and both counted in ListStats. Items whose id was seen on
+// an earlier page are dropped: a list that shifts while it is read can
+// repeat an item.
 func list[T any, K any, PT interface {
 	*T
 	item[K]
@@ -164,6 +194,7 @@ func list[T any, K any, PT interface {
 		seenIDs    = map[string]struct{}{}
 		seenTokens = map[string]struct{}{}
 		token      string
+		f          fields
 	)
 	for stats.Pages < c.maxPages {
 		q := url.Values{}
@@ -184,19 +215,25 @@ func list[T any, K any, PT interface {
 		}
 		stats.Pages++
 		for i := range items {
-			it := PT(&items[i])
-			if _, dup := seenIDs[it.itemID()]; dup && it.itemID() != "" {
+			var it PT = items[i].v
+			if it == nil || it.itemID().s == "" {
+				note(&stats.Skipped, SkipNoID, fmt.Sprintf("page %d item %d", stats.Pages, i+1))
 				continue
 			}
-			k, ok, err := it.convert(i)
-			if err != nil {
-				return nil, stats, &DecodeError{Endpoint: endpoint, RequestID: requestID, Err: err}
-			}
-			if !ok {
-				stats.Skipped++
+			id := it.itemID().s
+			if _, dup := seenIDs[id]; dup {
 				continue
 			}
-			seenIDs[it.itemID()] = struct{}{}
+			seenIDs[id] = struct{}{}
+			f = f[:0]
+			k, skip := it.convert(&f)
+			if skip != "" {
+				note(&stats.Skipped, skip, id)
+				continue
+			}
+			for _, field := range f {
+				note(&stats.Invalid, field, id)
+			}
 			keys = append(keys, k)
 		}
 		if next == "" {
@@ -272,7 +309,7 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (
 			if limited++; limited > c.maxRateLimited {
 				return nil, "", resp.apiError(endpoint)
 			}
-			c.block(endpoint, time.Now().Add(resp.retryWait(c.backoff(1))))
+			c.block(time.Now().Add(resp.retryWait(c.backoff(1))))
 			continue
 		case resp.status >= 500 && resp.status != http.StatusNotImplemented:
 			apiErr := resp.apiError(endpoint)
@@ -309,8 +346,8 @@ func (r *response) retryWait(fallback time.Duration) time.Duration {
 }
 
 func (r *response) apiError(endpoint string) *APIError {
-	e := &APIError{Endpoint: endpoint, StatusCode: r.status, RequestID: r.requestID}
-	if f, ok := decodeFailure(r.body); ok {
+	e := &APIError{Endpoint: endpoint, StatusCode: r.status, RequestID: r.requestID, InvalidKey: saysInvalidKey(r.body)}
+	if f, ok := readFailure(r.body); ok {
 		e.Code, e.Title, e.Detail = f.Code, f.Title, f.Detail
 	} else {
 		e.Title = http.StatusText(r.status)
@@ -348,16 +385,17 @@ func (c *Client) do(ctx context.Context, endpoint, target string) (*response, er
 		return nil, &transportError{err: fmt.Errorf("%s: reading body: %w", endpoint, err)}
 	}
 	c.observeRequest(endpoint, strconv.Itoa(resp.StatusCode), arrived.Sub(start))
-	// A hostile or broken upstream could echo the credentials back; they must
-	// not reach an error message, a log line or a label value.
-	if bytes.Contains(body, []byte(secret)) {
-		body = bytes.ReplaceAll(body, []byte(secret), []byte("[REDACTED]"))
+	body, err = gunzipped(body, MaxBodySize)
+	if err != nil {
+		return nil, &DecodeError{Endpoint: endpoint, Err: err}
 	}
-
+	// A hostile or broken upstream could echo the credentials back, in any
+	// encoding; they must not reach an error message, a log line or a label value.
+	redact := newRedactor(c.cfg.APIKey, secret)
 	r := &response{
 		status:    resp.StatusCode,
-		body:      body,
-		requestID: resp.Header.Get("X-Request-Id"),
+		body:      redact.bytes(body),
+		requestID: bound(redact.string(resp.Header.Get("X-Request-Id"))),
 		arrived:   arrived,
 	}
 	rl := parseRateLimit(resp.Header, arrived)
@@ -369,7 +407,7 @@ func (c *Client) do(ctx context.Context, endpoint, target string) (*response, er
 		if until.IsZero() {
 			until = arrived.Add(minRateLimitWait)
 		}
-		c.block(endpoint, until)
+		c.block(until)
 	}
 	if d, ok := parseSeconds(resp.Header.Get("Retry-After"), arrived); ok {
 		r.retryAfter = d
@@ -425,25 +463,25 @@ func parseSeconds(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// block holds back requests to endpoint until t, plus a jitter of up to a
+// block holds back requests to every endpoint until t, plus a jitter of up to a
 // tenth of the wait (at most a second), so that the replicas and tools that
 // share an organisation's quota do not all ask again at the same instant.
-func (c *Client) block(endpoint string, t time.Time) {
+func (c *Client) block(t time.Time) {
 	if wait := time.Until(t); wait > 0 {
 		t = t.Add(rand.N(min(wait/10, time.Second) + 1))
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t.After(c.blockedUntil[endpoint]) {
-		c.blockedUntil[endpoint] = t
+	if t.After(c.blockedUntil) {
+		c.blockedUntil = t
 	}
 }
 
-// waitRateLimit waits until endpoint may be asked again. When that is past
+// waitRateLimit waits until the API may be asked again. When that is past
 // ctx's deadline it gives up at once rather than wait in vain.
 func (c *Client) waitRateLimit(ctx context.Context, endpoint string) error {
 	c.mu.Lock()
-	until := c.blockedUntil[endpoint]
+	until := c.blockedUntil
 	c.mu.Unlock()
 	wait := time.Until(until)
 	if wait <= 0 {

@@ -39,7 +39,8 @@ type APIError struct {
 	RequestID  string // X-Request-Id
 	Code       string // errors[0].code
 	Title      string // errors[0].title
-	Detail     string // errors[0].detail
+	Detail     string // errors[0].detail, error.message, message or the plain-text body
+	InvalidKey bool   // the body says "invalid API key", in any shape or case
 }
 
 func (e *APIError) Error() string {
@@ -67,7 +68,7 @@ func (e *APIError) Reason() Reason {
 		return ReasonUnauthorized
 	case e.StatusCode == http.StatusForbidden:
 		// A 403 saying "invalid API key" is a credential problem, not a missing role.
-		if strings.Contains(strings.ToLower(e.Detail), "invalid api key") {
+		if e.InvalidKey {
 			return ReasonUnauthorized
 		}
 		return ReasonForbidden
@@ -80,8 +81,9 @@ func (e *APIError) Reason() Reason {
 	}
 }
 
-// DecodeError is a response body that is not the JSON the API describes:
-// malformed, too large, or a list item without a required field.
+// DecodeError is a response body that is not the list envelope the API
+// describes: malformed, too large, without a data array, or an error
+// envelope instead of a list.
 type DecodeError struct {
 	Endpoint  string
 	RequestID string
@@ -118,7 +120,7 @@ func (e *RateLimitedError) Error() string {
 	return e.Endpoint + ": rate limited: the rate limit asks to wait " + e.Wait + ", past the refresh deadline"
 }
 
-// CredentialError means the secret could not be read.
+// CredentialError means the secret could not be read (the error names the file).
 type CredentialError struct{ Err error }
 
 func (e *CredentialError) Error() string { return "reading API secret: " + e.Err.Error() }
@@ -136,6 +138,9 @@ func ReasonOf(err error) Reason {
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, new(*CredentialError)):
+		// Before the network checks: a file's syscall.Errno is a net.Error too.
+		return ReasonOther
 	case errors.As(err, &apiErr):
 		return apiErr.Reason()
 	case errors.As(err, &rateErr):

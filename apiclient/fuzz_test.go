@@ -1,6 +1,7 @@
 package apiclient
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -14,31 +15,51 @@ func FuzzDecodeBYOKPage(f *testing.F) {
 	f.Add([]byte(`{"data":[{"id":"cck-2","provider":"GCP","state":"AVAILABLE","validation":{"phase":"INITIALIZING","since":null}}],"metadata":{"next":null}}`))
 	f.Add([]byte(`{"data":null}`))
 	f.Add([]byte(`<html>502</html>`))
+	f.Add([]byte(`{"data":[null,5,{"id":7},{"id":"cck-3","provider":["AWS"],"validation":"VALID","key":{"roles":[1,"r"]},"metadata":{"created_at":"2016-12-31T23:59:60Z"}}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		items, _, err := decodePage[byokItem](body)
-		if err != nil {
-			return
-		}
+		checkEnvelope(t, body, err)
 		for i := range items {
-			k, _, err := items[i].convert(i)
-			if err != nil {
+			if items[i].v == nil || items[i].v.ID.s == "" {
 				continue
 			}
-			if k.ID == "" || k.Provider == "" || k.State == "" || k.Validation.Phase == "" {
-				t.Fatalf("a key without a required field was accepted: %+v", k)
-			}
-			for _, s := range []string{k.ID, k.DisplayName, k.Provider, k.State, k.CloudKeyID, k.Validation.Message, k.Validation.Region} {
-				if !utf8.ValidString(s) {
-					t.Fatalf("invalid UTF-8 would become a label value: %q", s)
-				}
-			}
-			for _, ts := range []time.Time{k.Validation.Since, k.CreatedAt} {
-				if !ts.IsZero() && ts.Unix() <= 0 {
-					t.Fatalf("a time at or before 1970 would be exported: %v", ts)
-				}
-			}
+			var fs fields
+			k, _ := items[i].v.convert(&fs)
+			checkValues(t, []string{k.ID, k.DisplayName, k.Provider, k.State, k.CloudKeyID, k.Validation.Message, k.Validation.Region},
+				k.Validation.Since, k.CreatedAt)
 		}
 	})
+}
+
+// checkEnvelope fails when a body whose envelope is well formed (a JSON
+// object with a data array) failed to decode: odd items never fail a list.
+func checkEnvelope(t *testing.T, body []byte, err error) {
+	t.Helper()
+	var envelope struct {
+		Data     *[]json.RawMessage `json:"data"`
+		Metadata *struct {
+			Next *string `json:"next"`
+		} `json:"metadata"`
+	}
+	if err != nil && json.Unmarshal(body, &envelope) == nil && envelope.Data != nil {
+		t.Fatalf("a well-formed envelope failed: %v", err)
+	}
+}
+
+// checkValues fails for a value that must never be exported: invalid UTF-8
+// as a label value, a time at or before 1970.
+func checkValues(t *testing.T, labels []string, times ...time.Time) {
+	t.Helper()
+	for _, s := range labels {
+		if !utf8.ValidString(s) {
+			t.Fatalf("invalid UTF-8 would become a label value: %q", s)
+		}
+	}
+	for _, ts := range times {
+		if !ts.IsZero() && ts.Unix() <= 0 {
+			t.Fatalf("a time at or before 1970 would be exported: %v", ts)
+		}
+	}
 }
 
 func FuzzDecodeAPIKeyPage(f *testing.F) {
@@ -47,22 +68,21 @@ func FuzzDecodeAPIKeyPage(f *testing.F) {
 	f.Add([]byte(`{"data":[null]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		items, _, err := decodePage[apiKeyItem](body)
-		if err != nil {
-			return
-		}
+		checkEnvelope(t, body, err)
 		for i := range items {
-			k, ok, err := items[i].convert(i)
-			if err != nil || !ok {
+			if items[i].v == nil || items[i].v.ID.s == "" {
+				continue
+			}
+			var fs fields
+			k, skip := items[i].v.convert(&fs)
+			if skip != "" {
 				continue
 			}
 			if k.ID == "" || k.OwnerID == "" {
 				t.Fatalf("a key without id or owner was accepted: %+v", k)
 			}
-			for _, ts := range []time.Time{k.CreatedAt, k.ExpiresAt} {
-				if !ts.IsZero() && ts.Unix() <= 0 {
-					t.Fatalf("a time at or before 1970 would be exported: %v", ts)
-				}
-			}
+			checkValues(t, []string{k.ID, k.DisplayName, k.Description, k.OwnerID, k.OwnerKind, k.ResourceID, k.ResourceKind, k.Environment},
+				k.CreatedAt, k.ExpiresAt)
 		}
 	})
 }

@@ -32,7 +32,8 @@ const maxSecretFileSize = 64 << 10
 // Secret volume or a vault agent can replace the file at any time.
 type SecretFile string
 
-// Secret reads the file and returns its content without surrounding white space.
+// Secret reads the file and returns its content without surrounding white
+// space or a leading byte-order mark. Its errors name the file.
 func (f SecretFile) Secret() (string, error) {
 	fh, err := os.Open(string(f))
 	if err != nil {
@@ -46,7 +47,8 @@ func (f SecretFile) Secret() (string, error) {
 	if len(b) > maxSecretFileSize {
 		return "", fmt.Errorf("%s: larger than %d bytes, not a secret", f, maxSecretFileSize)
 	}
-	s := strings.TrimSpace(string(b))
+	// Windows editors start a UTF-8 file with a byte-order mark: not part of the secret.
+	s := strings.TrimSpace(strings.TrimPrefix(string(b), "\ufeff"))
 	if s == "" {
 		return "", fmt.Errorf("%s: file is empty", f)
 	}

@@ -1,7 +1,6 @@
 package apiclient
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,7 @@ import (
 type BYOKKey struct {
 	ID          string
 	DisplayName string
-	Provider    string // AWS, Azure, GCP, or a value the API adds later
+	Provider    string // AWS, Azure, GCP, a value the API adds later, or "" when missing
 	State       string // AVAILABLE, IN_USE, ...
 	// CloudKeyID identifies the key in the cloud's KMS: key_arn on AWS,
 	// key_id on Azure and GCP.
@@ -36,6 +35,18 @@ type KMSKey struct {
 	SecurityGroup string   // GcpKey: the group Confluent uses
 }
 
+// Principals are who must be granted access to the KMS key for Confluent to
+// use it: the AWS roles, the Azure application or the GCP group.
+func (k KMSKey) Principals() []string {
+	var out []string
+	for _, p := range append(k.Roles, k.ApplicationID, k.SecurityGroup) {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Validation is what Confluent last found when it tried to use the key.
 type Validation struct {
 	Phase   string // INITIALIZING, VALID, INVALID, ...
@@ -48,78 +59,21 @@ type Validation struct {
 type APIKey struct {
 	ID           string
 	DisplayName  string
+	Description  string // where keys made with Confluent's CLI keep their text
 	OwnerID      string
 	OwnerKind    string // User, ServiceAccount, ...
-	ResourceID   string // empty for keys with no resource (Cloud API keys)
+	ResourceID   string // "cloud" for Cloud keys, "" when the API sent no resource
 	ResourceKind string
-	Environment  string
+	Environment  string    // only for environment-scoped resources
 	CreatedAt    time.Time // zero when the API did not say
 	ExpiresAt    time.Time // zero for keys that do not expire
 }
 
-// timestamp is an RFC 3339 time that may be null or absent.
-type timestamp struct{ time.Time }
-
-// optionalString reads a JSON string that may be null or empty; s is ""
-// then.
-func optionalString(b []byte, what string) (s string, err error) {
-	if bytes.Equal(b, []byte("null")) {
-		return "", nil
-	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return "", fmt.Errorf("%s: %w", what, err)
-	}
-	return s, nil
-}
-
-func (t *timestamp) UnmarshalJSON(b []byte) error {
-	s, err := optionalString(b, "timestamp")
-	if err != nil || s == "" {
-		return err
-	}
-	v, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return fmt.Errorf("timestamp %q is not RFC 3339", s)
-	}
-	t.Time = meaningful(v)
-	return nil
-}
-
-// meaningful drops times at or before the Unix epoch: they are a serialised
-// zero value (Go's "0001-01-01T00:00:00Z", a Unix 0), not a real time, and
-// must not be exported as one.
-func meaningful(t time.Time) time.Time {
-	if t.Unix() <= 0 {
-		return time.Time{}
-	}
-	return t
-}
-
-// expiryDate is spec.expires_at: a date (the key expires at the end of that
-// day, UTC). A full RFC 3339 time is accepted as it is.
-type expiryDate struct{ time.Time }
-
-func (d *expiryDate) UnmarshalJSON(b []byte) error {
-	s, err := optionalString(b, "expires_at")
-	if err != nil || s == "" {
-		return err
-	}
-	if v, err := time.Parse(time.DateOnly, s); err == nil {
-		d.Time = meaningful(v.Add(24*time.Hour - time.Second))
-		return nil
-	}
-	v, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return fmt.Errorf("expires_at %q is neither a date nor RFC 3339", s)
-	}
-	d.Time = meaningful(v)
-	return nil
-}
-
-// listPage is the envelope both list endpoints share.
+// listPage is the envelope both list endpoints share. It is the only part
+// of a body that must be well formed: items are read leniently.
 type listPage[T any] struct {
-	Data     *[]T `json:"data"`
-	Metadata struct {
+	Data     *[]object[T] `json:"data"`
+	Metadata *struct {
 		Next *string `json:"next"`
 	} `json:"metadata"`
 }
@@ -128,68 +82,71 @@ type objectMeta struct {
 	CreatedAt timestamp `json:"created_at"`
 }
 
+type kmsKeyWire struct {
+	Kind          text           `json:"kind"`
+	KeyARN        text           `json:"key_arn"`
+	Roles         object[[]text] `json:"roles"`
+	KeyID         text           `json:"key_id"`
+	KeyVaultID    text           `json:"key_vault_id"`
+	TenantID      text           `json:"tenant_id"`
+	ApplicationID text           `json:"application_id"`
+	SecurityGroup text           `json:"security_group"`
+}
+
+type validationWire struct {
+	Phase   text      `json:"phase"`
+	Message text      `json:"message"`
+	Since   timestamp `json:"since"`
+	Region  text      `json:"region"`
+}
+
 type byokItem struct {
-	ID          string      `json:"id"`
-	DisplayName string      `json:"display_name"`
-	Provider    string      `json:"provider"`
-	State       string      `json:"state"`
-	Metadata    *objectMeta `json:"metadata"`
-	Key         *struct {
-		Kind          string   `json:"kind"`
-		KeyARN        string   `json:"key_arn"`
-		Roles         []string `json:"roles"`
-		KeyID         string   `json:"key_id"`
-		KeyVaultID    string   `json:"key_vault_id"`
-		TenantID      string   `json:"tenant_id"`
-		ApplicationID string   `json:"application_id"`
-		SecurityGroup string   `json:"security_group"`
-	} `json:"key"`
-	Validation *struct {
-		Phase   string    `json:"phase"`
-		Message string    `json:"message"`
-		Since   timestamp `json:"since"`
-		Region  string    `json:"region"`
-	} `json:"validation"`
+	ID          text                   `json:"id"`
+	DisplayName text                   `json:"display_name"`
+	Provider    text                   `json:"provider"`
+	State       text                   `json:"state"`
+	Metadata    object[objectMeta]     `json:"metadata"`
+	Key         object[kmsKeyWire]     `json:"key"`
+	Validation  object[validationWire] `json:"validation"`
 }
 
 type objectRef struct {
-	ID          string `json:"id"`
-	Kind        string `json:"kind"`
-	Environment string `json:"environment"`
+	ID          text `json:"id"`
+	Kind        text `json:"kind"`
+	Environment text `json:"environment"`
+}
+
+type apiKeySpec struct {
+	DisplayName text                `json:"display_name"`
+	Description text                `json:"description"`
+	Owner       object[objectRef]   `json:"owner"`
+	Resource    object[objectRef]   `json:"resource"`
+	Resources   object[[]objectRef] `json:"resources"`
+	ExpiresAt   expiryDate          `json:"expires_at"`
 }
 
 type apiKeyItem struct {
-	ID       string      `json:"id"`
-	Metadata *objectMeta `json:"metadata"`
-	Spec     *struct {
-		DisplayName string      `json:"display_name"`
-		Owner       *objectRef  `json:"owner"`
-		Resource    *objectRef  `json:"resource"`
-		Resources   []objectRef `json:"resources"`
-		ExpiresAt   expiryDate  `json:"expires_at"`
-	} `json:"spec"`
-}
-
-// errMissing reports a list item without a field the contract requires.
-func errMissing(index int, id, field string) error {
-	if id == "" {
-		return fmt.Errorf("data[%d]: missing required field %q", index, field)
-	}
-	return fmt.Errorf("data[%d] (id %q): missing required field %q", index, id, field)
+	ID       text               `json:"id"`
+	Metadata object[objectMeta] `json:"metadata"`
+	Spec     object[apiKeySpec] `json:"spec"`
 }
 
 // decodePage unmarshals one page and returns its items and the next link
-// ("" on the last page).
-func decodePage[T any](body []byte) ([]T, string, error) {
+// ("" on the last page). It fails only when the envelope is broken: not
+// JSON, no data array, or an error envelope instead of a list.
+func decodePage[T any](body []byte) ([]object[T], string, error) {
 	var p listPage[T]
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, "", describeJSONError(body, err)
 	}
 	if p.Data == nil {
+		if f, ok := readFailure(body); ok {
+			return nil, "", fmt.Errorf("the API answered with an error instead of a list: %s", f)
+		}
 		return nil, "", errors.New(`missing required field "data"`)
 	}
 	next := ""
-	if p.Metadata.Next != nil {
+	if p.Metadata != nil && p.Metadata.Next != nil {
 		next = *p.Metadata.Next
 	}
 	return *p.Data, next, nil
@@ -198,86 +155,95 @@ func decodePage[T any](body []byte) ([]T, string, error) {
 // describeJSONError makes a JSON error say what the body looked like, which
 // matters most when a proxy answered with an HTML page.
 func describeJSONError(body []byte, err error) error {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) > 0 && trimmed[0] == '<' {
+	if looksLikeHTML(body) {
 		return errors.New("body is HTML, not JSON")
 	}
 	return err
 }
 
-func (it *byokItem) itemID() string   { return it.ID }
-func (it *apiKeyItem) itemID() string { return it.ID }
+func (it *byokItem) itemID() text   { return it.ID }
+func (it *apiKeyItem) itemID() text { return it.ID }
 
-// convert checks the required fields and converts a wire item.
-func (it *byokItem) convert(index int) (BYOKKey, bool, error) {
-	switch {
-	case it.ID == "":
-		return BYOKKey{}, false, errMissing(index, "", "id")
-	case it.Provider == "":
-		return BYOKKey{}, false, errMissing(index, it.ID, "provider")
-	case it.State == "":
-		return BYOKKey{}, false, errMissing(index, it.ID, "state")
-	case it.Validation == nil || it.Validation.Phase == "":
-		return BYOKKey{}, false, errMissing(index, it.ID, "validation.phase")
+// convert turns a wire item into a key, noting in f the values it could not
+// read. skip is the reason an item cannot be exported at all ("" if it can).
+func (it *byokItem) convert(f *fields) (k BYOKKey, skip string) {
+	k = BYOKKey{
+		ID:          it.ID.s,
+		DisplayName: f.text(it.DisplayName, "display_name", false),
+		Provider:    f.text(it.Provider, "provider", true),
+		State:       f.text(it.State, "state", true),
 	}
-	k := BYOKKey{
-		ID:          it.ID,
-		DisplayName: it.DisplayName,
-		Provider:    it.Provider,
-		State:       it.State,
-		Validation: Validation{
-			Phase:   it.Validation.Phase,
-			Message: it.Validation.Message,
-			Region:  it.Validation.Region,
-			Since:   it.Validation.Since.Time,
-		},
+	if v := objectValue(f, it.Validation, "validation", true); v != nil {
+		k.Validation = Validation{
+			Phase:   f.text(v.Phase, "validation.phase", true),
+			Message: f.text(v.Message, "validation.message", false),
+			Region:  f.text(v.Region, "validation.region", false),
+			Since:   f.time(v.Since, "validation.since"),
+		}
 	}
-	if key := it.Key; key != nil {
+	if key := objectValue(f, it.Key, "key", true); key != nil {
 		k.KMS = KMSKey{
-			Kind: key.Kind, KeyARN: key.KeyARN, Roles: key.Roles, KeyID: key.KeyID,
-			KeyVaultID: key.KeyVaultID, TenantID: key.TenantID,
-			ApplicationID: key.ApplicationID, SecurityGroup: key.SecurityGroup,
+			Kind:          f.text(key.Kind, "key.kind", false),
+			KeyARN:        f.text(key.KeyARN, "key.key_arn", false),
+			KeyID:         f.text(key.KeyID, "key.key_id", false),
+			KeyVaultID:    f.text(key.KeyVaultID, "key.key_vault_id", false),
+			TenantID:      f.text(key.TenantID, "key.tenant_id", false),
+			ApplicationID: f.text(key.ApplicationID, "key.application_id", false),
+			SecurityGroup: f.text(key.SecurityGroup, "key.security_group", false),
 		}
-		k.CloudKeyID = key.KeyARN
+		if roles := objectValue(f, key.Roles, "key.roles", false); roles != nil {
+			for _, r := range *roles {
+				if role := f.text(r, "key.roles", false); role != "" {
+					k.KMS.Roles = append(k.KMS.Roles, role)
+				}
+			}
+		}
+		k.CloudKeyID = k.KMS.KeyARN
 		if k.CloudKeyID == "" {
-			k.CloudKeyID = key.KeyID
+			k.CloudKeyID = k.KMS.KeyID
 		}
 	}
-	if it.Metadata != nil {
-		k.CreatedAt = it.Metadata.CreatedAt.Time
+	if m := objectValue(f, it.Metadata, "metadata", false); m != nil {
+		k.CreatedAt = f.time(m.CreatedAt, "metadata.created_at")
 	}
-	return k, true, nil
+	return k, ""
 }
 
-// convert checks the required fields and converts a wire item. ok is false
-// for a key with no owner: a Confluent-internal key that is not listed.
-func (it *apiKeyItem) convert(index int) (k APIKey, ok bool, err error) {
-	if it.ID == "" {
-		return APIKey{}, false, errMissing(index, "", "id")
+// convert turns a wire item into a key, noting in f the values it could not
+// read. A key with no owner is a Confluent-internal key: it is skipped.
+func (it *apiKeyItem) convert(f *fields) (k APIKey, skip string) {
+	spec := objectValue(f, it.Spec, "spec", false)
+	if spec == nil {
+		return APIKey{}, SkipNoOwner
 	}
-	if it.Spec == nil || it.Spec.Owner == nil || it.Spec.Owner.ID == "" {
-		return APIKey{}, false, nil
+	owner := objectValue(f, spec.Owner, "spec.owner", false)
+	if owner == nil || owner.ID.s == "" {
+		return APIKey{}, SkipNoOwner
 	}
 	k = APIKey{
-		ID:          it.ID,
-		DisplayName: it.Spec.DisplayName,
-		OwnerID:     it.Spec.Owner.ID,
-		OwnerKind:   it.Spec.Owner.Kind,
-		ExpiresAt:   it.Spec.ExpiresAt.Time,
+		ID:          it.ID.s,
+		DisplayName: f.text(spec.DisplayName, "spec.display_name", false),
+		Description: f.text(spec.Description, "spec.description", false),
+		OwnerID:     owner.ID.s,
+		OwnerKind:   f.text(owner.Kind, "spec.owner.kind", false),
+		ExpiresAt:   f.time(spec.ExpiresAt.timestamp, "spec.expires_at"),
 	}
-	res := it.Spec.Resource
-	if res == nil && len(it.Spec.Resources) > 0 {
-		res = &it.Spec.Resources[0] // the 2022 API's several-resources form
+	res := objectValue(f, spec.Resource, "spec.resource", false)
+	if res == nil {
+		// The 2022 API's several-resources form: the first one.
+		if list := objectValue(f, spec.Resources, "spec.resources", false); list != nil && len(*list) > 0 {
+			res = &(*list)[0]
+		}
 	}
 	if res != nil {
-		k.ResourceID = res.ID
-		k.ResourceKind = resourceKind(res.ID, res.Kind)
-		k.Environment = res.Environment
+		k.ResourceID = f.text(res.ID, "spec.resource.id", false)
+		k.ResourceKind = resourceKind(k.ResourceID, f.text(res.Kind, "spec.resource.kind", false))
+		k.Environment = f.text(res.Environment, "spec.resource.environment", false)
 	}
-	if it.Metadata != nil {
-		k.CreatedAt = it.Metadata.CreatedAt.Time
+	if m := objectValue(f, it.Metadata, "metadata", false); m != nil {
+		k.CreatedAt = f.time(m.CreatedAt, "metadata.created_at")
 	}
-	return k, true, nil
+	return k, ""
 }
 
 // resourceKind corrects a known API quirk: Schema Registry and ksqlDB keys
@@ -293,33 +259,4 @@ func resourceKind(id, kind string) string {
 		return "ksqlDB"
 	}
 	return kind
-}
-
-// failure is the API's error envelope (components/schemas/Failure).
-type failure struct {
-	Errors []struct {
-		Code   string `json:"code"`
-		Title  string `json:"title"`
-		Detail string `json:"detail"`
-	} `json:"errors"`
-	// Some 401s carry only a top-level detail.
-	Detail string `json:"detail"`
-}
-
-type failureInfo struct{ Code, Title, Detail string }
-
-// decodeFailure reads the first error of an error body, if it is one.
-func decodeFailure(body []byte) (failureInfo, bool) {
-	var f failure
-	if json.Unmarshal(body, &f) != nil {
-		return failureInfo{}, false
-	}
-	if len(f.Errors) > 0 {
-		e := f.Errors[0]
-		return failureInfo{Code: e.Code, Title: e.Title, Detail: e.Detail}, true
-	}
-	if f.Detail != "" {
-		return failureInfo{Detail: f.Detail}, true
-	}
-	return failureInfo{}, false
 }

@@ -3,8 +3,6 @@ package collector
 import (
 	"context"
 
-	"github.com/go-kit/log"
-	"github.com/go-kit/log/level"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
@@ -14,8 +12,8 @@ var (
 	apiKeysMetric = newMetric("iam", "api_keys",
 		"Number of IAM API keys by owner kind and resource kind.", "owner_kind", "resource_kind")
 	apiKeyInfoMetric = newMetric("iam", "api_key_info",
-		"Identity, owner and resource of an IAM API key. Always 1.",
-		"key_id", "display_name", "owner_id", "owner_kind", "resource_id", "resource_kind", "environment")
+		"Identity, owner and resource of an IAM API key; keys made with Confluent's CLI have a description and no display name. Always 1.",
+		"key_id", "display_name", "description", "owner_id", "owner_kind", "resource_id", "resource_kind", "environment")
 	apiKeyCreatedMetric = newMetric("iam", "api_key_created_timestamp_seconds",
 		"When the IAM API key was created.", "key_id")
 	apiKeyExpiresMetric = newMetric("iam", "api_key_expires_timestamp_seconds",
@@ -26,18 +24,18 @@ var (
 type apiKeysCollector struct {
 	lister Lister
 	perKey bool // info and created series per key
-	logger log.Logger
 }
 
 func (c *apiKeysCollector) name() string { return "api_keys" }
+
+func (c *apiKeysCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID, apiclient.SkipNoOwner}
+}
 
 func (c *apiKeysCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
 	keys, stats, err := c.lister.ListAPIKeys(ctx, nil)
 	if err != nil {
 		return nil, 0, stats, err
-	}
-	if stats.Skipped > 0 {
-		level.Debug(c.logger).Log("msg", "Skipped API keys without owner (Confluent-internal)", "count", stats.Skipped)
 	}
 	m, err := apiKeyMetrics(keys, c.perKey)
 	return m, len(keys), stats, err
@@ -51,7 +49,7 @@ func apiKeyMetrics(keys []apiclient.APIKey, perKey bool) ([]*dto.MetricFamily, e
 	for _, k := range keys {
 		counts[group{k.OwnerKind, k.ResourceKind}]++
 		if perKey {
-			s.add(apiKeyInfoMetric, 1, k.ID, k.DisplayName, k.OwnerID, k.OwnerKind, k.ResourceID, k.ResourceKind, k.Environment)
+			s.add(apiKeyInfoMetric, 1, k.ID, k.DisplayName, k.Description, k.OwnerID, k.OwnerKind, k.ResourceID, k.ResourceKind, k.Environment)
 			s.addTimestamp(apiKeyCreatedMetric, k.CreatedAt, k.ID)
 		}
 		s.addTimestamp(apiKeyExpiresMetric, k.ExpiresAt, k.ID)

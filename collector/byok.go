@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"slices"
 
 	dto "github.com/prometheus/client_model/go"
 
@@ -30,6 +31,9 @@ var (
 		"Since when the BYOK key has been in its validation phase with its message.", "key_id")
 	byokCreatedMetric = newMetric("byok", "key_created_timestamp_seconds",
 		"When the BYOK key was created.", "key_id")
+	byokPrincipalMetric = newMetric("byok", "key_access_principal_info",
+		"A principal that needs access to the KMS key for Confluent to use it: an AWS role, the Azure application or the GCP group. Always 1.",
+		"key_id", "principal")
 )
 
 // byokCollector serves the BYOK keys of GET /byok/v1/keys.
@@ -38,6 +42,8 @@ type byokCollector struct {
 }
 
 func (c *byokCollector) name() string { return "byok" }
+
+func (c *byokCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
 func (c *byokCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
 	keys, stats, err := c.lister.ListBYOKKeys(ctx, nil)
@@ -61,6 +67,9 @@ func byokMetrics(keys []apiclient.BYOKKey) ([]*dto.MetricFamily, error) {
 		s.addEnum(byokPhaseMetric, k.ID, v.Phase, byokPhases)
 		s.addTimestamp(byokSinceMetric, v.Since, k.ID)
 		s.addTimestamp(byokCreatedMetric, k.CreatedAt, k.ID)
+		for _, p := range slices.Compact(slices.Sorted(slices.Values(k.KMS.Principals()))) {
+			s.add(byokPrincipalMetric, 1, k.ID, p)
+		}
 	}
 	for g, n := range counts {
 		s.add(byokKeysMetric, float64(n), g.provider, g.state, g.phase, g.region)

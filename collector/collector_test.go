@@ -1,18 +1,22 @@
 package collector
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
@@ -87,18 +91,24 @@ func TestFixtureExposition(t *testing.T) {
 			if !e.Ready() {
 				t.Fatal("not ready after a successful refresh")
 			}
-			want, err := os.Open(filepath.Join("testdata", tc.golden))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer want.Close()
 			names := []string{
 				"confluent_byok_keys", "confluent_byok_key_info", "confluent_byok_key_state",
 				"confluent_byok_key_validation_phase", "confluent_byok_key_validation_since_timestamp_seconds",
 				"confluent_byok_key_created_timestamp_seconds", "confluent_iam_api_keys", "confluent_iam_api_key_info",
 				"confluent_iam_api_key_created_timestamp_seconds", "confluent_iam_api_key_expires_timestamp_seconds",
+				"confluent_byok_key_access_principal_info",
 				"confluent_refresh_success", "confluent_refresh_pages", "confluent_refresh_errors_total",
+				"confluent_refresh_skipped_items", "confluent_refresh_invalid_values",
 			}
+			golden := filepath.Join("testdata", tc.golden)
+			if *update {
+				writeExposition(t, gatherer(e), golden, names)
+			}
+			want, err := os.Open(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer want.Close()
 			if err := testutil.GatherAndCompare(gatherer(e), want, names...); err != nil {
 				t.Fatal(err)
 			}
@@ -107,6 +117,28 @@ func TestFixtureExposition(t *testing.T) {
 				t.Fatalf("lint: %v %+v", err, problems)
 			}
 		})
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// writeExposition writes the families names of g to file as exposition text.
+func writeExposition(t *testing.T, g prometheus.Gatherer, file string, names []string) {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	for _, mf := range mfs {
+		if slices.Contains(names, mf.GetName()) {
+			if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -9,8 +9,10 @@ package collector
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +47,9 @@ type Options struct {
 type keyCollector interface {
 	// name is the `collector` label value.
 	name() string
+	// skipReasons are the reasons the list may skip an item for
+	// (apiclient.SkipNoID, ...), exported as 0 when none was skipped.
+	skipReasons() []string
 	// update reads the whole list and returns its metric families and how many keys it saw.
 	update(ctx context.Context) (families []*dto.MetricFamily, keys int, stats apiclient.ListStats, err error)
 }
@@ -60,6 +65,7 @@ type job struct {
 	duration    time.Duration
 	pages       int
 	lastSuccess time.Time
+	complete    apiclient.ListStats // of the data now served
 	errors      map[apiclient.Reason]float64
 }
 
@@ -88,6 +94,12 @@ var (
 		"When the data now served by the collector was read.", []string{"collector"}, nil)
 	refreshErrorsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "errors_total"),
 		"Failed refreshes of the collector, by reason.", []string{"collector", "reason"}, nil)
+	refreshSkippedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "skipped_items"),
+		"Items of the last complete list that were not exported: no_id, no_owner (Confluent-internal API keys).",
+		[]string{"collector", "reason"}, nil)
+	refreshInvalidDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "invalid_values"),
+		"Values of the last complete list left out of exported items, by field: unreadable, or missing though required.",
+		[]string{"collector", "field"}, nil)
 )
 
 // New returns an Exporter for the collectors opts enables. Run starts it.
@@ -102,7 +114,7 @@ func New(lister Lister, opts Options) *Exporter {
 		collectors = append(collectors, &byokCollector{lister: lister})
 	}
 	if opts.APIKeys {
-		collectors = append(collectors, &apiKeysCollector{lister: lister, perKey: opts.APIKeysPerKey, logger: logger})
+		collectors = append(collectors, &apiKeysCollector{lister: lister, perKey: opts.APIKeysPerKey})
 	}
 	for _, c := range collectors {
 		j := &job{keyCollector: c, errors: map[apiclient.Reason]float64{}}
@@ -165,6 +177,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	}
 
 	j.mu.Lock()
+	served := !j.lastSuccess.IsZero()
 	j.attempted = true
 	j.duration = took
 	j.pages = stats.Pages
@@ -172,20 +185,46 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	if err == nil {
 		j.snapshot.Store(&families)
 		j.lastSuccess = time.Now()
+		j.complete = stats
 	} else {
 		j.errors[reasonOf(err)]++
 	}
 	j.mu.Unlock()
 
 	if err != nil {
+		msg := "Refresh failed, serving the previous complete data"
+		if !served {
+			msg = "Refresh failed; nothing is served for this collector until a refresh completes"
+		}
 		// err names the endpoint, the HTTP status, the API's error title and
 		// X-Request-Id where there was one; never the credentials.
-		level.Warn(e.logger).Log("msg", "Refresh failed, serving the previous complete data",
+		level.Warn(e.logger).Log("msg", msg,
 			"collector", j.name(), "reason", reasonOf(err), "pages", stats.Pages, "duration", took, "err", err)
 		return
 	}
+	e.logDropped(j.name(), stats)
 	level.Info(e.logger).Log("msg", "Refresh complete", "collector", j.name(), "keys", keys,
-		"pages", stats.Pages, "skipped", stats.Skipped, "duration", took)
+		"pages", stats.Pages, "duration", took)
+}
+
+// logDropped logs each kind of item or value a complete list left out, once
+// per refresh, with a count and one example. Confluent-internal API keys are
+// expected: they are logged at debug.
+func (e *Exporter) logDropped(collector string, stats apiclient.ListStats) {
+	for _, reason := range slices.Sorted(maps.Keys(stats.Skipped)) {
+		t := stats.Skipped[reason]
+		lvl := level.Warn
+		if reason == apiclient.SkipNoOwner {
+			lvl = level.Debug
+		}
+		lvl(e.logger).Log("msg", "Skipped list items", "collector", collector, "reason", reason,
+			"count", t.Count, "example", t.Example)
+	}
+	for _, field := range slices.Sorted(maps.Keys(stats.Invalid)) {
+		t := stats.Invalid[field]
+		level.Warn(e.logger).Log("msg", "Left out values that could not be read", "collector", collector, "field", field,
+			"count", t.Count, "example_id", t.Example)
+	}
 }
 
 // reasonOf classifies a refresh error (apiclient.ReasonOf, plus a label value
@@ -227,6 +266,8 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- refreshPagesDesc
 	ch <- refreshLastSuccessDesc
 	ch <- refreshErrorsDesc
+	ch <- refreshSkippedDesc
+	ch <- refreshInvalidDesc
 }
 
 // Collect implements prometheus.Collector: the health of each collector. It
@@ -251,6 +292,15 @@ func (j *job) collectHealth(ch chan<- prometheus.Metric) {
 	}
 	for _, r := range apiclient.Reasons {
 		ch <- prometheus.MustNewConstMetric(refreshErrorsDesc, prometheus.CounterValue, j.errors[r], name, string(r))
+	}
+	if j.lastSuccess.IsZero() {
+		return
+	}
+	for _, r := range j.skipReasons() {
+		ch <- prometheus.MustNewConstMetric(refreshSkippedDesc, prometheus.GaugeValue, float64(j.complete.Skipped[r].Count), name, r)
+	}
+	for field, t := range j.complete.Invalid {
+		ch <- prometheus.MustNewConstMetric(refreshInvalidDesc, prometheus.GaugeValue, float64(t.Count), name, field)
 	}
 }
 

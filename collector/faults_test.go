@@ -142,8 +142,9 @@ func TestFaultsKeepLastCompleteData(t *testing.T) {
 		{"deeply nested JSON", sim.Faults{Body: "deep"}, apiclient.ReasonDecode, []string{"exceeded max depth"}},
 		{"wrong types", sim.Faults{Body: "wrong-types"}, apiclient.ReasonDecode, []string{"cannot unmarshal"}},
 		{"null data", sim.Faults{Body: "null-data"}, apiclient.ReasonDecode, []string{`missing required field \"data\"`}},
-		{"null items", sim.Faults{Body: "null-items"}, apiclient.ReasonDecode, []string{`missing required field \"id\"`}},
-		{"item without id", sim.Faults{Body: "missing-id", Page: 2}, apiclient.ReasonDecode, []string{`missing required field \"id\"`}},
+		{"an error envelope with 200", sim.Faults{Body: "error-envelope"}, apiclient.ReasonDecode, []string{"instead of a list", "The list cannot be served right now"}},
+		{"403 invalid API key as error.message", sim.Faults{Status: 403, Detail: "invalid API key", ErrorShape: "error-object"}, apiclient.ReasonUnauthorized, []string{"HTTP 403", "invalid API key"}},
+		{"403 as plain text, gzip", sim.Faults{Status: 403, Detail: "Forbidden: no role", ErrorShape: "gzip"}, apiclient.ReasonForbidden, []string{"HTTP 403", "Forbidden: no role"}},
 		{"repeated token", sim.Faults{Next: "repeat-token"}, apiclient.ReasonPagination, []string{"page token repeated"}},
 		{"two-token cycle", sim.Faults{Next: "cycle"}, apiclient.ReasonPagination, []string{"page token repeated"}},
 		{"next without page_token", sim.Faults{Next: "no-token"}, apiclient.ReasonPagination, []string{"no page_token"}},
@@ -183,14 +184,28 @@ func TestFaultsKeepLastCompleteData(t *testing.T) {
 					t.Fatalf("success=%v errors{reason=%s}=%v, want 0 and 1\nlog:\n%s", success, tc.reason, errs, r.log.String())
 				}
 				lines := strings.Split(strings.TrimSpace(r.log.String()), "\n")
-				var failures []string
+				var failures, others []string
 				for _, l := range lines {
-					if strings.Contains(l, "level=warn") {
+					switch {
+					case !strings.Contains(l, "level=warn"):
+					case strings.Contains(l, "collector="+ep.collector+" "):
 						failures = append(failures, l)
+					default:
+						others = append(others, l)
 					}
 				}
-				if len(failures) != 1 {
-					t.Fatalf("%d warning lines, want 1:\n%s", len(failures), r.log.String())
+				// The rate limit is the organisation's: a 429 on one list
+				// holds back the other too, which gives up the same way.
+				wantOthers := 0
+				if f.Status == http.StatusTooManyRequests {
+					wantOthers = 1
+				}
+				if len(failures) != 1 || len(others) != wantOthers {
+					t.Fatalf("%d warning lines for %s and %d for the other collector, want 1 and %d:\n%s",
+						len(failures), ep.collector, len(others), wantOthers, r.log.String())
+				}
+				if wantOthers == 1 && !strings.Contains(others[0], "reason=rate_limited") {
+					t.Fatalf("the other collector failed for another reason:\n%s", others[0])
 				}
 				for _, want := range append([]string{"collector=" + ep.collector, "reason=" + string(tc.reason), ep.endpoint + ":"}, tc.log...) {
 					if !strings.Contains(failures[0], want) {
@@ -404,4 +419,66 @@ func TestBodyCapBoundsMemory(t *testing.T) {
 		t.Fatalf("the server sent all %d MiB: the client read past the cap", w>>20)
 	}
 	t.Logf("server wrote %d MiB before the client hung up; heap in use after: %d MiB", written.Load()>>20, after.HeapInuse>>20)
+}
+
+// TestOddItemsAreCountedAndLoggedOnce: a page of odd items (no id, nulls,
+// wrong types, unreadable times) does not fail the refresh; what was left
+// out is counted in the health gauges and logged once per kind, with a
+// count and an example.
+func TestOddItemsAreCountedAndLoggedOnce(t *testing.T) {
+	r := newFaultRig(t, apiclient.StaticSecret(testSecret))
+	r.sim.SetFaults(sim.Faults{Body: "odd-items", Page: 1})
+	r.refresh(10 * time.Second)
+	for _, c := range []string{"byok", "api_keys"} {
+		if success, _ := r.health(t, c, apiclient.ReasonDecode); success != 1 {
+			t.Fatalf("odd items failed %s:\n%s", c, r.log.String())
+		}
+	}
+	got := scrape(t, r.exp, "confluent_refresh_skipped_items", "confluent_refresh_invalid_values")
+	got = strings.Join(strings.Fields(got), " ") // protobuf's text spacing varies
+	for _, want := range []string{
+		`confluent_refresh_skipped_items label:{name:"collector" value:"byok"} label:{name:"reason" value:"no_id"} gauge:{value:3}`,
+		`confluent_refresh_skipped_items label:{name:"collector" value:"api_keys"} label:{name:"reason" value:"no_id"} gauge:{value:2}`,
+		`confluent_refresh_invalid_values label:{name:"collector" value:"byok"} label:{name:"field" value:"provider"} gauge:{value:2}`,
+		`confluent_refresh_invalid_values label:{name:"collector" value:"api_keys"} label:{name:"field" value:"spec.expires_at"} gauge:{value:1}`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %s in:\n%s", want, got)
+		}
+	}
+	if !strings.Contains(got, `value:"no_owner"} gauge:{value:1}`) {
+		t.Errorf("no_owner: want the odd one:\n%s", got)
+	}
+	log := r.log.String()
+	for _, want := range []string{
+		`level=warn msg="Skipped list items" collector=byok reason=no_id count=3 example="page 1 item 11"`,
+		`level=warn msg="Left out values that could not be read" collector=byok field=provider count=2 example_id=cck-odd01`,
+		`level=warn msg="Left out values that could not be read" collector=api_keys field=metadata.created_at count=1 example_id=ODDTIMES`,
+	} {
+		if strings.Count(log, want) != 1 {
+			t.Errorf("want the line once:\n%s\nlog:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "level=warn msg=\"Skipped list items\" collector=api_keys reason=no_owner") {
+		t.Errorf("Confluent-internal keys are expected: debug, not warn:\n%s", log)
+	}
+
+	// The next complete refresh without odd items sets the gauges back.
+	r.sim.SetFaults(sim.Faults{})
+	r.refresh(10 * time.Second)
+	if got := scrape(t, r.exp, "confluent_refresh_invalid_values"); got != "" {
+		t.Errorf("invalid values of an older refresh still served:\n%s", got)
+	}
+}
+
+// TestFirstFailureSaysNothingIsServed: before any complete refresh, a
+// failure does not claim to serve previous data.
+func TestFirstFailureSaysNothingIsServed(t *testing.T) {
+	r := newFaultRig(t, apiclient.StaticSecret(testSecret))
+	r.sim.SetFaults(sim.Faults{Status: 401})
+	r.refresh(10 * time.Second)
+	log := r.log.String()
+	if strings.Contains(log, "previous complete data") || strings.Count(log, "nothing is served for this collector until a refresh completes") != 2 {
+		t.Fatalf("want each collector's first failure to say nothing is served yet:\n%s", log)
+	}
 }

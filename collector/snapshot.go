@@ -86,9 +86,10 @@ func (s *snapshot) addTimestamp(m *metric, t time.Time, labels ...string) {
 }
 
 // addEnum adds 1 for the value a key has and 0 for each other known value.
-// A value the API added later is passed through as its own label value.
+// A value the API added later is passed through as its own label value; a
+// missing one ("") gets no series of its own.
 func (s *snapshot) addEnum(m *metric, id, value string, known []string) {
-	isKnown := false
+	isKnown := value == ""
 	for _, k := range known {
 		isKnown = isKnown || k == value
 		s.add(m, boolFloat(k == value), id, k)

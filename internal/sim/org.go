@@ -203,8 +203,13 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 			Metadata:   ObjectMeta{CreatedAt: ts(created), UpdatedAt: ts(created)},
 			Spec: APIKeySpec{
 				DisplayName: fmt.Sprintf("key-%d", i),
-				Description: "simulated key",
+				Description: fmt.Sprintf("simulated key %d", i),
 			},
+		}
+		if i%3 == 0 {
+			// Made with `confluent api-key create`: its only text flag is
+			// --description, so display_name stays empty.
+			k.Spec.DisplayName = ""
 		}
 		o := r.IntN(owners)
 		if o%5 == 0 {
@@ -233,15 +238,18 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 		case n < 78:
 			k.Spec.Resource = resource(fmt.Sprintf("lksqlc-%04d", r.IntN(8)), env, "ksqlDB", "ksqldbcm/v2", "ksql")
 		case n < 84:
-			k.Spec.Resource = resource("aws.us-east-1", env, "Region", "fcpm/v2", "region")
-		case n < 88:
-			k.Spec.Resource = resource(fmt.Sprintf("tableflow-%d", r.IntN(3)), env, "Tableflow", "tableflow/v1", "tableflow")
-		case n < 96 || !cfg.Quirks:
-			k.Spec.Resource = &ObjectRef{
-				ID: "cloud", Kind: "Cloud", APIVersion: "iam/v2",
-				Related:      "https://api.confluent.cloud/iam/v2/cloud",
-				ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s", orgID),
+			// Flink keys: a region; older API versions prefixed the environment.
+			id := []string{"aws.us-east-1", "gcp.europe-west1"}[n%2]
+			if cfg.Quirks && n < 81 {
+				id = env + "." + id
 			}
+			k.Spec.Resource = resource(id, env, "Region", "fcpm/v2", "region")
+		case n < 86:
+			k.Spec.Resource = orgResource("tableflow", "Tableflow", "tableflow/v1")
+		case n < 88:
+			k.Spec.Resource = orgResource("global", "Global", "iam/v2")
+		case n < 96 || !cfg.Quirks:
+			k.Spec.Resource = orgResource("cloud", "Cloud", "iam/v2")
 		default:
 			k.Spec.Resource = nil // Cloud API keys sometimes come back with a null resource
 		}
@@ -263,6 +271,16 @@ func resource(id, env, kind, apiVersion, crnKind string) *ObjectRef {
 		ID: id, Environment: env, Kind: kind, APIVersion: apiVersion,
 		Related:      fmt.Sprintf("https://api.confluent.cloud/%s/%s", apiVersion, id),
 		ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/environment=%s/%s=%s", orgID, env, crnKind, id),
+	}
+}
+
+// orgResource is a resource of the whole organisation: Cloud, Global and
+// Tableflow keys have no environment.
+func orgResource(id, kind, apiVersion string) *ObjectRef {
+	return &ObjectRef{
+		ID: id, Kind: kind, APIVersion: apiVersion,
+		Related:      fmt.Sprintf("https://api.confluent.cloud/%s/%s", apiVersion, id),
+		ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s", orgID),
 	}
 }
 

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -34,10 +35,23 @@ type Faults struct {
 	Count    int     `json:"count,omitempty"`    // Status/Body for this many requests, then off; 0 no limit
 
 	Status     int    `json:"status,omitempty"`      // answer with this status and the API's error body
-	Detail     string `json:"detail,omitempty"`      // errors[0].detail for Status
+	Detail     string `json:"detail,omitempty"`      // the error's detail (or message) for Status
 	RetryAfter int    `json:"retry_after,omitempty"` // Retry-After seconds with Status 429; 0 omits it
-	// Body breaks a 200 body: truncated, html, wrong-types, missing-id,
-	// null-data, null-items, huge (100 MiB), deep (nested arrays), reset (connection dropped mid-body).
+	// ErrorShape is the shape of the error body for Status, as Confluent's
+	// services answer: errors-detail (the default, the documented Failure),
+	// errors-title, error-object, message, text, gzip (errors-detail
+	// gzip-compressed, without Content-Encoding).
+	ErrorShape string `json:"error_shape,omitempty"`
+	// Echo sends the request's credentials back, as a hostile upstream or a
+	// proxy might: raw, json (JSON-escaped, with \/), base64 (the
+	// Authorization header's value), percent, header (in X-Request-Id).
+	// In the error body for Status, else in the first item's display name.
+	Echo string `json:"echo,omitempty"`
+	// Body breaks a 200 body's envelope: truncated, html, wrong-types,
+	// null-data, error-envelope (an error instead of a list), huge (100 MiB),
+	// deep (nested arrays), reset (connection dropped mid-body). Or, with
+	// odd-items, adds items of every odd shape seen or allowed (no id, nulls,
+	// wrong types, unreadable times) to a page whose envelope is fine.
 	Body string `json:"body,omitempty"`
 	// Next breaks metadata.next: repeat-token, cycle, no-token, or a URL
 	// whose host is used instead of the server's own ("http://evil:1").
@@ -245,7 +259,15 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, endpoint stri
 	s.mu.Unlock()
 
 	if rep.broken != "" {
-		writeBrokenBody(w, rep.broken, rep.body)
+		writeBrokenBody(w, rep.broken, rep.body, endpoint)
+		return
+	}
+	if rep.gzip {
+		w.Header().Set("Content-Type", "application/json") // and no Content-Encoding: the quirk
+		w.WriteHeader(rep.status)
+		zw := gzip.NewWriter(w)
+		_, _ = zw.Write(rep.body)
+		_ = zw.Close()
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -258,6 +280,7 @@ type reply struct {
 	status  int
 	body    []byte
 	broken  string    // a Faults.Body mode to break body with
+	gzip    bool      // send body gzip-compressed without saying so
 	retryAt time.Time // for a 429: when the client may ask again
 }
 
@@ -320,7 +343,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint string,
 			}
 		}
 		if f.Status != 0 {
-			return s.writeFault(w, f)
+			return s.writeFault(w, r, f)
 		}
 	}
 
@@ -333,10 +356,23 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint string,
 	if faulty && f.Body != "" {
 		rep.broken = f.Body
 	}
+	if matches && f.Echo != "" {
+		rep.body = echoInList(w, r, f.Echo, rep.body)
+	}
 	return rep
 }
 
-func (s *Server) writeFault(w http.ResponseWriter, f Faults) reply {
+func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, f Faults) reply {
+	if f.Echo != "" {
+		mode := f.Echo
+		f.Detail, f.Echo = echo(w, r, mode, or(f.Detail, "Bad request")), ""
+		rep := s.writeFault(w, r, f)
+		rep.body = escapeSlashes(r, mode, rep.body)
+		return rep
+	}
+	if f.ErrorShape != "" && f.ErrorShape != "errors-detail" {
+		return shapedError(w, f)
+	}
 	switch f.Status {
 	case 401:
 		w.Header().Set("WWW-Authenticate", `Basic error="invalid_key"`)
@@ -536,7 +572,7 @@ func listBody(endpoint string, items []any, next string, total int, r *http.Requ
 }
 
 // writeBrokenBody answers 200 with a body that is not what the API describes.
-func writeBrokenBody(w http.ResponseWriter, mode string, good []byte) {
+func writeBrokenBody(w http.ResponseWriter, mode string, good []byte, endpoint string) {
 	w.Header().Set("Content-Type", "application/json")
 	switch mode {
 	case "truncated":
@@ -548,13 +584,13 @@ func writeBrokenBody(w http.ResponseWriter, mode string, good []byte) {
 		_, _ = w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>\n"))
 	case "wrong-types":
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":{},"data":[{"id":12345,"provider":["AWS"],"state":{},"validation":"VALID"}]}`))
-	case "missing-id":
+		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":{"next":5},"data":{"id":"cck-1"}}`))
+	case "odd-items":
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(bytes.Replace(good, []byte(`"id":`), []byte(`"id_gone":`), 1))
-	case "null-items":
+		_, _ = w.Write(withOddItems(good, endpoint))
+	case "error-envelope":
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(`{"api_version":"iam/v2","kind":"ApiKeyList","metadata":{"next":null},"data":[null,{"id":"x","metadata":null,"spec":null,"validation":null}]}`))
+		_, _ = w.Write([]byte(`{"errors":[{"status":"200","code":"list_unavailable","title":"Service Unavailable","detail":"The list cannot be served right now"}]}`))
 	case "null-data":
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":null,"data":null}`))

@@ -1,0 +1,112 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// shapedError answers f.Status with an error body in one of the shapes
+// Confluent's services use besides the documented Failure (Faults.ErrorShape).
+func shapedError(w http.ResponseWriter, f Faults) reply {
+	detail := or(f.Detail, http.StatusText(f.Status))
+	if f.Status == http.StatusTooManyRequests && f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+	}
+	var body any
+	switch f.ErrorShape {
+	case "errors-title":
+		body = map[string]any{"errors": []any{map[string]string{"status": strconv.Itoa(f.Status), "title": detail}}}
+	case "error-object":
+		body = map[string]any{"error": map[string]any{"code": f.Status, "message": detail}}
+	case "message":
+		body = map[string]string{"message": detail}
+	case "text":
+		return reply{status: f.Status, body: []byte(detail + "\n")}
+	case "gzip":
+		rep := errorReply(w, f.Status, "", http.StatusText(f.Status), detail)
+		rep.gzip = true
+		return rep
+	default:
+		return errorReply(w, 500, "sim_bad_fault", "Unknown error shape", f.ErrorShape)
+	}
+	b, _ := json.Marshal(body)
+	return reply{status: f.Status, body: b}
+}
+
+// echo puts the request's credentials into text, or into X-Request-Id, in
+// the encoding mode names (Faults.Echo).
+func echo(w http.ResponseWriter, r *http.Request, mode, text string) string {
+	key, secret, _ := r.BasicAuth()
+	switch mode {
+	case "raw", "json": // "json": listBody and errorReply escape it, echoBody adds \/
+		return text + " (secret " + secret + ")"
+	case "base64":
+		return text + " (Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"+secret)) + ")"
+	case "percent":
+		return text + " (retry with ?api_secret=" + url.QueryEscape(secret) + ")"
+	case "header":
+		w.Header().Set("X-Request-Id", "req-"+secret)
+	}
+	return text
+}
+
+// escapeSlashes writes the JSON-escaped secret with \/ for each /, as some
+// encoders (PHP's, Java's) do, where mode is "json".
+func escapeSlashes(r *http.Request, mode string, body []byte) []byte {
+	_, secret, _ := r.BasicAuth()
+	if mode != "json" || !strings.Contains(secret, "/") {
+		return body
+	}
+	esc, _ := json.Marshal(secret)
+	esc = esc[1 : len(esc)-1]
+	return bytes.ReplaceAll(body, esc, bytes.ReplaceAll(esc, []byte("/"), []byte(`\/`)))
+}
+
+// echoInList puts the credentials into the first display name of a list.
+func echoInList(w http.ResponseWriter, r *http.Request, mode string, body []byte) []byte {
+	text, _ := json.Marshal(echo(w, r, mode, "echo"))
+	body = bytes.Replace(body, []byte(`"display_name":"`), append([]byte(`"display_name":`), append(text[:len(text)-1], " "...)...), 1)
+	return escapeSlashes(r, mode, body)
+}
+
+// oddItems are list items of every shape the API has sent or its SDK
+// allows, beside the documented one: no id, an id of another type, null
+// where an object or string belongs, times without a zone, leap seconds,
+// impossible dates. None may fail the list.
+var oddItems = map[string][]string{
+	"byok_keys": {
+		`null`,
+		`{"provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}}`,
+		`{"id":12345,"provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}}`,
+		`{"id":"cck-odd01","provider":null,"state":null,"validation":null,"key":{"kind":"AwsKey","key_arn":"arn:aws:kms:us-east-1:111122223333:key/odd","roles":["arn:aws:iam::123456789876:role/odd"]},"metadata":{"created_at":"2016-12-31T23:59:60Z"}}`,
+		`{"id":"cck-odd02","provider":["GCP"],"state":"AVAILABLE","key":"projects/p/keys/k","validation":{"phase":"VALID","since":"2025-01-02T03:04:05"},"metadata":{"created_at":"2025-02-30T00:00:00Z"}}`,
+	},
+	"iam_api_keys": {
+		`null`,
+		`{"spec":{"display_name":"no id","owner":{"id":"sa-odd","kind":"ServiceAccount"}}}`,
+		`{"id":"ODDNOOWNER","spec":{"display_name":"internal","owner":null}}`,
+		`{"id":"ODDTIMES","metadata":{"created_at":"2025-01-02T03:04:05"},"spec":{"display_name":7,"description":"made with the CLI","owner":{"id":"sa-odd","kind":"ServiceAccount"},"resource":"lkc-1","expires_at":"2025-13-45"}}`,
+		`{"id":"ODDLEAPSECOND","metadata":{"created_at":"2016-12-31T23:59:60Z"},"spec":{"description":"made with the CLI","owner":{"id":"sa-odd","kind":"ServiceAccount"},"resource":{"id":"global","kind":"Global"}}}`,
+	},
+}
+
+// withOddItems adds the odd items of endpoint to a list page.
+func withOddItems(page []byte, endpoint string) []byte {
+	var p map[string]json.RawMessage
+	if json.Unmarshal(page, &p) != nil {
+		return page
+	}
+	var data []json.RawMessage
+	_ = json.Unmarshal(p["data"], &data)
+	for _, item := range oddItems[endpoint] {
+		data = append(data, json.RawMessage(item))
+	}
+	p["data"], _ = json.Marshal(data)
+	b, _ := json.Marshal(p)
+	return b
+}
