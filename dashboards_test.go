@@ -211,7 +211,9 @@ func metricNames(expr string) ([]string, error) {
 // metric names of a real scrape, histogram and counter suffixes included.
 func scrapedNames(t *testing.T) map[string]bool {
 	t.Helper()
-	_, api := newSimServer(t, sim.DefaultOrg)
+	s, api := newSimServer(t, sim.DefaultOrg)
+	// Odd items too: the metrics of what was left out are there only then.
+	s.SetFaults(sim.Faults{Body: "odd-items", Page: 1})
 	e := startExporter(t, api.URL, "--refresh.interval=1h")
 	e.waitFor(t, "/-/ready", 200, 20*time.Second)
 	body := e.waitFor(t, "/metrics", 200, time.Second)

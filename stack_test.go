@@ -134,6 +134,9 @@ func promQuery(promURL, expr string) (int, error) {
 // also runs every dashboard query against that Prometheus.
 func TestRealStack(t *testing.T) {
 	s, api := newSimServer(t, sim.DefaultOrg)
+	// Odd items on the first page of each list, as the real API can send:
+	// the dashboard's panel of what was left out has something to show.
+	s.SetFaults(sim.Faults{Body: "odd-items", Page: 1})
 	exp := startExporter(t, api.URL, "--refresh.interval=1s")
 	exp.waitFor(t, "/-/ready", 200, 20*time.Second)
 
@@ -206,6 +209,13 @@ scrape_configs:
 	}
 	if s := fired.Annotations["summary"]; !strings.Contains(s, key.DisplayName) || !strings.Contains(s, key.ID) {
 		t.Errorf("summary %q does not name the key", s)
+	}
+	// The one who must be granted access to the KMS key, named by Prometheus's
+	// own query in the description.
+	for _, p := range append(key.Key.Roles, key.Key.ApplicationID, key.Key.SecurityGroup) {
+		if d := fired.Annotations["description"]; p != "" && !strings.Contains(d, p) {
+			t.Errorf("description %q does not name the principal %s", d, p)
+		}
 	}
 	if !strings.Contains(fired.Annotations["runbook_url"], "docs/runbooks.md#confluentbyokkeyinvalidinuse") {
 		t.Errorf("runbook_url %q", fired.Annotations["runbook_url"])
