@@ -321,6 +321,9 @@ func TestRateLimitStorm(t *testing.T) {
 		Org: sim.OrgConfig{Seed: 3, BYOKKeys: 12, APIKeys: 24}, APIKey: testKey, APISecret: testSecret,
 		RateLimit: 5, RateWindow: time.Second,
 	})
+	// Without rate-limit headers the exporter learns of the window only from
+	// 429s (with them it waits for the reset and a storm never starts).
+	s.SetFaults(sim.Faults{NoRateLimitHeaders: true})
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
