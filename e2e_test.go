@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,12 +14,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/e2e-output.txt from this run")
@@ -50,29 +49,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // exporter is the built binary, running.
 type exporter struct {
 	url     string
 	cmd     *exec.Cmd
-	output  *syncBuffer
+	output  *testkit.Buffer
 	exited  chan struct{} // closed when the process has exited
 	exitErr error         // what Wait returned, once exited is closed
 }
@@ -104,7 +85,7 @@ func startExporter(t *testing.T, apiURL string, args ...string) *exporter {
 // stops it and checks that the secret never appeared in its output.
 func runExporter(t *testing.T, cmd *exec.Cmd, addr string) *exporter {
 	t.Helper()
-	e := &exporter{url: "http://" + addr, cmd: cmd, output: &syncBuffer{}, exited: make(chan struct{})}
+	e := &exporter{url: "http://" + addr, cmd: cmd, output: &testkit.Buffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = e.output, e.output
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -152,10 +133,7 @@ func get(url string) (int, string, error) {
 
 func newSimServer(t *testing.T, org sim.OrgConfig) (*sim.Server, *httptest.Server) {
 	t.Helper()
-	s := sim.New(sim.Config{Org: org, APIKey: e2eKey, APISecret: e2eSecret})
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	return s, ts
+	return testkit.StartSim(t, org, e2eKey, e2eSecret)
 }
 
 // stableSeries keeps the confluent_ series whose values do not depend on
@@ -205,7 +183,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got != string(want) {
-		t.Errorf("scrape differs from %s (go test -run TestEndToEnd -update regenerates it):\n%s", golden, lineDiff(string(want), got))
+		t.Errorf("scrape differs from %s (go test -run TestEndToEnd -update regenerates it):\n%s", golden, testkit.LineDiff(string(want), got))
 	}
 	for _, m := range []string{
 		"confluent_rate_limit{", "confluent_rate_limit_remaining{", "confluent_rate_limit_reset_timestamp_seconds{",
@@ -370,29 +348,4 @@ func TestVersionFlag(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "confluent_keys_exporter, version") || !strings.Contains(string(out), "go version") {
 		t.Fatalf("--version: %v\n%s", err, out)
 	}
-}
-
-func lineDiff(want, got string) string {
-	w, g := map[string]bool{}, map[string]bool{}
-	for _, l := range strings.Split(want, "\n") {
-		w[l] = true
-	}
-	for _, l := range strings.Split(got, "\n") {
-		g[l] = true
-	}
-	var b strings.Builder
-	n := 0
-	for _, l := range strings.Split(want, "\n") {
-		if !g[l] && n < 40 {
-			fmt.Fprintf(&b, "- %s\n", l)
-			n++
-		}
-	}
-	for _, l := range strings.Split(got, "\n") {
-		if !w[l] && n < 80 {
-			fmt.Fprintf(&b, "+ %s\n", l)
-			n++
-		}
-	}
-	return b.String()
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 )
 
 // webhookAlert is one alert of an Alertmanager webhook notification.
@@ -58,13 +59,13 @@ func (h *webhook) find(name, keyID, status string) (webhookAlert, bool) {
 
 // startProcess runs a helper program (Prometheus, Alertmanager) until the
 // test ends, and waits until url answers 200.
-func startProcess(t *testing.T, readyURL string, name string, args ...string) *syncBuffer {
+func startProcess(t *testing.T, readyURL string, name string, args ...string) *testkit.Buffer {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
 		t.Fatalf("%s not found: `make deps` installs it (Debian packages prometheus, prometheus-alertmanager)", name)
 	}
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

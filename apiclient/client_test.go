@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 )
 
 const (
@@ -25,10 +26,7 @@ const (
 // newSim starts the simulated API on loopback with the given organisation.
 func newSim(t *testing.T, org sim.OrgConfig) (*sim.Server, *httptest.Server) {
 	t.Helper()
-	s := sim.New(sim.Config{Org: org, APIKey: testKey, APISecret: testSecret})
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	return s, ts
+	return testkit.StartSim(t, org, testKey, testSecret)
 }
 
 // recorder is an Observer that remembers what it was told.
@@ -115,6 +113,9 @@ func TestListContents(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := s.BYOKKeys()
+	if len(byok) != len(want) || len(want) != 30 {
+		t.Fatalf("got %d BYOK keys, the simulator has %d, want 30", len(byok), len(want))
+	}
 	for i, k := range byok {
 		w := want[i]
 		cloudID := w.Key.KeyARN + w.Key.KeyID
@@ -136,9 +137,13 @@ func TestListContents(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantKeys := s.APIKeys()
+	if len(keys) != len(wantKeys) || len(wantKeys) != 300 {
+		t.Fatalf("got %d API keys, the simulator has %d, want 300", len(keys), len(wantKeys))
+	}
 	for i, k := range keys {
 		w := wantKeys[i]
-		if k.ID != w.ID || k.OwnerID != w.Spec.Owner.ID || k.OwnerKind != w.Spec.Owner.Kind ||
+		if k.ID != w.ID || k.DisplayName != w.Spec.DisplayName || k.Description != w.Spec.Description ||
+			k.OwnerID != w.Spec.Owner.ID || k.OwnerKind != w.Spec.Owner.Kind ||
 			k.ResourceID != w.Spec.Resource.ID || k.ResourceKind != w.Spec.Resource.Kind || k.Environment != w.Spec.Resource.Environment {
 			t.Fatalf("key %d: got %+v, want %+v", i, k, w)
 		}
@@ -284,17 +289,6 @@ func TestTransportErrorRetriedThenExhausted(t *testing.T) {
 	}
 }
 
-func TestConnectionRefused(t *testing.T) {
-	ts := httptest.NewServer(http.NotFoundHandler())
-	addr := ts.URL
-	ts.Close()
-	c := newClient(t, addr)
-	_, _, err := c.ListAPIKeys(context.Background(), nil)
-	if ReasonOf(err) != ReasonNetwork {
-		t.Fatalf("reason %q (%v), want network", ReasonOf(err), err)
-	}
-}
-
 func TestRequestTimeout(t *testing.T) {
 	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 1})
 	s.SetFaults(sim.Faults{Hang: true})
@@ -421,23 +415,6 @@ func TestHostileNextHostGetsNoCredentials(t *testing.T) {
 	}
 }
 
-func TestPaginationFaults(t *testing.T) {
-	for _, next := range []string{"repeat-token", "cycle", "no-token"} {
-		t.Run(next, func(t *testing.T) {
-			s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 50})
-			s.SetFaults(sim.Faults{Next: next})
-			c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 10 })
-			_, _, err := c.ListBYOKKeys(context.Background(), nil)
-			if ReasonOf(err) != ReasonPagination {
-				t.Fatalf("reason %q (%v), want pagination", ReasonOf(err), err)
-			}
-			if n := len(s.Requests()); n > 4 {
-				t.Fatalf("%d requests before the loop was noticed", n)
-			}
-		})
-	}
-}
-
 func TestTooManyPages(t *testing.T) {
 	_, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 30})
 	c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 1 })
@@ -445,28 +422,6 @@ func TestTooManyPages(t *testing.T) {
 	_, st, err := c.ListBYOKKeys(context.Background(), nil)
 	if ReasonOf(err) != ReasonPagination || st.Pages != 10 {
 		t.Fatalf("reason %q after %d pages (%v), want pagination after 10", ReasonOf(err), st.Pages, err)
-	}
-}
-
-func TestBrokenBodies(t *testing.T) {
-	for _, body := range []string{"truncated", "html", "wrong-types", "null-data", "error-envelope", "huge", "deep"} {
-		t.Run(body, func(t *testing.T) {
-			s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 30, APIKeys: 30})
-			s.SetFaults(sim.Faults{Body: body, Page: 2})
-			c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 10 })
-			keys, _, err := c.ListBYOKKeys(context.Background(), nil)
-			if ReasonOf(err) != ReasonDecode || keys != nil {
-				t.Fatalf("got %d keys, reason %q (%v); want no list and decode", len(keys), ReasonOf(err), err)
-			}
-			var de *DecodeError
-			if !errors.As(err, &de) || de.RequestID == "" && body != "huge" {
-				t.Fatalf("error %v lacks the request id", err)
-			}
-			apiKeys, _, err := c.ListAPIKeys(context.Background(), nil)
-			if ReasonOf(err) != ReasonDecode || apiKeys != nil {
-				t.Fatalf("API keys: got %d, reason %q (%v); want decode", len(apiKeys), ReasonOf(err), err)
-			}
-		})
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 )
 
 const (
@@ -63,10 +64,7 @@ func newClient(t *testing.T, base string, obs apiclient.Observer) *apiclient.Cli
 // newSimAPI starts the simulated API over org on loopback until the test ends.
 func newSimAPI(t *testing.T, org sim.OrgConfig) (*sim.Server, *httptest.Server) {
 	t.Helper()
-	s := sim.New(sim.Config{Org: org, APIKey: testKey, APISecret: testSecret})
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	return s, ts
+	return testkit.StartSim(t, org, testKey, testSecret)
 }
 
 var allOn = Options{Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true}
@@ -142,65 +140,6 @@ func writeExposition(t *testing.T, g prometheus.Gatherer, file string, names []s
 	}
 }
 
-func TestFailedRefreshKeepsPreviousData(t *testing.T) {
-	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 2, BYOKKeys: 25, APIKeys: 40})
-	e := New(newClient(t, ts.URL, nil), allOn)
-	refreshOnce(e)
-	before := scrape(t, e, "confluent_byok_", "confluent_iam_")
-
-	for _, f := range []sim.Faults{
-		{Body: "truncated", Page: 3},         // decode on the last page
-		{Status: 403, Page: 2},               // forbidden mid-list
-		{Next: "repeat-token"},               // pagination
-		{Status: 500, Endpoint: "byok_keys"}, // only one collector fails
-	} {
-		s.SetFaults(f)
-		refreshOnce(e)
-		if after := scrape(t, e, "confluent_byok_", "confluent_iam_"); after != before {
-			t.Fatalf("faults %+v changed the served data:\n%s", f, diff(before, after))
-		}
-	}
-	s.SetFaults(sim.Faults{})
-	want := `
-# HELP confluent_refresh_errors_total Failed refreshes of the collector, by reason.
-# TYPE confluent_refresh_errors_total counter
-confluent_refresh_errors_total{collector="api_keys",reason="decode"} 1
-confluent_refresh_errors_total{collector="api_keys",reason="forbidden"} 1
-confluent_refresh_errors_total{collector="api_keys",reason="network"} 0
-confluent_refresh_errors_total{collector="api_keys",reason="other"} 0
-confluent_refresh_errors_total{collector="api_keys",reason="pagination"} 1
-confluent_refresh_errors_total{collector="api_keys",reason="rate_limited"} 0
-confluent_refresh_errors_total{collector="api_keys",reason="server_error"} 0
-confluent_refresh_errors_total{collector="api_keys",reason="timeout"} 0
-confluent_refresh_errors_total{collector="api_keys",reason="unauthorized"} 0
-confluent_refresh_errors_total{collector="byok",reason="decode"} 1
-confluent_refresh_errors_total{collector="byok",reason="forbidden"} 1
-confluent_refresh_errors_total{collector="byok",reason="network"} 0
-confluent_refresh_errors_total{collector="byok",reason="other"} 0
-confluent_refresh_errors_total{collector="byok",reason="pagination"} 1
-confluent_refresh_errors_total{collector="byok",reason="rate_limited"} 0
-confluent_refresh_errors_total{collector="byok",reason="server_error"} 1
-confluent_refresh_errors_total{collector="byok",reason="timeout"} 0
-confluent_refresh_errors_total{collector="byok",reason="unauthorized"} 0
-# HELP confluent_refresh_success 1 if the last refresh of the collector read every page, 0 if it failed.
-# TYPE confluent_refresh_success gauge
-confluent_refresh_success{collector="api_keys"} 1
-confluent_refresh_success{collector="byok"} 0
-`
-	if err := testutil.GatherAndCompare(gatherer(e), strings.NewReader(want), "confluent_refresh_errors_total", "confluent_refresh_success"); err != nil {
-		t.Fatal(err)
-	}
-	refreshOnce(e)
-	if err := testutil.GatherAndCompare(gatherer(e), strings.NewReader(`
-# HELP confluent_refresh_success 1 if the last refresh of the collector read every page, 0 if it failed.
-# TYPE confluent_refresh_success gauge
-confluent_refresh_success{collector="api_keys"} 1
-confluent_refresh_success{collector="byok"} 1
-`), "confluent_refresh_success"); err != nil {
-		t.Fatalf("no recovery on the next good refresh: %v", err)
-	}
-}
-
 func TestDeletedKeysVanish(t *testing.T) {
 	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, APIKeys: 30})
 	e := New(newClient(t, ts.URL, nil), Options{Interval: time.Minute, APIKeys: true, APIKeysPerKey: true})
@@ -221,14 +160,14 @@ func TestDeletedKeysVanish(t *testing.T) {
 
 func TestRunRefreshesOnSchedule(t *testing.T) {
 	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, BYOKKeys: 3, APIKeys: 3})
-	e := New(newClient(t, ts.URL, nil), Options{Interval: time.Second, BYOK: true, APIKeys: true})
+	e := New(newClient(t, ts.URL, nil), Options{Interval: 200 * time.Millisecond, BYOK: true, APIKeys: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 
 	// The first refresh starts at once, the next ones every interval: three
-	// refreshes of each list within a few seconds.
+	// refreshes of each list within a second.
 	deadline := time.Now().Add(10 * time.Second)
 	for len(s.Requests()) < 6 {
 		if time.Now().After(deadline) {
@@ -244,8 +183,8 @@ func TestRunRefreshesOnSchedule(t *testing.T) {
 		if r.Endpoint == "byok_keys" {
 			if first.IsZero() {
 				first = r.Time
-			} else if gap := r.Time.Sub(first); gap < 900*time.Millisecond {
-				t.Fatalf("second BYOK refresh %s after the first, want about 1s", gap)
+			} else if gap := r.Time.Sub(first); gap < 180*time.Millisecond {
+				t.Fatalf("second BYOK refresh %s after the first, want about the interval, 200ms", gap)
 			} else {
 				break
 			}
@@ -360,22 +299,4 @@ func sumOf(t *testing.T, e *Exporter, name string) float64 {
 		}
 	}
 	return sum
-}
-
-func diff(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	var out []string
-	for i := range max(len(al), len(bl)) {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y {
-			out = append(out, "- "+x, "+ "+y)
-		}
-	}
-	return strings.Join(out, "\n")
 }

@@ -60,8 +60,12 @@ type Faults struct {
 	// page, as a list that shifts while it is read does.
 	Overlap bool `json:"overlap,omitempty"`
 
-	LatencyMS          int  `json:"latency_ms,omitempty"` // added to every list request
-	Hang               bool `json:"hang,omitempty"`       // accept and never answer
+	LatencyMS int  `json:"latency_ms,omitempty"` // added to every list request
+	Hang      bool `json:"hang,omitempty"`       // accept and never answer
+	// Hold keeps list requests waiting until the faults are next set (then
+	// they are answered under the new ones): a test decides when a refresh
+	// may finish, instead of racing a latency.
+	Hold               bool `json:"hold,omitempty"`
 	NoRateLimitHeaders bool `json:"no_rate_limit_headers,omitempty"`
 }
 
@@ -93,6 +97,8 @@ type Server struct {
 	winUsed     int
 	served      int
 	requests    []Request
+	held        int           // list requests waiting under Faults.Hold
+	release     chan struct{} // closed when the faults change
 }
 
 // New makes a server over the organisation cfg.Org describes.
@@ -108,14 +114,25 @@ func New(cfg Config) *Server {
 		byok:    NewBYOKKeys(cfg.Org),
 		apiKeys: NewAPIKeys(cfg.Org),
 		rng:     rand.New(rand.NewPCG(cfg.Org.Seed, 0xfa17)),
+		release: make(chan struct{}),
 	}
 }
 
-// SetFaults replaces the fault switches.
+// SetFaults replaces the fault switches, and lets requests held under the
+// old ones go on.
 func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = f
+	close(s.release)
+	s.release = make(chan struct{})
+}
+
+// Held is the number of list requests waiting under Faults.Hold.
+func (s *Server) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
 }
 
 // SetCredentials changes the key and secret the server accepts (a rotation).
@@ -246,6 +263,24 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, endpoint stri
 	if matches && f.Hang {
 		<-r.Context().Done()
 		return
+	}
+	if matches && f.Hold {
+		s.mu.Lock()
+		s.held++
+		release := s.release
+		s.mu.Unlock()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		s.mu.Lock()
+		s.held--
+		f = s.faults
+		s.mu.Unlock()
+		if r.Context().Err() != nil {
+			return
+		}
+		matches = f.Endpoint == "" || f.Endpoint == endpoint
 	}
 
 	key, secret, hasAuth := r.BasicAuth()

@@ -1,0 +1,309 @@
+package collector
+
+// The collector's own rules, against a fake Lister: no HTTP, no simulator.
+// What the API client does with each upstream fault is apiclient's to test;
+// a few tests in faults_test.go check the wiring through the simulator.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
+)
+
+// fakeLister answers with canned lists, or with an error while one is set.
+type fakeLister struct {
+	mu         sync.Mutex
+	byok       []apiclient.BYOKKey
+	apiKeys    []apiclient.APIKey
+	stats      apiclient.ListStats
+	byokErr    error
+	apiKeysErr error
+	deadlines  []time.Time // of the contexts the lists were called with
+}
+
+var _ Lister = (*fakeLister)(nil)
+
+func (f *fakeLister) ListBYOKKeys(ctx context.Context, _ url.Values) ([]apiclient.BYOKKey, apiclient.ListStats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, _ := ctx.Deadline()
+	f.deadlines = append(f.deadlines, d)
+	if f.byokErr != nil {
+		return nil, apiclient.ListStats{Pages: 2}, f.byokErr
+	}
+	return append([]apiclient.BYOKKey(nil), f.byok...), f.stats, nil
+}
+
+func (f *fakeLister) ListAPIKeys(ctx context.Context, _ url.Values) ([]apiclient.APIKey, apiclient.ListStats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, _ := ctx.Deadline()
+	f.deadlines = append(f.deadlines, d)
+	if f.apiKeysErr != nil {
+		return nil, apiclient.ListStats{Pages: 2}, f.apiKeysErr
+	}
+	return append([]apiclient.APIKey(nil), f.apiKeys...), f.stats, nil
+}
+
+func (f *fakeLister) fail(byok, apiKeys error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.byokErr, f.apiKeysErr = byok, apiKeys
+}
+
+func newFake() *fakeLister {
+	return &fakeLister{
+		byok: []apiclient.BYOKKey{
+			{ID: "cck-1", DisplayName: "billing", Provider: "AWS", State: "IN_USE", CloudKeyID: "arn:1",
+				KMS: apiclient.KMSKey{Roles: []string{"role/b", "role/a", "role/a"}}, Validation: apiclient.Validation{Phase: "VALID", Region: "us-east-1"}},
+			{ID: "cck-2", Provider: "GCP", State: "AVAILABLE", Validation: apiclient.Validation{Phase: "INITIALIZING"},
+				CreatedAt: time.Unix(1700000000, 0)},
+		},
+		apiKeys: []apiclient.APIKey{
+			{ID: "K1", Description: "cli key", OwnerID: "sa-1", OwnerKind: "ServiceAccount", ResourceID: "cloud", ResourceKind: "Cloud",
+				CreatedAt: time.Unix(1700000000, 0)},
+		},
+	}
+}
+
+// rig is an Exporter over a fake Lister, with its log.
+type rig struct {
+	fake *fakeLister
+	exp  *Exporter
+	log  *testkit.Buffer
+}
+
+func newRig(opts Options) *rig {
+	r := &rig{fake: newFake(), log: &testkit.Buffer{}}
+	opts.Logger = log.NewLogfmtLogger(r.log)
+	r.exp = New(r.fake, opts)
+	return r
+}
+
+func (r *rig) refresh() { r.exp.Refresh(context.Background(), time.Now().Add(time.Minute)) }
+
+// TestRefreshFailureRules: whatever a list fails with, the collector keeps
+// serving its last complete data, sets success 0, counts the right reason,
+// logs one warning line that says what went wrong, and recovers on the next
+// complete list; the other collector is not touched.
+func TestRefreshFailureRules(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		reason apiclient.Reason
+	}{
+		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 401, Title: "Authentication Required", RequestID: "r1"}, apiclient.ReasonUnauthorized},
+		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 403, Detail: "invalid API key", InvalidKey: true}, apiclient.ReasonUnauthorized},
+		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 403, Title: "User Access Unauthorized"}, apiclient.ReasonForbidden},
+		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 429}, apiclient.ReasonRateLimited},
+		{&apiclient.RateLimitedError{Endpoint: "byok_keys", Wait: "4s"}, apiclient.ReasonRateLimited},
+		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 503}, apiclient.ReasonServerError},
+		{fmt.Errorf("byok_keys: %w", context.DeadlineExceeded), apiclient.ReasonTimeout},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, apiclient.ReasonNetwork},
+		{&apiclient.DecodeError{Endpoint: "byok_keys", Err: errors.New("body is HTML, not JSON")}, apiclient.ReasonDecode},
+		{&apiclient.PaginationError{Endpoint: "byok_keys", Msg: "page token repeated"}, apiclient.ReasonPagination},
+		{&apiclient.CredentialError{Err: errors.New("open /run/secret: no such file or directory")}, apiclient.ReasonOther},
+		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 404}, apiclient.ReasonOther},
+	} {
+		t.Run(tc.err.Error(), func(t *testing.T) {
+			r := newRig(allOn)
+			r.refresh()
+			before := scrape(t, r.exp, "confluent_byok_", "confluent_iam_")
+			if before == "" {
+				t.Fatal("nothing served after a complete refresh")
+			}
+			r.log.Reset()
+
+			r.fake.fail(tc.err, nil)
+			r.refresh()
+			if after := scrape(t, r.exp, "confluent_byok_", "confluent_iam_"); after != before {
+				t.Fatalf("the served data changed:\n%s", testkit.LineDiff(before, after))
+			}
+			if got := health(t, r.exp, "byok", tc.reason); got != (healthOf{success: 0, errors: 1, pages: 2, lastSuccess: 1}) {
+				t.Errorf("byok health %+v, want success 0, errors{%s} 1, pages 2", got, tc.reason)
+			}
+			if got := health(t, r.exp, "api_keys", tc.reason); got.success != 1 || got.errors != 0 {
+				t.Errorf("the other collector was touched: %+v", got)
+			}
+			warn := r.log.Lines("level=warn")
+			if len(warn) != 1 {
+				t.Fatalf("%d warning lines, want 1:\n%s", len(warn), r.log.String())
+			}
+			for _, want := range []string{
+				`msg="Refresh failed, serving the previous complete data"`, "collector=byok",
+				"reason=" + string(tc.reason), "pages=2", tc.err.Error()[:min(len(tc.err.Error()), 20)],
+			} {
+				if !strings.Contains(warn[0], want) {
+					t.Errorf("log line lacks %q:\n%s", want, warn[0])
+				}
+			}
+
+			r.fake.fail(nil, nil)
+			r.fake.byok = r.fake.byok[:1]
+			r.refresh()
+			if got := health(t, r.exp, "byok", tc.reason); got.success != 1 || got.errors != 1 {
+				t.Errorf("no recovery: %+v", got)
+			}
+			if strings.Contains(scrape(t, r.exp, "confluent_byok_"), "cck-2") {
+				t.Error("the recovered list is not the one served")
+			}
+		})
+	}
+}
+
+// TestFirstFailureServesNothing: before any complete list, a failure serves
+// no key metrics, keeps the exporter not ready, and says so.
+func TestFirstFailureServesNothing(t *testing.T) {
+	r := newRig(allOn)
+	r.fake.fail(&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 401}, nil)
+	r.refresh()
+	if r.exp.Ready() {
+		t.Fatal("ready with one collector never refreshed")
+	}
+	if got := scrape(t, r.exp, "confluent_byok_"); got != "" {
+		t.Fatalf("key metrics served before any complete list:\n%s", got)
+	}
+	if got := health(t, r.exp, "byok", apiclient.ReasonUnauthorized); got != (healthOf{success: 0, errors: 1, pages: 2, lastSuccess: -1}) {
+		t.Errorf("health %+v", got)
+	}
+	warn := r.log.Lines("level=warn", "collector=byok")
+	if len(warn) != 1 || !strings.Contains(warn[0], "nothing is served for this collector until a refresh completes") {
+		t.Fatalf("want one line saying nothing is served yet:\n%s", r.log.String())
+	}
+	r.fake.fail(nil, nil)
+	r.refresh()
+	if !r.exp.Ready() {
+		t.Fatal("not ready after every collector completed a refresh")
+	}
+}
+
+// TestShutdownIsNotAFailure: a refresh cut short because the exporter stops
+// is not counted and not logged.
+func TestShutdownIsNotAFailure(t *testing.T) {
+	r := newRig(allOn)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r.fake.fail(context.Canceled, context.Canceled)
+	r.exp.Refresh(ctx, time.Now().Add(time.Minute))
+	if got := health(t, r.exp, "byok", apiclient.ReasonOther); got.success != -1 || got.errors != 0 {
+		t.Errorf("a shutdown was counted: %+v", got)
+	}
+	if r.log.String() != "" {
+		t.Errorf("a shutdown was logged:\n%s", r.log.String())
+	}
+}
+
+// TestRefreshDeadline: each list is read with the deadline Refresh is given
+// (Run gives the next scheduled start), so a refresh never overlaps the next.
+func TestRefreshDeadline(t *testing.T) {
+	r := newRig(allOn)
+	deadline := time.Now().Add(42 * time.Second)
+	r.exp.Refresh(context.Background(), deadline)
+	if len(r.fake.deadlines) != 2 {
+		t.Fatalf("%d lists read, want 2", len(r.fake.deadlines))
+	}
+	for _, d := range r.fake.deadlines {
+		if !d.Equal(deadline) {
+			t.Errorf("list read with deadline %v, want %v", d, deadline)
+		}
+	}
+}
+
+// TestDroppedItemsAndValues: what a complete list left out is served as
+// gauges of that list, logged once per kind, and replaced by the next list.
+func TestDroppedItemsAndValues(t *testing.T) {
+	r := newRig(Options{Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true, Logger: log.NewNopLogger()})
+	r.fake.stats = apiclient.ListStats{
+		Pages:   3,
+		Skipped: map[string]apiclient.Tally{apiclient.SkipNoID: {Count: 2, Example: "page 1 item 4"}, apiclient.SkipNoOwner: {Count: 5, Example: "K9"}},
+		Invalid: map[string]apiclient.Tally{"metadata.created_at": {Count: 3, Example: "cck-1"}},
+	}
+	r.refresh()
+	want := `
+# HELP confluent_refresh_invalid_values Values of the last complete list left out of exported items, by field: unreadable, or missing though required.
+# TYPE confluent_refresh_invalid_values gauge
+confluent_refresh_invalid_values{collector="api_keys",field="metadata.created_at"} 3
+confluent_refresh_invalid_values{collector="byok",field="metadata.created_at"} 3
+# HELP confluent_refresh_skipped_items Items of the last complete list that were not exported: no_id, no_owner (Confluent-internal API keys).
+# TYPE confluent_refresh_skipped_items gauge
+confluent_refresh_skipped_items{collector="api_keys",reason="no_id"} 2
+confluent_refresh_skipped_items{collector="api_keys",reason="no_owner"} 5
+confluent_refresh_skipped_items{collector="byok",reason="no_id"} 2
+# HELP confluent_refresh_pages Pages read by the last refresh of the collector.
+# TYPE confluent_refresh_pages gauge
+confluent_refresh_pages{collector="api_keys"} 3
+confluent_refresh_pages{collector="byok"} 3
+`
+	names := []string{"confluent_refresh_invalid_values", "confluent_refresh_skipped_items", "confluent_refresh_pages"}
+	if err := testutil.GatherAndCompare(gatherer(r.exp), strings.NewReader(want), names...); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		`level=warn msg="Skipped list items" collector=byok reason=no_id count=2 example="page 1 item 4"`,
+		`level=debug msg="Skipped list items" collector=api_keys reason=no_owner count=5 example=K9`,
+		`level=warn msg="Left out values that could not be read" collector=api_keys field=metadata.created_at count=3 example_id=cck-1`,
+	} {
+		if n := len(r.log.Lines(line)); n != 1 {
+			t.Errorf("%d lines %s, want 1:\n%s", n, line, r.log.String())
+		}
+	}
+
+	// A failed refresh keeps the gauges of the data still served.
+	r.fake.fail(errors.New("boom"), nil)
+	r.fake.stats = apiclient.ListStats{Pages: 1}
+	r.refresh()
+	got := scrape(t, r.exp, "confluent_refresh_invalid_values")
+	if !strings.Contains(got, `value:"byok"`) || strings.Contains(got, `value:"api_keys"`) {
+		t.Errorf("want byok's gauges kept (its data is still served) and api_keys' replaced:\n%s", got)
+	}
+}
+
+// healthOf is a collector's health series; -1 for one not served.
+type healthOf struct{ success, errors, pages, lastSuccess float64 }
+
+func health(t *testing.T, e *Exporter, collector string, reason apiclient.Reason) healthOf {
+	t.Helper()
+	mfs, err := gatherer(e).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := healthOf{-1, -1, -1, -1}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				labels[lp.GetName()] = lp.GetValue()
+			}
+			if labels["collector"] != collector {
+				continue
+			}
+			switch mf.GetName() {
+			case "confluent_refresh_success":
+				h.success = m.GetGauge().GetValue()
+			case "confluent_refresh_pages":
+				h.pages = m.GetGauge().GetValue()
+			case "confluent_refresh_last_success_timestamp_seconds":
+				h.lastSuccess = m.GetGauge().GetValue()
+			case "confluent_refresh_errors_total":
+				if labels["reason"] == string(reason) {
+					h.errors = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if h.lastSuccess > 0 {
+		h.lastSuccess = 1 // present; its value is the clock's
+	}
+	return h
+}
