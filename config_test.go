@@ -1,0 +1,167 @@
+package main
+
+// In-process tests of the flag checks; e2e_test.go keeps a few through the
+// binary for what only it shows (exit code 1, one line on stderr).
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+)
+
+// parseFlags parses args with the exporter's own flags, and env as the environment.
+func parseFlags(t *testing.T, args []string, env map[string]string) *flags {
+	t.Helper()
+	app := kingpin.New(name, "")
+	f := addFlags(app)
+	// Only the variables env names are set, whatever the test runner's environment holds.
+	for _, k := range []string{"CONFLUENT_CLOUD_URL", "CONFLUENT_CLOUD_API_KEY", "CONFLUENT_CLOUD_API_SECRET_FILE", secretEnv, "CONFLUENT_REFRESH_INTERVAL"} {
+		t.Setenv(k, "") // restored when the test ends
+		if err := os.Unsetenv(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	if _, err := app.Parse(args); err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	return f
+}
+
+func TestCheck(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("\ufefffrom-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k"}
+	both := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", secretEnv: " from-env \n"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // "" for a valid configuration
+	}{
+		{"defaults with key and secret", nil, both, ""},
+		{"no key", nil, map[string]string{secretEnv: "s"}, "no API key: set --confluent.api-key or CONFLUENT_CLOUD_API_KEY"},
+		{"key by flag", []string{"--confluent.api-key=k"}, map[string]string{secretEnv: "s"}, ""},
+		{"no secret", nil, key, "no API secret: set --confluent.api-secret-file or " + secretEnv},
+		{"blank secret", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", secretEnv: " \n"}, "no API secret"},
+		{"secret file", []string{"--confluent.api-secret-file=" + secretFile}, key, ""},
+		{"missing secret file", []string{"--confluent.api-secret-file=/nonexistent/secret"}, key, "unreadable secret file: open /nonexistent/secret"},
+		{"page size 0", []string{"--confluent.page-size=0"}, both, "--confluent.page-size=0 is outside 1..100"},
+		{"page size 1", []string{"--confluent.page-size=1"}, both, ""},
+		{"page size 100", []string{"--confluent.page-size=100"}, both, ""},
+		{"page size 101", []string{"--confluent.page-size=101"}, both, "--confluent.page-size=101 is outside 1..100"},
+		{"interval 999ms", []string{"--refresh.interval=999ms"}, both, "--refresh.interval=999ms is under the minimum of 1s"},
+		{"interval 1s", []string{"--refresh.interval=1s"}, both, ""},
+		{"interval from env", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", secretEnv: "s", "CONFLUENT_REFRESH_INTERVAL": "10ms"}, "--refresh.interval=10ms is under the minimum of 1s"},
+		{"timeout 0", []string{"--confluent.timeout=0s"}, both, "--confluent.timeout=0s must be positive"},
+		{"timeout 1ns", []string{"--confluent.timeout=1ns"}, both, ""},
+		{"max requests -1", []string{"--web.max-requests=-1"}, both, "--web.max-requests=-1 must not be negative"},
+		{"max requests 0", []string{"--web.max-requests=0"}, both, ""},
+		{"telemetry path", []string{"--web.telemetry-path=metrics"}, both, `--web.telemetry-path="metrics" must start with /`},
+		{"no collectors", []string{"--no-collector.byok", "--no-collector.api-keys"}, both, "every collector is disabled: nothing to export"},
+		{"only BYOK", []string{"--no-collector.api-keys"}, both, ""},
+		{"only API keys", []string{"--no-collector.byok"}, both, ""},
+		{"bad URL", []string{"--confluent.url=::nope"}, both, "--confluent.url is not a URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := parseFlags(t, tc.args, tc.env)
+			cfg, err := f.check(os.Getenv)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("rejected: %v", err)
+			case tc.want == "":
+				if cfg.apiKey != "k" || cfg.baseURL.String() != "https://api.confluent.cloud" {
+					t.Errorf("config %+v", cfg)
+				}
+			case err == nil:
+				t.Fatalf("accepted, want %q", tc.want)
+			case !strings.Contains(err.Error(), tc.want):
+				t.Fatalf("error %q, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestSecretSources: where the secret comes from, and that it is what is sent.
+func TestSecretSources(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("\ufefffrom-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", secretEnv: " from-env \n"}
+	cfg, err := parseFlags(t, nil, env).check(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := cfg.secret.Secret(); s != "from-env" || cfg.secretSource != "$"+secretEnv {
+		t.Errorf("from the environment: %q from %q", s, cfg.secretSource)
+	}
+	// A file wins over the environment.
+	cfg, err = parseFlags(t, []string{"--confluent.api-secret-file=" + secretFile}, env).check(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, isFile := cfg.secret.(apiclient.SecretFile); !isFile || cfg.secretSource != "file "+secretFile {
+		t.Errorf("from a file: %T from %q", cfg.secret, cfg.secretSource)
+	}
+	if s, _ := cfg.secret.Secret(); s != "from-file" {
+		t.Errorf("from a file with a byte-order mark: %q", s)
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	for _, tc := range []struct {
+		url, want string // want "" for accepted
+	}{
+		{"https://api.confluent.cloud", ""},
+		{"https://api.confluent.cloud/", ""},
+		{"https://proxy.example:8443/confluent", ""},
+		{"http://127.0.0.1:10062", ""},
+		{"http://127.1.2.3", ""},
+		{"http://localhost:8080", ""},
+		{"http://LocalHost", ""},
+		{"http://[::1]:10062", ""},
+		{"http://api.confluent.cloud", "plain http is allowed only for a loopback host; use https"},
+		{"http://10.0.0.1", "plain http is allowed only for a loopback host"},
+		{"http://[::2]", "plain http is allowed only for a loopback host"},
+		{"http://localhost.example.com", "plain http is allowed only for a loopback host"},
+		{"ftp://api.confluent.cloud", "must be an http(s) URL"},
+		{"api.confluent.cloud", "must be an http(s) URL"},
+		{"https://", "has no host"},
+		{"https://:443", "has no host"},
+		{"https://u:p@api.confluent.cloud", "must not carry credentials"},
+		{"https://api.confluent.cloud?x=1", "must not have a query or fragment"},
+		{"https://api.confluent.cloud#top", "must not have a query or fragment"},
+		{"::nope", "is not a URL"},
+	} {
+		u, err := checkURL(tc.url)
+		switch {
+		case tc.want == "" && (err != nil || u == nil):
+			t.Errorf("%s rejected: %v", tc.url, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want %q", tc.url, err, tc.want)
+		}
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LOCALHOST": true, "127.0.0.1": true, "127.255.255.254": true, "::1": true,
+		"[::1]": false, // a host name never has brackets: url.Hostname strips them
+		"0.0.0.0": false, "::": false, "128.0.0.1": false, "10.0.0.1": false, "localhost.": false,
+		"example.com": false, "": false, "::ffff:127.0.0.1": true,
+	} {
+		if got := isLoopback(host); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
