@@ -1,3 +1,8 @@
+//go:build !mutation
+
+// The binary-level tests build and run the exporter (and Prometheus): `make
+// mutation` leaves them out with the build tag, as a mutant costs a minute there.
+
 package main
 
 import (
@@ -297,7 +302,7 @@ func TestFailingUpstreamIsLoggedAndCounted(t *testing.T) {
 }
 
 // TestConfigErrors: what only the binary shows of a bad configuration: exit
-// code 1 and one line on stderr. Every check is tested in config_test.go.
+// code 1 and one line on stderr. Every check is tested in config/config_test.go.
 func TestConfigErrors(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(secretFile, []byte(e2eSecret+"\n"), 0o600); err != nil {

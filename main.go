@@ -28,6 +28,7 @@ import (
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
 )
 
 const name = "confluent_keys_exporter"
@@ -40,32 +41,33 @@ func run(args []string, stderr io.Writer) int {
 	app.HelpFlag.Short('h')
 	app.UsageWriter(stderr)
 	app.ErrorWriter(stderr)
-	f := addFlags(app)
+	f := config.AddFlags(app)
 	webFlags := kingpinflag.AddFlags(app, ":10061")
 	if _, err := app.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
-	logger, slogger := newLogger(stderr, *f.logLevel, *f.logFormat)
-	cfg, err := f.check(os.Getenv)
+	logLevel, logFormat := f.Logging()
+	logger, slogger := newLogger(stderr, logLevel, logFormat)
+	cfg, err := f.Check(os.Getenv)
 	if err != nil {
 		level.Error(logger).Log("msg", "Invalid configuration", "err", err)
 		return 1
 	}
 
 	level.Info(logger).Log("msg", "Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
-	level.Info(logger).Log("msg", "Configuration", "url", cfg.baseURL, "api_key", cfg.apiKey, "secret_from", cfg.secretSource,
-		"page_size", *f.pageSize, "timeout", *f.timeout, "refresh_interval", *f.interval,
-		"collector.byok", *f.byok, "collector.api_keys", *f.apiKeys, "collector.api_keys.per_key", *f.apiKeysPerKey)
+	level.Info(logger).Log("msg", "Configuration", "url", cfg.BaseURL, "api_key", cfg.APIKey, "secret_from", cfg.SecretSource,
+		"page_size", cfg.PageSize, "timeout", cfg.Timeout, "refresh_interval", cfg.Interval,
+		"collector.byok", cfg.BYOK, "collector.api_keys", cfg.APIKeys, "collector.api_keys.per_key", cfg.APIKeysPerKey)
 	level.Info(logger).Log("msg", "Each replica of the exporter makes its own API requests: N replicas use N times the rate-limit quota")
-	if *f.interval < 30*time.Second {
-		level.Warn(logger).Log("msg", "A refresh interval under 30s spends the API's rate limit fast", "refresh_interval", *f.interval)
+	if cfg.Interval < 30*time.Second {
+		level.Warn(logger).Log("msg", "A refresh interval under 30s spends the API's rate limit fast", "refresh_interval", cfg.Interval)
 	}
 
 	upstream := collector.NewUpstream()
 	client, err := apiclient.New(apiclient.Config{
-		BaseURL: cfg.baseURL, APIKey: cfg.apiKey, Secret: cfg.secret,
-		PageSize: *f.pageSize, Timeout: *f.timeout, Observer: upstream,
+		BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Secret: cfg.Secret,
+		PageSize: cfg.PageSize, Timeout: cfg.Timeout, Observer: upstream,
 		UserAgent: name + "/" + version.Version,
 	})
 	if err != nil {
@@ -73,7 +75,7 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	exporter := collector.New(client, collector.Options{
-		Interval: *f.interval, BYOK: *f.byok, APIKeys: *f.apiKeys, APIKeysPerKey: *f.apiKeysPerKey, Logger: logger,
+		Interval: cfg.Interval, BYOK: cfg.BYOK, APIKeys: cfg.APIKeys, APIKeysPerKey: cfg.APIKeysPerKey, Logger: logger,
 	})
 
 	reg := prometheus.NewRegistry()
@@ -96,7 +98,7 @@ func run(args []string, stderr io.Writer) int {
 		exporter.Run(ctx)
 	}()
 
-	mux, err := newMux(reg, collector.Merge(reg, exporter), exporter.Ready, *f.telemetryPath, *f.maxRequests, slogger)
+	mux, err := newMux(reg, collector.Merge(reg, exporter), exporter.Ready, cfg.TelemetryPath, cfg.MaxRequests, slogger)
 	if err != nil {
 		level.Error(logger).Log("msg", "Building the landing page", "err", err)
 		return 1

@@ -300,6 +300,7 @@ func TestRequestTimeout(t *testing.T) {
 }
 
 func TestRateLimitRetryAfter(t *testing.T) {
+	t.Parallel()
 	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 3})
 	s.SetFaults(sim.Faults{Status: 429, RetryAfter: 1, Count: 1})
 	c := newClient(t, ts.URL)
@@ -334,6 +335,7 @@ func TestRateLimitPastDeadlineGivesUp(t *testing.T) {
 }
 
 func TestRateLimitedWithoutDeadlineGivesUp(t *testing.T) {
+	t.Parallel()
 	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 3})
 	s.SetFaults(sim.Faults{Status: 429, RetryAfter: 1})
 	c := newClient(t, ts.URL)
@@ -349,6 +351,7 @@ func TestRateLimitedWithoutDeadlineGivesUp(t *testing.T) {
 }
 
 func TestRemainingZeroWaitsForReset(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var times []time.Time
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -24,6 +24,7 @@ import (
 // and the error (the exporter's log line) says what happened: the endpoint,
 // the HTTP status, the API's words, the request id where there was one.
 func TestFaultReasonsAndWords(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		faults sim.Faults
@@ -57,7 +58,10 @@ func TestFaultReasonsAndWords(t *testing.T) {
 				s.SetFaults(f)
 				c := newClient(t, ts.URL, func(c *Config) {
 					c.PageSize = 10
-					c.Timeout = 300 * time.Millisecond
+					c.Timeout = 5 * time.Second
+					if f.Hang {
+						c.Timeout = 100 * time.Millisecond // each of the 1+3 tries times out
+					}
 					if f.Body == "huge" {
 						c.Timeout = 30 * time.Second // 32 MiB through the race detector
 					}
@@ -86,6 +90,7 @@ func TestFaultReasonsAndWords(t *testing.T) {
 // TestFaultsThatAreNotFailures: upstream oddities the client absorbs; the
 // list comes back whole, as without them.
 func TestFaultsThatAreNotFailures(t *testing.T) {
+	t.Parallel()
 	var trapped atomic.Int32
 	trap := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { trapped.Add(1) }))
 	defer trap.Close()

@@ -142,6 +142,7 @@ func TestTimestampForms(t *testing.T) {
 // TestErrorShapes: every error body shape Confluent answers with gives the
 // right reason, and the API's own words reach the error.
 func TestErrorShapes(t *testing.T) {
+	t.Parallel()
 	for _, shape := range []string{"errors-detail", "errors-title", "error-object", "message", "text", "gzip"} {
 		for _, tc := range []struct {
 			status int
@@ -328,6 +329,7 @@ func TestRateLimitHoldsEveryList(t *testing.T) {
 // TestRemainingZeroHoldsEveryList: X-RateLimit-Remaining: 0 on the last page
 // of one list delays the first request of the other until the reset.
 func TestRemainingZeroHoldsEveryList(t *testing.T) {
+	t.Parallel()
 	var exhaustedAt atomic.Int64
 	var early atomic.Bool
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

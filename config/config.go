@@ -1,4 +1,6 @@
-package main
+// Package config defines the exporter's command-line flags and checks them,
+// with the environment, into a Config. main only reads the result.
+package config
 
 import (
 	"errors"
@@ -13,13 +15,13 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
 
-// secretEnv holds the secret when no secret file is given. The secret is
+// SecretEnv holds the secret when no secret file is given. The secret is
 // never a flag: flags show up in process listings.
-const secretEnv = "CONFLUENT_CLOUD_API_SECRET"
+const SecretEnv = "CONFLUENT_CLOUD_API_SECRET"
 
-// flags are the exporter's own command-line flags (the web flags come from
-// exporter-toolkit).
-type flags struct {
+// Flags are the exporter's own command-line flags (the web flags come from
+// exporter-toolkit), as parsed.
+type Flags struct {
 	telemetryPath *string
 	maxRequests   *int
 	url           *string
@@ -35,14 +37,15 @@ type flags struct {
 	logFormat     *string
 }
 
-func addFlags(app *kingpin.Application) *flags {
-	return &flags{
+// AddFlags defines the exporter's flags on app.
+func AddFlags(app *kingpin.Application) *Flags {
+	return &Flags{
 		telemetryPath: app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
 		maxRequests:   app.Flag("web.max-requests", "Maximum number of concurrent scrapes; more get 503. 0 means no limit.").Default("10").Int(),
 		url: app.Flag("confluent.url", "Base URL of the Confluent Cloud API. Plain http:// only for a loopback host.").
 			Envar("CONFLUENT_CLOUD_URL").Default("https://api.confluent.cloud").String(),
 		apiKey: app.Flag("confluent.api-key", "Cloud API key (required).").Envar("CONFLUENT_CLOUD_API_KEY").String(),
-		secretFile: app.Flag("confluent.api-secret-file", "File holding the Cloud API secret, re-read on every request. Without it the secret is read from $"+secretEnv+".").
+		secretFile: app.Flag("confluent.api-secret-file", "File holding the Cloud API secret, re-read on every request. Without it the secret is read from $"+SecretEnv+".").
 			Envar("CONFLUENT_CLOUD_API_SECRET_FILE").String(),
 		timeout:  app.Flag("confluent.timeout", "Timeout of one HTTP request to the API.").Default("30s").Duration(),
 		pageSize: app.Flag("confluent.page-size", "Items per page requested from the API (1-100).").Default("100").Int(),
@@ -56,16 +59,30 @@ func addFlags(app *kingpin.Application) *flags {
 	}
 }
 
-// config is the checked configuration of the API client.
-type config struct {
-	baseURL      *url.URL
-	apiKey       string
-	secret       apiclient.SecretSource
-	secretSource string // where the secret comes from, for the start-up log line
+// Config is the checked configuration.
+type Config struct {
+	TelemetryPath string
+	MaxRequests   int
+
+	BaseURL      *url.URL
+	APIKey       string
+	Secret       apiclient.SecretSource
+	SecretSource string // where the secret comes from, for the start-up log line
+	Timeout      time.Duration
+	PageSize     int
+
+	Interval      time.Duration
+	BYOK          bool
+	APIKeys       bool
+	APIKeysPerKey bool
 }
 
-// check validates the flags and finds the secret. getenv is os.Getenv.
-func (f *flags) check(getenv func(string) string) (*config, error) {
+// Logging is the log level and format asked for; the logger is built before
+// Check, so that Check's error is logged as asked.
+func (f *Flags) Logging() (level, format string) { return *f.logLevel, *f.logFormat }
+
+// Check validates the flags and finds the secret. getenv is os.Getenv.
+func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 	switch {
 	case *f.apiKey == "":
 		return nil, errors.New("no API key: set --confluent.api-key or CONFLUENT_CLOUD_API_KEY")
@@ -86,19 +103,23 @@ func (f *flags) check(getenv func(string) string) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &config{baseURL: u, apiKey: *f.apiKey}
+	cfg := &Config{
+		TelemetryPath: *f.telemetryPath, MaxRequests: *f.maxRequests,
+		BaseURL: u, APIKey: *f.apiKey, Timeout: *f.timeout, PageSize: *f.pageSize,
+		Interval: *f.interval, BYOK: *f.byok, APIKeys: *f.apiKeys, APIKeysPerKey: *f.apiKeysPerKey,
+	}
 	if *f.secretFile != "" {
 		src := apiclient.SecretFile(*f.secretFile)
 		if _, err := src.Secret(); err != nil {
 			return nil, fmt.Errorf("unreadable secret file: %w", err)
 		}
-		cfg.secret, cfg.secretSource = src, "file "+*f.secretFile
+		cfg.Secret, cfg.SecretSource = src, "file "+*f.secretFile
 	} else {
-		s := getenv(secretEnv)
+		s := getenv(SecretEnv)
 		if strings.TrimSpace(s) == "" {
-			return nil, errors.New("no API secret: set --confluent.api-secret-file or " + secretEnv)
+			return nil, errors.New("no API secret: set --confluent.api-secret-file or " + SecretEnv)
 		}
-		cfg.secret, cfg.secretSource = apiclient.StaticSecret(strings.TrimSpace(s)), "$"+secretEnv
+		cfg.Secret, cfg.SecretSource = apiclient.StaticSecret(strings.TrimSpace(s)), "$"+SecretEnv
 	}
 	return cfg, nil
 }

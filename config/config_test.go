@@ -1,7 +1,8 @@
-package main
+package config
 
-// In-process tests of the flag checks; e2e_test.go keeps a few through the
-// binary for what only it shows (exit code 1, one line on stderr).
+// The flag checks, through the real kingpin flags; the root package's
+// e2e_test.go keeps a few through the binary for what only it shows (exit
+// code 1, one line on stderr).
 
 import (
 	"os"
@@ -15,12 +16,12 @@ import (
 )
 
 // parseFlags parses args with the exporter's own flags, and env as the environment.
-func parseFlags(t *testing.T, args []string, env map[string]string) *flags {
+func parseFlags(t *testing.T, args []string, env map[string]string) *Flags {
 	t.Helper()
-	app := kingpin.New(name, "")
-	f := addFlags(app)
+	app := kingpin.New("confluent_keys_exporter", "")
+	f := AddFlags(app)
 	// Only the variables env names are set, whatever the test runner's environment holds.
-	for _, k := range []string{"CONFLUENT_CLOUD_URL", "CONFLUENT_CLOUD_API_KEY", "CONFLUENT_CLOUD_API_SECRET_FILE", secretEnv, "CONFLUENT_REFRESH_INTERVAL"} {
+	for _, k := range []string{"CONFLUENT_CLOUD_URL", "CONFLUENT_CLOUD_API_KEY", "CONFLUENT_CLOUD_API_SECRET_FILE", SecretEnv, "CONFLUENT_REFRESH_INTERVAL"} {
 		t.Setenv(k, "") // restored when the test ends
 		if err := os.Unsetenv(k); err != nil {
 			t.Fatal(err)
@@ -41,7 +42,7 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k"}
-	both := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", secretEnv: " from-env \n"}
+	both := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: " from-env \n"}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -49,10 +50,10 @@ func TestCheck(t *testing.T) {
 		want string // "" for a valid configuration
 	}{
 		{"defaults with key and secret", nil, both, ""},
-		{"no key", nil, map[string]string{secretEnv: "s"}, "no API key: set --confluent.api-key or CONFLUENT_CLOUD_API_KEY"},
-		{"key by flag", []string{"--confluent.api-key=k"}, map[string]string{secretEnv: "s"}, ""},
-		{"no secret", nil, key, "no API secret: set --confluent.api-secret-file or " + secretEnv},
-		{"blank secret", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", secretEnv: " \n"}, "no API secret"},
+		{"no key", nil, map[string]string{SecretEnv: "s"}, "no API key: set --confluent.api-key or CONFLUENT_CLOUD_API_KEY"},
+		{"key by flag", []string{"--confluent.api-key=k"}, map[string]string{SecretEnv: "s"}, ""},
+		{"no secret", nil, key, "no API secret: set --confluent.api-secret-file or " + SecretEnv},
+		{"blank secret", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: " \n"}, "no API secret"},
 		{"secret file", []string{"--confluent.api-secret-file=" + secretFile}, key, ""},
 		{"missing secret file", []string{"--confluent.api-secret-file=/nonexistent/secret"}, key, "unreadable secret file: open /nonexistent/secret"},
 		{"page size 0", []string{"--confluent.page-size=0"}, both, "--confluent.page-size=0 is outside 1..100"},
@@ -61,7 +62,7 @@ func TestCheck(t *testing.T) {
 		{"page size 101", []string{"--confluent.page-size=101"}, both, "--confluent.page-size=101 is outside 1..100"},
 		{"interval 999ms", []string{"--refresh.interval=999ms"}, both, "--refresh.interval=999ms is under the minimum of 1s"},
 		{"interval 1s", []string{"--refresh.interval=1s"}, both, ""},
-		{"interval from env", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", secretEnv: "s", "CONFLUENT_REFRESH_INTERVAL": "10ms"}, "--refresh.interval=10ms is under the minimum of 1s"},
+		{"interval from env", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", "CONFLUENT_REFRESH_INTERVAL": "10ms"}, "--refresh.interval=10ms is under the minimum of 1s"},
 		{"timeout 0", []string{"--confluent.timeout=0s"}, both, "--confluent.timeout=0s must be positive"},
 		{"timeout 1ns", []string{"--confluent.timeout=1ns"}, both, ""},
 		{"max requests -1", []string{"--web.max-requests=-1"}, both, "--web.max-requests=-1 must not be negative"},
@@ -74,12 +75,12 @@ func TestCheck(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := parseFlags(t, tc.args, tc.env)
-			cfg, err := f.check(os.Getenv)
+			cfg, err := f.Check(os.Getenv)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("rejected: %v", err)
 			case tc.want == "":
-				if cfg.apiKey != "k" || cfg.baseURL.String() != "https://api.confluent.cloud" {
+				if cfg.APIKey != "k" || cfg.BaseURL.String() != "https://api.confluent.cloud" {
 					t.Errorf("config %+v", cfg)
 				}
 			case err == nil:
@@ -97,23 +98,23 @@ func TestSecretSources(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte("\ufefffrom-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", secretEnv: " from-env \n"}
-	cfg, err := parseFlags(t, nil, env).check(os.Getenv)
+	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: " from-env \n"}
+	cfg, err := parseFlags(t, nil, env).Check(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := cfg.secret.Secret(); s != "from-env" || cfg.secretSource != "$"+secretEnv {
-		t.Errorf("from the environment: %q from %q", s, cfg.secretSource)
+	if s, _ := cfg.Secret.Secret(); s != "from-env" || cfg.SecretSource != "$"+SecretEnv {
+		t.Errorf("from the environment: %q from %q", s, cfg.SecretSource)
 	}
 	// A file wins over the environment.
-	cfg, err = parseFlags(t, []string{"--confluent.api-secret-file=" + secretFile}, env).check(os.Getenv)
+	cfg, err = parseFlags(t, []string{"--confluent.api-secret-file=" + secretFile}, env).Check(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, isFile := cfg.secret.(apiclient.SecretFile); !isFile || cfg.secretSource != "file "+secretFile {
-		t.Errorf("from a file: %T from %q", cfg.secret, cfg.secretSource)
+	if _, isFile := cfg.Secret.(apiclient.SecretFile); !isFile || cfg.SecretSource != "file "+secretFile {
+		t.Errorf("from a file: %T from %q", cfg.Secret, cfg.SecretSource)
 	}
-	if s, _ := cfg.secret.Secret(); s != "from-file" {
+	if s, _ := cfg.Secret.Secret(); s != "from-file" {
 		t.Errorf("from a file with a byte-order mark: %q", s)
 	}
 }
