@@ -1,8 +1,3 @@
-//go:build !mutation
-
-// The binary-level tests build and run the exporter (and Prometheus): `make
-// mutation` leaves them out with the build tag, as a mutant costs a minute there.
-
 package main
 
 import (
