@@ -83,16 +83,19 @@ type Client struct {
 
 // New checks cfg and returns a Client.
 func New(cfg Config) (*Client, error) {
-	switch {
-	case cfg.BaseURL == nil || cfg.BaseURL.Host == "":
+	if cfg.BaseURL == nil || cfg.BaseURL.Host == "" {
 		return nil, errors.New("base URL must have a host")
-	case cfg.BaseURL.User != nil:
+	}
+	if cfg.BaseURL.User != nil {
 		return nil, errors.New("base URL must not carry credentials")
-	case cfg.APIKey == "":
+	}
+	if cfg.APIKey == "" {
 		return nil, errors.New("API key is empty")
-	case cfg.Secret == nil:
+	}
+	if cfg.Secret == nil {
 		return nil, errors.New("no secret source")
-	case cfg.PageSize < 0 || cfg.PageSize > MaxPageSize:
+	}
+	if cfg.PageSize < 0 || cfg.PageSize > MaxPageSize {
 		return nil, fmt.Errorf("page size %d is outside 1..%d", cfg.PageSize, MaxPageSize)
 	}
 	if cfg.PageSize == 0 {
@@ -299,10 +302,10 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (
 			}
 			continue
 		}
-		switch {
-		case resp.status >= 200 && resp.status < 300:
+		if resp.status >= 200 && resp.status < 300 {
 			return resp.body, resp.requestID, nil
-		case resp.status == http.StatusTooManyRequests:
+		}
+		if resp.status == http.StatusTooManyRequests {
 			// Retried until the refresh deadline (waitRateLimit gives up
 			// when the wait would run past it), and for a caller without
 			// a deadline at most maxRateLimited times in a row.
@@ -311,18 +314,17 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (
 			}
 			c.block(time.Now().Add(resp.retryWait(c.backoff(1))))
 			continue
-		case resp.status >= 500 && resp.status != http.StatusNotImplemented:
-			apiErr := resp.apiError(endpoint)
-			if retries >= c.cfg.MaxRetries {
-				return nil, "", apiErr
-			}
-			retries++
-			if werr := c.sleep(ctx, c.backoff(retries)); werr != nil {
-				return nil, "", apiErr
-			}
-			continue
-		default:
-			return nil, "", resp.apiError(endpoint)
+		}
+		if resp.status < 500 || resp.status == http.StatusNotImplemented {
+			return nil, "", resp.apiError(endpoint) // other 4xx (and 501): retrying cannot help
+		}
+		apiErr := resp.apiError(endpoint)
+		if retries >= c.cfg.MaxRetries {
+			return nil, "", apiErr
+		}
+		retries++
+		if werr := c.sleep(ctx, c.backoff(retries)); werr != nil {
+			return nil, "", apiErr
 		}
 	}
 }

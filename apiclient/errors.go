@@ -63,22 +63,22 @@ func (e *APIError) Error() string {
 
 // Reason classifies the error by its status and, for 403, its detail.
 func (e *APIError) Reason() Reason {
-	switch {
-	case e.StatusCode == http.StatusUnauthorized:
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
 		return ReasonUnauthorized
-	case e.StatusCode == http.StatusForbidden:
+	case http.StatusForbidden:
 		// A 403 saying "invalid API key" is a credential problem, not a missing role.
 		if e.InvalidKey {
 			return ReasonUnauthorized
 		}
 		return ReasonForbidden
-	case e.StatusCode == http.StatusTooManyRequests:
+	case http.StatusTooManyRequests:
 		return ReasonRateLimited
-	case e.StatusCode >= http.StatusInternalServerError:
-		return ReasonServerError
-	default:
-		return ReasonOther
 	}
+	if e.StatusCode >= http.StatusInternalServerError {
+		return ReasonServerError
+	}
+	return ReasonOther
 }
 
 // DecodeError is a response body that is not the list envelope the API
@@ -135,9 +135,10 @@ func ReasonOf(err error) Reason {
 		rateErr *RateLimitedError
 		netErr  net.Error
 	)
-	switch {
-	case err == nil:
+	if err == nil {
 		return ""
+	}
+	switch {
 	case errors.As(err, new(*CredentialError)):
 		// Before the network checks: a file's syscall.Errno is a net.Error too.
 		return ReasonOther

@@ -60,22 +60,7 @@ func readFailure(body []byte) (f failure, ok bool) {
 	trimmed := bytes.TrimSpace(body)
 	var b failureBody
 	if len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal(trimmed, &b) == nil {
-		switch {
-		case len(b.Errors) > 0:
-			e := b.Errors[0]
-			f = failure{Code: rawText(e.Code), Title: e.Title.s, Detail: e.Detail.s}
-		case len(b.Error) > 0 && b.Error[0] == '{':
-			var inner struct {
-				Code    json.RawMessage `json:"code"`
-				Message text            `json:"message"`
-			}
-			_ = json.Unmarshal(b.Error, &inner)
-			f = failure{Code: rawText(inner.Code), Detail: inner.Message.s}
-		case len(b.Error) > 0:
-			f = failure{Detail: rawText(b.Error)}
-		default:
-			f = failure{Detail: cmp.Or(b.Message.s, b.Detail.s)}
-		}
+		f = b.first()
 		f = failure{Code: bound(f.Code), Title: bound(f.Title), Detail: bound(f.Detail)}
 		return f, f != failure{}
 	}
@@ -83,6 +68,26 @@ func readFailure(body []byte) (f failure, ok bool) {
 		return failure{}, false
 	}
 	return failure{Detail: bound(string(trimmed))}, true
+}
+
+// first is what the body says, in the first shape it has.
+func (b *failureBody) first() failure {
+	if len(b.Errors) > 0 {
+		e := b.Errors[0]
+		return failure{Code: rawText(e.Code), Title: e.Title.s, Detail: e.Detail.s}
+	}
+	if len(b.Error) > 0 && b.Error[0] == '{' {
+		var inner struct {
+			Code    json.RawMessage `json:"code"`
+			Message text            `json:"message"`
+		}
+		_ = json.Unmarshal(b.Error, &inner)
+		return failure{Code: rawText(inner.Code), Detail: inner.Message.s}
+	}
+	if len(b.Error) > 0 {
+		return failure{Detail: rawText(b.Error)}
+	}
+	return failure{Detail: cmp.Or(b.Message.s, b.Detail.s)}
 }
 
 // rawText is a JSON string's value, or a number's text.

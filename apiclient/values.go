@@ -64,10 +64,9 @@ type timestamp struct {
 func (ts *timestamp) UnmarshalJSON(b []byte) error {
 	var s text
 	_ = s.UnmarshalJSON(b)
-	switch {
-	case s.bad:
+	if s.bad {
 		ts.bad = true
-	case s.s != "":
+	} else if s.s != "" {
 		t, ok := parseTime(s.s)
 		*ts = timestamp{t: t, bad: !ok}
 	}
@@ -104,19 +103,19 @@ type expiryDate struct{ timestamp }
 func (d *expiryDate) UnmarshalJSON(b []byte) error {
 	var s text
 	_ = s.UnmarshalJSON(b)
-	switch {
-	case s.bad:
-		d.bad = true
-	case s.s == "":
-	case !strings.Contains(s.s, "T"):
-		if t, err := time.Parse(time.DateOnly, s.s); err == nil {
-			d.t = meaningful(t.Add(24*time.Hour - time.Second))
-		} else {
-			d.bad = true
-		}
-	default:
+	if s.bad || s.s == "" {
+		d.bad = s.bad
+		return nil
+	}
+	if strings.Contains(s.s, "T") {
 		t, ok := parseTime(s.s)
 		d.timestamp = timestamp{t: t, bad: !ok}
+		return nil
+	}
+	if t, err := time.Parse(time.DateOnly, s.s); err == nil {
+		d.t = meaningful(t.Add(24*time.Hour - time.Second))
+	} else {
+		d.bad = true
 	}
 	return nil
 }

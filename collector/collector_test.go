@@ -300,3 +300,27 @@ func sumOf(t *testing.T, e *Exporter, name string) float64 {
 	}
 	return sum
 }
+
+// TestObserveRateLimitEdges: 0 is a value the headers can carry (nothing
+// left, or no requests allowed) and is set; an absent header (-1, zero
+// time) leaves the last value seen.
+func TestObserveRateLimitEdges(t *testing.T) {
+	up := NewUpstream()
+	up.ObserveRateLimit("byok_keys", apiclient.RateLimit{Limit: 0, Remaining: 0, Reset: time.Unix(1700000000, 0)})
+	up.ObserveRateLimit("byok_keys", apiclient.RateLimit{Limit: -1, Remaining: -1})
+	want := `
+# HELP confluent_rate_limit Requests allowed per rate-limit window, from the last X-RateLimit-Limit seen.
+# TYPE confluent_rate_limit gauge
+confluent_rate_limit{endpoint="byok_keys"} 0
+# HELP confluent_rate_limit_remaining Requests left in the rate-limit window, from the last X-RateLimit-Remaining seen.
+# TYPE confluent_rate_limit_remaining gauge
+confluent_rate_limit_remaining{endpoint="byok_keys"} 0
+# HELP confluent_rate_limit_reset_timestamp_seconds When the rate-limit window resets: arrival of the last response plus its X-RateLimit-Reset.
+# TYPE confluent_rate_limit_reset_timestamp_seconds gauge
+confluent_rate_limit_reset_timestamp_seconds{endpoint="byok_keys"} 1.7e+09
+`
+	if err := testutil.CollectAndCompare(up, strings.NewReader(want),
+		"confluent_rate_limit", "confluent_rate_limit_remaining", "confluent_rate_limit_reset_timestamp_seconds"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -82,21 +82,28 @@ type Config struct {
 func (f *Flags) Logging() (level, format string) { return *f.logLevel, *f.logFormat }
 
 // Check validates the flags and finds the secret. getenv is os.Getenv.
+// (The checks are if statements, not the cases of a switch, so that
+// mutation testing reaches their conditions: docs/testing.md.)
 func (f *Flags) Check(getenv func(string) string) (*Config, error) {
-	switch {
-	case *f.apiKey == "":
+	if *f.apiKey == "" {
 		return nil, errors.New("no API key: set --confluent.api-key or CONFLUENT_CLOUD_API_KEY")
-	case *f.pageSize < 1 || *f.pageSize > apiclient.MaxPageSize:
+	}
+	if *f.pageSize < 1 || *f.pageSize > apiclient.MaxPageSize {
 		return nil, fmt.Errorf("--confluent.page-size=%d is outside 1..%d", *f.pageSize, apiclient.MaxPageSize)
-	case *f.interval < time.Second:
+	}
+	if *f.interval < time.Second {
 		return nil, fmt.Errorf("--refresh.interval=%s is under the minimum of 1s", *f.interval)
-	case *f.timeout <= 0:
+	}
+	if *f.timeout <= 0 {
 		return nil, fmt.Errorf("--confluent.timeout=%s must be positive", *f.timeout)
-	case *f.maxRequests < 0:
+	}
+	if *f.maxRequests < 0 {
 		return nil, fmt.Errorf("--web.max-requests=%d must not be negative", *f.maxRequests)
-	case !strings.HasPrefix(*f.telemetryPath, "/"):
+	}
+	if !strings.HasPrefix(*f.telemetryPath, "/") {
 		return nil, fmt.Errorf("--web.telemetry-path=%q must start with /", *f.telemetryPath)
-	case !*f.byok && !*f.apiKeys:
+	}
+	if !*f.byok && !*f.apiKeys {
 		return nil, errors.New("every collector is disabled: nothing to export")
 	}
 	u, err := checkURL(*f.url)
@@ -131,16 +138,19 @@ func checkURL(raw string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--confluent.url is not a URL: %w", err)
 	}
-	switch {
-	case u.Scheme != "https" && u.Scheme != "http":
+	if u.Scheme != "https" && u.Scheme != "http" {
 		return nil, fmt.Errorf("--confluent.url=%q must be an http(s) URL", raw)
-	case u.Host == "" || u.Hostname() == "":
+	}
+	if u.Host == "" || u.Hostname() == "" {
 		return nil, fmt.Errorf("--confluent.url=%q has no host", raw)
-	case u.User != nil:
+	}
+	if u.User != nil {
 		return nil, errors.New("--confluent.url must not carry credentials; use --confluent.api-key and the secret file or variable")
-	case u.RawQuery != "" || u.Fragment != "":
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("--confluent.url=%q must not have a query or fragment", raw)
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("--confluent.url=%q: plain http is allowed only for a loopback host; use https", raw)
 	}
 	return u, nil

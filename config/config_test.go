@@ -157,7 +157,7 @@ func TestCheckURL(t *testing.T) {
 func TestIsLoopback(t *testing.T) {
 	for host, want := range map[string]bool{
 		"localhost": true, "LOCALHOST": true, "127.0.0.1": true, "127.255.255.254": true, "::1": true,
-		"[::1]": false, // a host name never has brackets: url.Hostname strips them
+		"[::1]":   false, // a host name never has brackets: url.Hostname strips them
 		"0.0.0.0": false, "::": false, "128.0.0.1": false, "10.0.0.1": false, "localhost.": false,
 		"example.com": false, "": false, "::ffff:127.0.0.1": true,
 	} {
