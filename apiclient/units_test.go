@@ -4,8 +4,10 @@ package apiclient
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,5 +102,62 @@ func TestBasePathJoined(t *testing.T) {
 func TestReasonOfNil(t *testing.T) {
 	if r := ReasonOf(nil); r != "" {
 		t.Fatalf("ReasonOf(nil) = %q", r)
+	}
+}
+
+// TestNewDefaults: what a zero Config field means, and that a set one is kept.
+func TestNewDefaults(t *testing.T) {
+	u, _ := url.Parse("https://api.confluent.cloud")
+	c, err := New(Config{BaseURL: u, APIKey: "k", Secret: StaticSecret("s")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.cfg
+	if got.PageSize != 100 || got.Timeout != 30*time.Second || got.MaxRetries != 3 ||
+		got.RetryBaseDelay != time.Second || got.UserAgent != "confluent_keys_exporter" {
+		t.Errorf("defaults: %+v", got)
+	}
+	if c.maxPages != MaxPages || c.maxRateLimited != maxRateLimited || c.http.CheckRedirect == nil {
+		t.Errorf("limits: %d pages, %d 429s, redirects refused: %v", c.maxPages, c.maxRateLimited, c.http.CheckRedirect != nil)
+	}
+	c, err = New(Config{
+		BaseURL: u, APIKey: "k", Secret: StaticSecret("s"),
+		PageSize: 1, Timeout: time.Nanosecond, MaxRetries: -1, RetryBaseDelay: time.Nanosecond, UserAgent: "x/1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = c.cfg
+	if got.PageSize != 1 || got.Timeout != time.Nanosecond || got.MaxRetries != -1 ||
+		got.RetryBaseDelay != time.Nanosecond || got.UserAgent != "x/1" {
+		t.Errorf("set values not kept: %+v", got)
+	}
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{BaseURL: u, APIKey: "k", Secret: StaticSecret("s"), PageSize: -1}, "page size -1 is outside 1..100"},
+		{Config{BaseURL: u, APIKey: "k", Secret: StaticSecret("s"), PageSize: 101}, "page size 101 is outside 1..100"},
+		{Config{BaseURL: &url.URL{Scheme: "https"}, APIKey: "k", Secret: StaticSecret("s")}, "base URL must have a host"},
+	} {
+		if _, err := New(tc.cfg); err == nil || err.Error() != tc.want {
+			t.Errorf("New(%+v): %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+	if _, err := New(Config{BaseURL: u, APIKey: "k", Secret: StaticSecret("s"), PageSize: 100}); err != nil {
+		t.Errorf("page size 100: %v", err)
+	}
+}
+
+// TestRedirectRefused: the client's CheckRedirect keeps the 3xx answer
+// instead of following it with the credentials.
+func TestRedirectRefused(t *testing.T) {
+	u, _ := url.Parse("https://api.confluent.cloud")
+	c, err := New(Config{BaseURL: u, APIKey: "k", Secret: StaticSecret("s"), HTTPClient: &http.Client{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.http.CheckRedirect(nil, nil); !errors.Is(err, http.ErrUseLastResponse) {
+		t.Fatalf("CheckRedirect: %v, want http.ErrUseLastResponse", err)
 	}
 }

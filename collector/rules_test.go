@@ -36,25 +36,23 @@ type fakeLister struct {
 var _ Lister = (*fakeLister)(nil)
 
 func (f *fakeLister) ListBYOKKeys(ctx context.Context, _ url.Values) ([]apiclient.BYOKKey, apiclient.ListStats, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	d, _ := ctx.Deadline()
-	f.deadlines = append(f.deadlines, d)
-	if f.byokErr != nil {
-		return nil, apiclient.ListStats{Pages: 2}, f.byokErr
-	}
-	return append([]apiclient.BYOKKey(nil), f.byok...), f.stats, nil
+	return answer(ctx, f, &f.byok, &f.byokErr)
 }
 
 func (f *fakeLister) ListAPIKeys(ctx context.Context, _ url.Values) ([]apiclient.APIKey, apiclient.ListStats, error) {
+	return answer(ctx, f, &f.apiKeys, &f.apiKeysErr)
+}
+
+// answer notes the call's deadline and returns a copy of *keys, or *err.
+func answer[K any](ctx context.Context, f *fakeLister, keys *[]K, err *error) ([]K, apiclient.ListStats, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	d, _ := ctx.Deadline()
 	f.deadlines = append(f.deadlines, d)
-	if f.apiKeysErr != nil {
-		return nil, apiclient.ListStats{Pages: 2}, f.apiKeysErr
+	if *err != nil {
+		return nil, apiclient.ListStats{Pages: 2}, *err
 	}
-	return append([]apiclient.APIKey(nil), f.apiKeys...), f.stats, nil
+	return append([]K(nil), *keys...), f.stats, nil
 }
 
 func (f *fakeLister) fail(byok, apiKeys error) {
@@ -65,16 +63,18 @@ func (f *fakeLister) fail(byok, apiKeys error) {
 
 func newFake() *fakeLister {
 	return &fakeLister{
-		byok: []apiclient.BYOKKey{
-			{ID: "cck-1", DisplayName: "billing", Provider: "AWS", State: "IN_USE", CloudKeyID: "arn:1",
-				KMS: apiclient.KMSKey{Roles: []string{"role/b", "role/a", "role/a"}}, Validation: apiclient.Validation{Phase: "VALID", Region: "us-east-1"}},
-			{ID: "cck-2", Provider: "GCP", State: "AVAILABLE", Validation: apiclient.Validation{Phase: "INITIALIZING"},
-				CreatedAt: time.Unix(1700000000, 0)},
-		},
-		apiKeys: []apiclient.APIKey{
-			{ID: "K1", Description: "cli key", OwnerID: "sa-1", OwnerKind: "ServiceAccount", ResourceID: "cloud", ResourceKind: "Cloud",
-				CreatedAt: time.Unix(1700000000, 0)},
-		},
+		byok: []apiclient.BYOKKey{{
+			ID: "cck-1", DisplayName: "billing", Provider: "AWS", State: "IN_USE", CloudKeyID: "arn:1",
+			KMS:        apiclient.KMSKey{Roles: []string{"role/b", "role/a", "role/a"}},
+			Validation: apiclient.Validation{Phase: "VALID", Region: "us-east-1"},
+		}, {
+			ID: "cck-2", Provider: "GCP", State: "AVAILABLE", Validation: apiclient.Validation{Phase: "INITIALIZING"},
+			CreatedAt: time.Unix(1700000000, 0),
+		}},
+		apiKeys: []apiclient.APIKey{{
+			ID: "K1", Description: "cli key", OwnerID: "sa-1", OwnerKind: "ServiceAccount", ResourceID: "cloud", ResourceKind: "Cloud",
+			CreatedAt: time.Unix(1700000000, 0),
+		}},
 	}
 }
 
