@@ -4,10 +4,13 @@ package apiclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -159,5 +162,216 @@ func TestRedirectRefused(t *testing.T) {
 	}
 	if err := c.http.CheckRedirect(nil, nil); !errors.Is(err, http.ErrUseLastResponse) {
 		t.Fatalf("CheckRedirect: %v, want http.ErrUseLastResponse", err)
+	}
+}
+
+func TestPageTokenLimits(t *testing.T) {
+	for _, tc := range []struct {
+		next, want, err string
+	}{
+		{"https://x/byok/v1/keys?page_token=" + strings.Repeat("t", 255), strings.Repeat("t", 255), ""},
+		{"https://x/byok/v1/keys?page_token=" + strings.Repeat("t", 256), "", "page_token is 256 characters, more than the API's 255"},
+		{"https://x/byok/v1/keys?page_size=10", "", "next link has no page_token"},
+		{"https://x/%zz", "", "next link is not a URL"},
+	} {
+		got, err := pageToken(tc.next)
+		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("pageToken(%.50q) = %q, %v; want %q, %q", tc.next, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestParseRateLimit(t *testing.T) {
+	arrived := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	h := http.Header{}
+	h.Set("X-RateLimit-Limit", "0")
+	h.Set("X-RateLimit-Remaining", "0")
+	h.Set("X-RateLimit-Reset", "0")
+	if got := parseRateLimit(h, arrived); got != (RateLimit{Limit: 0, Remaining: 0, Reset: arrived}) {
+		t.Errorf("zeros: %+v", got)
+	}
+	h.Set("X-RateLimit-Limit", "-1")
+	h.Set("X-RateLimit-Remaining", "many")
+	h.Del("X-RateLimit-Reset")
+	if got := parseRateLimit(h, arrived); got != (RateLimit{Limit: -1, Remaining: -1}) {
+		t.Errorf("unreadable values must read as absent: %+v", got)
+	}
+}
+
+// TestRetryWait: a 429 waits what it asks, else the fallback, never under a second.
+func TestRetryWait(t *testing.T) {
+	for _, tc := range []struct{ asked, fallback, want time.Duration }{
+		{0, 5 * time.Second, 5 * time.Second},
+		{3 * time.Second, 5 * time.Second, 3 * time.Second},
+		{0, 10 * time.Millisecond, time.Second},
+		{100 * time.Millisecond, 5 * time.Second, time.Second},
+	} {
+		r := &response{retryAfter: tc.asked}
+		if got := r.retryWait(tc.fallback); got != tc.want {
+			t.Errorf("asked %v, fallback %v: waits %v, want %v", tc.asked, tc.fallback, got, tc.want)
+		}
+	}
+}
+
+// TestBackoffBounds: retry n waits between half and all of base<<(n-1).
+func TestBackoffBounds(t *testing.T) {
+	c := &Client{cfg: Config{RetryBaseDelay: 100 * time.Millisecond}}
+	for n, hi := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond} {
+		var sawLow, sawHigh bool
+		for range 200 {
+			d := c.backoff(n)
+			if d < hi/2 || d > hi {
+				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n, d, hi/2, hi)
+			}
+			sawLow = sawLow || d < hi*3/4
+			sawHigh = sawHigh || d > hi*3/4
+		}
+		if !sawLow || !sawHigh {
+			t.Errorf("backoff(%d) has no jitter over its range", n)
+		}
+	}
+}
+
+// TestBlockJitter: a block lasts until the time asked plus a jitter of at
+// most a tenth of the wait, capped at a second; a later block never
+// shortens an earlier one.
+func TestBlockJitter(t *testing.T) {
+	for _, wait := range []time.Duration{2 * time.Second, time.Minute, time.Nanosecond} {
+		c := &Client{}
+		until := time.Now().Add(wait)
+		c.block(until)
+		jitter := c.blockedUntil.Sub(until)
+		if jitter < 0 || jitter > min(wait/10, time.Second)+time.Millisecond {
+			t.Errorf("wait %v: jitter %v, want within [0, %v]", wait, jitter, min(wait/10, time.Second))
+		}
+		c.block(time.Now())
+		if c.blockedUntil.Before(until) {
+			t.Errorf("wait %v: a shorter block replaced a longer one", wait)
+		}
+	}
+}
+
+func TestErrorTexts(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{
+			&APIError{Endpoint: "byok_keys", StatusCode: 403, Title: "Forbidden", Code: "user_unauthorized", Detail: "no role", RequestID: "r1"},
+			`byok_keys: HTTP 403 "Forbidden" (code user_unauthorized): no role [request_id r1]`,
+		},
+		{&APIError{Endpoint: "byok_keys", StatusCode: 500}, `byok_keys: HTTP 500`},
+		{&DecodeError{Endpoint: "iam_api_keys", Err: errors.New("bad"), RequestID: "r2"}, `iam_api_keys: decoding response: bad [request_id r2]`},
+		{&DecodeError{Endpoint: "iam_api_keys", Err: errors.New("bad")}, `iam_api_keys: decoding response: bad`},
+		{&CredentialError{Err: errors.New("open /s: gone")}, `reading API secret: open /s: gone`},
+	} {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("got  %s\nwant %s", got, tc.want)
+		}
+	}
+	for f, want := range map[failure]string{
+		{Title: "T", Code: "c", Detail: "d"}: `"T" (code c): d`,
+		{Detail: "d"}:                        `d`,
+		{Title: "T"}:                         `"T"`,
+		{Code: "c"}:                          `(code c)`,
+	} {
+		if got := f.String(); got != want {
+			t.Errorf("%+v: %q, want %q", f, got, want)
+		}
+	}
+}
+
+func TestReadFailureEdges(t *testing.T) {
+	for body, want := range map[string]failure{
+		`{"errors":[{"code":403,"title":"T","detail":"d"}]}`: {Code: "403", Title: "T", Detail: "d"},
+		`{"error":{"code":"forbidden","message":"m"}}`:       {Code: "forbidden", Detail: "m"},
+		`{"error":"plain"}`:            {Detail: "plain"},
+		`{"message":"m","detail":"d"}`: {Detail: "m"},
+		`{"detail":"d"}`:               {Detail: "d"},
+		"  denied  ":                   {Detail: "denied"},
+		`{"errors":[]}`:                {},
+		`{}`:                           {},
+		``:                             {},
+		`<html>502</html>`:             {},
+		"\xff\xfe":                     {},
+	} {
+		got, ok := readFailure([]byte(body))
+		if got != want || ok != (want != failure{}) {
+			t.Errorf("readFailure(%q) = %+v, %v; want %+v", body, got, ok, want)
+		}
+	}
+	for raw, want := range map[string]string{`"s"`: "s", `403`: "403", ``: "", `null`: ""} {
+		if got := rawText(json.RawMessage(raw)); got != want {
+			t.Errorf("rawText(%s) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+func TestGunzipped(t *testing.T) {
+	plain := []byte(`{"data":[]}`)
+	if got, err := gunzipped(plain, 100); err != nil || string(got) != string(plain) {
+		t.Errorf("plain body: %q, %v", got, err)
+	}
+	if got, err := gunzipped([]byte{0x1f}, 100); err != nil || len(got) != 1 {
+		t.Errorf("one byte: %q, %v", got, err)
+	}
+	notGzip := []byte{0x1f, 0x8b, 'x', 'y'}
+	if got, err := gunzipped(notGzip, 100); err != nil || string(got) != string(notGzip) {
+		t.Errorf("gzip magic without a gzip header: %q, %v", got, err)
+	}
+	zipped := gzipBytes(t, strings.Repeat("a", 100))
+	if got, err := gunzipped(zipped, 100); err != nil || len(got) != 100 {
+		t.Errorf("exactly the limit: %d bytes, %v", len(got), err)
+	}
+	if got, err := gunzipped(zipped, 99); err != nil || len(got) != 100 {
+		t.Errorf("over the limit: %d bytes (want limit+1, for the caller to refuse), %v", len(got), err)
+	}
+	truncated := zipped[:len(zipped)-6]
+	if _, err := gunzipped(truncated, 1000); err == nil {
+		t.Error("a truncated gzip body was accepted")
+	}
+}
+
+func TestSecretFileSize(t *testing.T) {
+	dir := t.TempDir()
+	for size, ok := range map[int]bool{maxSecretFileSize: true, maxSecretFileSize + 1: false} {
+		path := filepath.Join(dir, strconv.Itoa(size))
+		if err := os.WriteFile(path, []byte(strings.Repeat("s", size)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := SecretFile(path).Secret()
+		if (err == nil) != ok || ok && len(s) != size {
+			t.Errorf("a %d-byte secret file: %d bytes, %v; want accepted %v", size, len(s), err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), path) {
+			t.Errorf("the error does not name the file: %v", err)
+		}
+	}
+}
+
+// TestEmptyResources: an API key with an empty resources list (the 2022
+// form) has no resource, and does not panic.
+func TestEmptyResources(t *testing.T) {
+	ts := serveJSON(t, `{"data":[{"id":"A1","spec":{"owner":{"id":"sa-1"},"resources":[]}}]}`)
+	keys, _, err := newClient(t, ts.URL).ListAPIKeys(context.Background(), nil)
+	if err != nil || len(keys) != 1 || keys[0].ResourceID != "" {
+		t.Fatalf("got %+v, %v", keys, err)
+	}
+}
+
+// TestOnly2xxIsAList: a 300 carrying a list body is not a list (Go does not
+// follow a 300, and 1xx are interim answers it never hands over).
+func TestOnly2xxIsAList(t *testing.T) {
+	for _, status := range []int{300} {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(`{"data":[{"id":"cck-1"}]}`))
+		}))
+		_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background(), nil)
+		ts.Close()
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != status || ReasonOf(err) != ReasonOther {
+			t.Errorf("status %d: %v (reason %q), want an APIError, reason other", status, err, ReasonOf(err))
+		}
 	}
 }
