@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -232,6 +233,24 @@ func TestBackoffBounds(t *testing.T) {
 	}
 }
 
+// TestBackoffOfTheSmallestBase: a base delay too small to halve still backs off.
+func TestBackoffOfTheSmallestBase(t *testing.T) {
+	c := &Client{cfg: Config{RetryBaseDelay: time.Nanosecond}}
+	if d := c.backoff(1); d < 0 || d > time.Nanosecond {
+		t.Fatalf("backoff(1) = %v, want 0 or 1ns", d)
+	}
+}
+
+// TestEmptyBody: a 200 with no body at all is a decode failure, said so.
+func TestEmptyBody(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer ts.Close()
+	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background(), nil)
+	if ReasonOf(err) != ReasonDecode || !strings.Contains(err.Error(), "unexpected end of JSON input") {
+		t.Fatalf("got %v, want decode: unexpected end of JSON input", err)
+	}
+}
+
 // TestBlockJitter: a block lasts until the time asked plus a jitter of at
 // most a tenth of the wait, capped at a second; a later block never
 // shortens an earlier one.
@@ -326,9 +345,11 @@ func TestGunzipped(t *testing.T) {
 	if got, err := gunzipped(zipped, 99); err != nil || len(got) != 100 {
 		t.Errorf("over the limit: %d bytes (want limit+1, for the caller to refuse), %v", len(got), err)
 	}
-	truncated := zipped[:len(zipped)-6]
-	if _, err := gunzipped(truncated, 1000); err == nil {
-		t.Error("a truncated gzip body was accepted")
+	truncated := zipped[:len(zipped)-6] // the whole data, the trailer cut
+	for _, limit := range []int64{1000, 100} {
+		if _, err := gunzipped(truncated, limit); err == nil {
+			t.Errorf("limit %d: a truncated gzip body was accepted", limit)
+		}
 	}
 }
 
@@ -372,6 +393,33 @@ func TestOnly2xxIsAList(t *testing.T) {
 		var apiErr *APIError
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != status || ReasonOf(err) != ReasonOther {
 			t.Errorf("status %d: %v (reason %q), want an APIError, reason other", status, err, ReasonOf(err))
+		}
+	}
+}
+
+// TestBodyCapEdges: a list body of exactly 32 MiB is read; an error body
+// over the cap is still the error its status says, not a decode failure.
+func TestBodyCapEdges(t *testing.T) {
+	list := `{"data":[{"id":"cck-1","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}}]}`
+	exact := list + strings.Repeat(" ", MaxBodySize-len(list)) // JSON allows trailing white space
+	for _, tc := range []struct {
+		status int
+		body   string
+		reason Reason // "" for a list read
+	}{
+		{200, exact, ""},
+		{200, exact + " ", ReasonDecode},
+		{300, exact + " ", ReasonOther},
+		{503, exact + " ", ReasonServerError},
+	} {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(tc.status)
+			_, _ = io.WriteString(w, tc.body)
+		}))
+		keys, _, err := newClient(t, ts.URL, func(c *Config) { c.MaxRetries = -1; c.Timeout = time.Minute }).ListBYOKKeys(context.Background(), nil)
+		ts.Close()
+		if got := ReasonOf(err); got != tc.reason || tc.reason == "" && len(keys) != 1 {
+			t.Errorf("status %d, %d bytes: %d keys, reason %q (%v); want reason %q", tc.status, len(tc.body), len(keys), got, err, tc.reason)
 		}
 	}
 }

@@ -265,6 +265,12 @@ func TestRedactorForms(t *testing.T) {
 			t.Errorf("%q redacted to %q", echo, got)
 		}
 	}
+	// Upper-case letters outside the escapes stay as they are in the
+	// lower-case-hex form: only the %XX digits change case.
+	upper := newRedactor(testKey, "ABC/DEF")
+	if got := upper.string("x ABC%2fDEF x"); got != "x "+redacted+" x" {
+		t.Errorf("lower-case hex with upper-case letters around: %q", got)
+	}
 	if got := newRedactor(testKey, "").string("nothing to hide"); got != "nothing to hide" {
 		t.Errorf("an empty secret changed the text: %q", got)
 	}
