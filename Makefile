@@ -138,7 +138,7 @@ bench-smoke:
 
 ## mutation: mutation testing (gremlins, pinned in tools/go.mod) of apiclient, collector
 ## and config, gated on the targets of docs/testing.md (efficacy >= 90%, mutant
-## coverage >= 85%). About 10 minutes on 2 cores, so not part of make test. The
+## coverage >= 85%). About 17 minutes on 2 cores, so not part of make test. The
 ## logs and JSON reports land in .build/mutation/.
 MUTATION_PKGS := apiclient collector config
 mutation:

@@ -74,6 +74,7 @@ type Client struct {
 	http           *http.Client
 	maxPages       int
 	maxRateLimited int
+	maxBody        int // MaxBodySize; smaller in tests of its edges
 
 	// The rate limit is per organisation and user, not per endpoint: a 429
 	// or an exhausted window on one list holds back every list.
@@ -125,6 +126,7 @@ func New(cfg Config) (*Client, error) {
 		http:           &noRedirect,
 		maxPages:       MaxPages,
 		maxRateLimited: maxRateLimited,
+		maxBody:        MaxBodySize,
 	}, nil
 }
 
@@ -380,14 +382,14 @@ func (c *Client) do(ctx context.Context, endpoint, target string) (*response, er
 		return nil, &transportError{err: fmt.Errorf("%s: %w", endpoint, err)}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodySize+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(c.maxBody)+1))
 	arrived := time.Now()
 	if err != nil {
 		c.observeRequest(endpoint, "error", arrived.Sub(start))
 		return nil, &transportError{err: fmt.Errorf("%s: reading body: %w", endpoint, err)}
 	}
 	c.observeRequest(endpoint, strconv.Itoa(resp.StatusCode), arrived.Sub(start))
-	body, err = gunzipped(body, MaxBodySize)
+	body, err = gunzipped(body, int64(c.maxBody))
 	if err != nil {
 		return nil, &DecodeError{Endpoint: endpoint, Err: err}
 	}
@@ -416,10 +418,10 @@ func (c *Client) do(ctx context.Context, endpoint, target string) (*response, er
 	} else if !rl.Reset.IsZero() {
 		r.retryAfter = rl.Reset.Sub(arrived)
 	}
-	if len(body) > MaxBodySize && r.status < 300 {
+	if len(body) > c.maxBody && r.status < 300 {
 		return nil, &DecodeError{
 			Endpoint: endpoint, RequestID: r.requestID,
-			Err: fmt.Errorf("body larger than %d MiB", MaxBodySize>>20),
+			Err: fmt.Errorf("body larger than %d MiB", c.maxBody>>20),
 		}
 	}
 	return r, nil

@@ -183,9 +183,10 @@ func TestBodyCapBoundsMemory(t *testing.T) {
 	if w := written.Load(); w >= 100<<20 {
 		t.Fatalf("the server sent all %d MiB: the client read past the cap", w>>20)
 	}
-	// The test server's writes allocate nothing per chunk; what is allocated
-	// is the client's buffer, which grows by doubling to just over 32 MiB.
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 120<<20 {
+	// What is allocated is mostly the client's buffer, which grows by doubling
+	// to just over 32 MiB (~64 MiB in all; ~150 MiB under the race detector).
+	// Reading the whole body would double it past 100 MiB: over 256 MiB.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 200<<20 {
 		t.Fatalf("%d MiB allocated to read a body capped at 32 MiB", alloc>>20)
 	}
 }

@@ -397,11 +397,14 @@ func TestOnly2xxIsAList(t *testing.T) {
 	}
 }
 
-// TestBodyCapEdges: a list body of exactly 32 MiB is read; an error body
-// over the cap is still the error its status says, not a decode failure.
+// TestBodyCapEdges: a list body of exactly the cap is read, one byte more is
+// not; an error body over the cap is still the error its status says, not a
+// decode failure. (The cap is 64 KiB here; TestBodyCapBoundsMemory reads
+// against the real 32 MiB.)
 func TestBodyCapEdges(t *testing.T) {
+	const limit = 64 << 10
 	list := `{"data":[{"id":"cck-1","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}}]}`
-	exact := list + strings.Repeat(" ", MaxBodySize-len(list)) // JSON allows trailing white space
+	exact := list + strings.Repeat(" ", limit-len(list)) // JSON allows trailing white space
 	for _, tc := range []struct {
 		status int
 		body   string
@@ -416,7 +419,9 @@ func TestBodyCapEdges(t *testing.T) {
 			w.WriteHeader(tc.status)
 			_, _ = io.WriteString(w, tc.body)
 		}))
-		keys, _, err := newClient(t, ts.URL, func(c *Config) { c.MaxRetries = -1; c.Timeout = time.Minute }).ListBYOKKeys(context.Background(), nil)
+		c := newClient(t, ts.URL, func(c *Config) { c.MaxRetries = -1 })
+		c.maxBody = limit
+		keys, _, err := c.ListBYOKKeys(context.Background(), nil)
 		ts.Close()
 		if got := ReasonOf(err); got != tc.reason || tc.reason == "" && len(keys) != 1 {
 			t.Errorf("status %d, %d bytes: %d keys, reason %q (%v); want reason %q", tc.status, len(tc.body), len(keys), got, err, tc.reason)
