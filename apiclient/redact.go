@@ -2,6 +2,7 @@ package apiclient
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
@@ -39,8 +40,8 @@ func newRedactor(key, secret string) *redactor {
 	for _, s := range forms {
 		forms = append(forms, strings.TrimRight(s, "="))
 	}
-	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
-	forms = slices.Compact(forms)
+	slices.SortFunc(forms, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	forms = slices.Compact(forms) // equal forms are adjacent now: each is scanned for once
 	r := &redactor{}
 	for _, f := range forms {
 		if f != "" {

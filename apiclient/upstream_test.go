@@ -271,6 +271,15 @@ func TestRedactorForms(t *testing.T) {
 	if got := upper.string("x ABC%2fDEF x"); got != "x "+redacted+" x" {
 		t.Errorf("lower-case hex with upper-case letters around: %q", got)
 	}
+	// A secret with nothing to escape has fewer distinct forms, each listed once.
+	plain := newRedactor(testKey, "plainsecret")
+	for i := 1; i < len(plain.forms); i++ {
+		for j := range i {
+			if bytes.Equal(plain.forms[i], plain.forms[j]) {
+				t.Errorf("form %q listed twice", plain.forms[i])
+			}
+		}
+	}
 	if got := newRedactor(testKey, "").string("nothing to hide"); got != "nothing to hide" {
 		t.Errorf("an empty secret changed the text: %q", got)
 	}
