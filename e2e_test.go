@@ -214,7 +214,8 @@ func TestEndToEnd(t *testing.T) {
 	checkMetricsWithPromtool(t, scrape)
 
 	for _, want := range []string{
-		`msg="Refresh complete" collector=byok keys=36 pages=1`, `msg="Refresh complete" collector=api_keys keys=2495 pages=25`,
+		`msg="Refresh complete" collector=byok items=36 pages=1`, `msg="Refresh complete" collector=api_keys items=2495 pages=25`,
+		`msg="Refresh complete" collector=kafka_clusters items=40 pages=7`, `msg="Refresh complete" collector=service_accounts items=250 pages=3`,
 		"secret_from=$CONFLUENT_CLOUD_API_SECRET",
 	} {
 		if !strings.Contains(e.output.String(), want) {

@@ -58,7 +58,9 @@ func run(args []string, stderr io.Writer) int {
 	level.Info(logger).Log("msg", "Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
 	level.Info(logger).Log("msg", "Configuration", "url", cfg.BaseURL, "api_key", cfg.APIKey, "secret_from", cfg.SecretSource,
 		"page_size", cfg.PageSize, "timeout", cfg.Timeout, "refresh_interval", cfg.Interval,
-		"collector.byok", cfg.BYOK, "collector.api_keys", cfg.APIKeys, "collector.api_keys.per_key", cfg.APIKeysPerKey)
+		"collector.byok", cfg.BYOK, "collector.api_keys", cfg.APIKeys, "collector.api_keys.per_key", cfg.APIKeysPerKey,
+		"collector.service_accounts", cfg.ServiceAccounts, "collector.users", cfg.Users, "collector.environments", cfg.Environments,
+		"collector.kafka_clusters", cfg.KafkaClusters, "collector.quotas", cfg.Quotas)
 	level.Info(logger).Log("msg", "Each replica of the exporter makes its own API requests: N replicas use N times the rate-limit quota")
 	if cfg.Interval < 30*time.Second {
 		level.Warn(logger).Log("msg", "A refresh interval under 30s spends the API's rate limit fast", "refresh_interval", cfg.Interval)
@@ -75,7 +77,10 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	exporter := collector.New(client, collector.Options{
-		Interval: cfg.Interval, BYOK: cfg.BYOK, APIKeys: cfg.APIKeys, APIKeysPerKey: cfg.APIKeysPerKey, Logger: logger,
+		Interval: cfg.Interval, BYOK: cfg.BYOK, APIKeys: cfg.APIKeys, APIKeysPerKey: cfg.APIKeysPerKey,
+		ServiceAccounts: cfg.ServiceAccounts, Users: cfg.Users, Environments: cfg.Environments,
+		KafkaClusters: cfg.KafkaClusters, Quotas: cfg.Quotas,
+		Logger: logger,
 	})
 
 	reg := prometheus.NewRegistry()

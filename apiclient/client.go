@@ -1,6 +1,10 @@
-// Package apiclient lists BYOK keys and IAM API keys from the Confluent Cloud
-// API: HTTP Basic auth, pagination, rate limits, retries and the JSON shapes of
-// the two list endpoints. It knows nothing of Prometheus.
+// Package apiclient reads complete lists from the Confluent Cloud API: BYOK
+// keys and IAM API keys, and the names that go with their ids (service
+// accounts, users, environments, Kafka clusters) and the organisation's
+// quotas. One list loop does HTTP Basic auth, pagination, rate limits,
+// retries and error shapes for all of them; each API group adds its types
+// and a typed list call (byok and API keys here and in types.go, iam.go,
+// org.go, cmk.go, quotas.go). It knows nothing of Prometheus.
 package apiclient
 
 import (
@@ -18,8 +22,13 @@ import (
 
 // Endpoint names, as used in metric labels and errors.
 const (
-	EndpointBYOKKeys   = "byok_keys"
-	EndpointIAMAPIKeys = "iam_api_keys"
+	EndpointBYOKKeys        = "byok_keys"
+	EndpointIAMAPIKeys      = "iam_api_keys"
+	EndpointServiceAccounts = "iam_service_accounts"
+	EndpointUsers           = "iam_users"
+	EndpointEnvironments    = "org_environments"
+	EndpointKafkaClusters   = "cmk_clusters"
+	EndpointAppliedQuotas   = "service_quota_applied_quotas"
 )
 
 const (
@@ -68,7 +77,7 @@ type Config struct {
 	RetryBaseDelay time.Duration // first backoff; 0 means 1s
 }
 
-// Client lists keys. It is safe for concurrent use by one goroutine per endpoint.
+// Client reads lists. It is safe for concurrent use.
 type Client struct {
 	cfg            Config
 	http           *http.Client

@@ -148,3 +148,32 @@ func objectValue[T any](f *fields, o object[T], name string, required bool) *T {
 	}
 	return o.v
 }
+
+// number is a JSON number that may be absent or null (set false), or not a
+// number at all (bad).
+type number struct {
+	v   float64
+	set bool
+	bad bool
+}
+
+func (n *number) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if json.Unmarshal(b, &n.v) != nil {
+		*n = number{bad: true}
+		return nil
+	}
+	n.set = true
+	return nil
+}
+
+// number returns n's value and whether there is one, noting name when it is
+// unreadable, or missing and required.
+func (f *fields) number(n number, name string, required bool) (float64, bool) {
+	if n.bad || required && !n.set {
+		*f = append(*f, name)
+	}
+	return n.v, n.set
+}

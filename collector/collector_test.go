@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -28,13 +29,27 @@ const (
 	testSecret = "collector-test-secret"
 )
 
-// fixtureAPI serves testdata/byok.json and testdata/apikeys.json as the two
-// list endpoints, one page each.
+// fixtureAPI serves the files of testdata/ as the list endpoints, one page each.
 func fixtureAPI(t *testing.T) *httptest.Server {
 	t.Helper()
-	files := map[string]string{"/byok/v1/keys": "byok.json", "/iam/v2/api-keys": "apikeys.json"}
+	files := map[string]string{
+		"/byok/v1/keys":                    "byok.json",
+		"/iam/v2/api-keys":                 "apikeys.json",
+		"/iam/v2/service-accounts":         "service_accounts.json",
+		"/iam/v2/users":                    "users.json",
+		"/org/v2/environments":             "environments.json",
+		"/cmk/v2/clusters":                 "clusters-" + "%s" + ".json",
+		"/service-quota/v1/applied-quotas": "quotas.json",
+	}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := os.ReadFile(filepath.Join("testdata", files[r.URL.Path]))
+		file := files[r.URL.Path]
+		if strings.Contains(file, "%s") {
+			file = fmt.Sprintf(file, r.URL.Query().Get("environment"))
+		}
+		if r.URL.Path == "/service-quota/v1/applied-quotas" && r.URL.Query().Get("scope") != "ORGANIZATION" {
+			file = ""
+		}
+		b, err := os.ReadFile(filepath.Join("testdata", file))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
@@ -67,7 +82,10 @@ func newSimAPI(t *testing.T, org sim.OrgConfig) (*sim.Server, *httptest.Server) 
 	return testkit.StartSim(t, org, testKey, testSecret)
 }
 
-var allOn = Options{Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true}
+var allOn = Options{
+	Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true,
+	ServiceAccounts: true, Users: true, Environments: true, KafkaClusters: true, Quotas: true,
+}
 
 func refreshOnce(e *Exporter) { e.Refresh(context.Background(), time.Now().Add(time.Minute)) }
 
@@ -95,6 +113,8 @@ func TestFixtureExposition(t *testing.T) {
 				"confluent_byok_key_created_timestamp_seconds", "confluent_iam_api_keys", "confluent_iam_api_key_info",
 				"confluent_iam_api_key_created_timestamp_seconds", "confluent_iam_api_key_expires_timestamp_seconds",
 				"confluent_byok_key_access_principal_info",
+				"confluent_iam_service_account_info", "confluent_iam_user_info", "confluent_environment_info",
+				"confluent_kafka_cluster_info", "confluent_quota_limit", "confluent_quota_usage",
 				"confluent_refresh_success", "confluent_refresh_pages", "confluent_refresh_errors_total",
 				"confluent_refresh_skipped_items", "confluent_refresh_invalid_values",
 			}
@@ -214,15 +234,30 @@ func TestUpstreamMetrics(t *testing.T) {
 # HELP confluent_http_requests_total Requests sent to the Confluent Cloud API, by HTTP status code ("error" when no response came).
 # TYPE confluent_http_requests_total counter
 confluent_http_requests_total{code="200",endpoint="byok_keys"} 1
+confluent_http_requests_total{code="200",endpoint="cmk_clusters"} 2
 confluent_http_requests_total{code="200",endpoint="iam_api_keys"} 1
+confluent_http_requests_total{code="200",endpoint="iam_service_accounts"} 1
+confluent_http_requests_total{code="200",endpoint="iam_users"} 1
+confluent_http_requests_total{code="200",endpoint="org_environments"} 2
+confluent_http_requests_total{code="200",endpoint="service_quota_applied_quotas"} 1
 # HELP confluent_rate_limit Requests allowed per rate-limit window, from the last X-RateLimit-Limit seen.
 # TYPE confluent_rate_limit gauge
 confluent_rate_limit{endpoint="byok_keys"} 120
+confluent_rate_limit{endpoint="cmk_clusters"} 120
 confluent_rate_limit{endpoint="iam_api_keys"} 120
+confluent_rate_limit{endpoint="iam_service_accounts"} 120
+confluent_rate_limit{endpoint="iam_users"} 120
+confluent_rate_limit{endpoint="org_environments"} 120
+confluent_rate_limit{endpoint="service_quota_applied_quotas"} 120
 # HELP confluent_rate_limit_remaining Requests left in the rate-limit window, from the last X-RateLimit-Remaining seen.
 # TYPE confluent_rate_limit_remaining gauge
 confluent_rate_limit_remaining{endpoint="byok_keys"} 119
+confluent_rate_limit_remaining{endpoint="cmk_clusters"} 119
 confluent_rate_limit_remaining{endpoint="iam_api_keys"} 119
+confluent_rate_limit_remaining{endpoint="iam_service_accounts"} 119
+confluent_rate_limit_remaining{endpoint="iam_users"} 119
+confluent_rate_limit_remaining{endpoint="org_environments"} 119
+confluent_rate_limit_remaining{endpoint="service_quota_applied_quotas"} 119
 `
 	if err := testutil.CollectAndCompare(up, strings.NewReader(want),
 		"confluent_http_requests_total", "confluent_rate_limit", "confluent_rate_limit_remaining"); err != nil {
@@ -232,8 +267,8 @@ confluent_rate_limit_remaining{endpoint="iam_api_keys"} 119
 	if lo, hi := float64(start.Add(59*time.Second).Unix()), float64(time.Now().Add(61*time.Second).Unix()); reset < lo || reset > hi {
 		t.Fatalf("reset timestamp %v, want arrival + 60s (%v..%v)", reset, lo, hi)
 	}
-	if n := testutil.CollectAndCount(up, "confluent_http_request_duration_seconds"); n != 2 {
-		t.Fatalf("%d duration histograms, want 2", n)
+	if n := testutil.CollectAndCount(up, "confluent_http_request_duration_seconds"); n != 7 {
+		t.Fatalf("%d duration histograms, want 7", n)
 	}
 	if problems, err := testutil.CollectAndLint(up); err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %+v", err, problems)

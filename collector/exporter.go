@@ -31,6 +31,11 @@ const namespace = "confluent"
 type Lister interface {
 	ListBYOKKeys(ctx context.Context, filter url.Values) ([]apiclient.BYOKKey, apiclient.ListStats, error)
 	ListAPIKeys(ctx context.Context, filter url.Values) ([]apiclient.APIKey, apiclient.ListStats, error)
+	ListServiceAccounts(ctx context.Context) ([]apiclient.ServiceAccount, apiclient.ListStats, error)
+	ListUsers(ctx context.Context) ([]apiclient.User, apiclient.ListStats, error)
+	ListEnvironments(ctx context.Context) ([]apiclient.Environment, apiclient.ListStats, error)
+	ListKafkaClusters(ctx context.Context, environment string) ([]apiclient.KafkaCluster, apiclient.ListStats, error)
+	ListAppliedQuotas(ctx context.Context, scope string) ([]apiclient.AppliedQuota, apiclient.ListStats, error)
 }
 
 // Options says which collectors run and how often. main builds it from flags.
@@ -39,19 +44,28 @@ type Options struct {
 	BYOK          bool          // BYOK keys
 	APIKeys       bool          // IAM API keys
 	APIKeysPerKey bool          // per-key series for API keys
-	Logger        log.Logger
+
+	// The names behind the keys' ids, and the organisation's quotas.
+	ServiceAccounts bool
+	Users           bool // names are personal data: off unless asked for
+	Environments    bool
+	KafkaClusters   bool
+	Quotas          bool
+
+	Logger log.Logger
 }
 
-// keyCollector is one list's collector: it reads the list and turns it into
-// the metric families it serves until the next complete read.
+// keyCollector is one list's collector: it reads the list (the keys, or the
+// names behind their ids) and turns it into the metric families it serves
+// until the next complete read.
 type keyCollector interface {
 	// name is the `collector` label value.
 	name() string
 	// skipReasons are the reasons the list may skip an item for
 	// (apiclient.SkipNoID, ...), exported as 0 when none was skipped.
 	skipReasons() []string
-	// update reads the whole list and returns its metric families and how many keys it saw.
-	update(ctx context.Context) (families []*dto.MetricFamily, keys int, stats apiclient.ListStats, err error)
+	// update reads the whole list and returns its metric families and how many items it exported.
+	update(ctx context.Context) (families []*dto.MetricFamily, items int, stats apiclient.ListStats, err error)
 }
 
 // job is one collector with its latest complete snapshot and its health.
@@ -116,6 +130,21 @@ func New(lister Lister, opts Options) *Exporter {
 	if opts.APIKeys {
 		collectors = append(collectors, &apiKeysCollector{lister: lister, perKey: opts.APIKeysPerKey})
 	}
+	if opts.ServiceAccounts {
+		collectors = append(collectors, &serviceAccountsCollector{lister: lister})
+	}
+	if opts.Users {
+		collectors = append(collectors, &usersCollector{lister: lister})
+	}
+	if opts.Environments {
+		collectors = append(collectors, &environmentsCollector{lister: lister})
+	}
+	if opts.KafkaClusters {
+		collectors = append(collectors, &kafkaClustersCollector{lister: lister})
+	}
+	if opts.Quotas {
+		collectors = append(collectors, &quotasCollector{lister: lister})
+	}
 	for _, c := range collectors {
 		j := &job{keyCollector: c, errors: map[apiclient.Reason]float64{}}
 		for _, r := range apiclient.Reasons {
@@ -170,7 +199,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	ctx, cancel := context.WithDeadline(parent, deadline)
 	defer cancel()
 	start := time.Now()
-	families, keys, stats, err := j.update(ctx)
+	families, items, stats, err := j.update(ctx)
 	took := time.Since(start)
 	if err != nil && parent.Err() != nil {
 		return // shutting down: not a failure of the upstream
@@ -203,7 +232,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 		return
 	}
 	e.logDropped(j.name(), stats)
-	level.Info(e.logger).Log("msg", "Refresh complete", "collector", j.name(), "keys", keys,
+	level.Info(e.logger).Log("msg", "Refresh complete", "collector", j.name(), "items", items,
 		"pages", stats.Pages, "duration", took)
 }
 

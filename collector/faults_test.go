@@ -23,9 +23,10 @@ import (
 
 // faultRig is a simulated API, a client and an Exporter whose log lines are kept.
 type faultRig struct {
-	sim *sim.Server
-	exp *Exporter
-	log *testkit.Buffer
+	sim    *sim.Server
+	client *apiclient.Client
+	exp    *Exporter
+	log    *testkit.Buffer
 }
 
 func newFaultRig(t *testing.T) *faultRig {
@@ -41,7 +42,7 @@ func newFaultRig(t *testing.T) *faultRig {
 	}
 	buf := &testkit.Buffer{}
 	e := New(c, Options{Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true, Logger: log.NewLogfmtLogger(buf)})
-	return &faultRig{sim: s, exp: e, log: buf}
+	return &faultRig{sim: s, client: c, exp: e, log: buf}
 }
 
 // refresh runs one refresh of both collectors with the given deadline.
@@ -104,13 +105,20 @@ func TestFaultsThroughTheClient(t *testing.T) {
 }
 
 // TestA429HoldsBothCollectors: the rate limit is the organisation's, so a
-// 429 on one list makes both collectors give up when the wait would pass
-// the refresh deadline.
+// 429 on one list makes the other collectors, sharing the client, give up
+// when the wait would pass the refresh deadline, without a request.
 func TestA429HoldsBothCollectors(t *testing.T) {
 	r := newFaultRig(t)
 	r.refresh(10 * time.Second)
 	r.sim.SetFaults(sim.Faults{Status: http.StatusTooManyRequests, RetryAfter: 30, Endpoint: "byok_keys"})
+	// The BYOK list first, alone, then the others over the same client.
+	byok := New(r.client, Options{Interval: time.Minute, BYOK: true, Logger: log.NewNopLogger()})
+	byok.Refresh(context.Background(), time.Now().Add(5*time.Second))
+	before := len(r.sim.Requests())
 	r.refresh(5 * time.Second)
+	if n := len(r.sim.Requests()) - before; n != 0 {
+		t.Errorf("%d requests sent inside the window a 429 asked to wait out", n)
+	}
 	for _, c := range []string{"byok", "api_keys"} {
 		if h := health(t, r.exp, c, apiclient.ReasonRateLimited); h.success != 0 || h.errors != 1 {
 			t.Errorf("%s: health %+v, want one rate_limited failure\n%s", c, h, r.log.String())

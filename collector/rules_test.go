@@ -27,38 +27,91 @@ type fakeLister struct {
 	mu         sync.Mutex
 	byok       []apiclient.BYOKKey
 	apiKeys    []apiclient.APIKey
+	sas        []apiclient.ServiceAccount
+	users      []apiclient.User
+	envs       []apiclient.Environment
+	clusters   map[string][]apiclient.KafkaCluster // by environment
+	quotas     []apiclient.AppliedQuota
 	stats      apiclient.ListStats
 	byokErr    error
 	apiKeysErr error
-	deadlines  []time.Time // of the contexts the lists were called with
+	errs       map[string]error // of the other lists, by endpoint
+	deadlines  []time.Time      // of the contexts the lists were called with
+	calls      []string         // the lists read, in order (clusters with their environment)
 }
 
 var _ Lister = (*fakeLister)(nil)
 
 func (f *fakeLister) ListBYOKKeys(ctx context.Context, _ url.Values) ([]apiclient.BYOKKey, apiclient.ListStats, error) {
-	return answer(ctx, f, &f.byok, &f.byokErr)
+	return answer(ctx, f, apiclient.EndpointBYOKKeys, &f.byok, &f.byokErr)
 }
 
 func (f *fakeLister) ListAPIKeys(ctx context.Context, _ url.Values) ([]apiclient.APIKey, apiclient.ListStats, error) {
-	return answer(ctx, f, &f.apiKeys, &f.apiKeysErr)
+	return answer(ctx, f, apiclient.EndpointIAMAPIKeys, &f.apiKeys, &f.apiKeysErr)
 }
 
-// answer notes the call's deadline and returns a copy of *keys, or *err.
-func answer[K any](ctx context.Context, f *fakeLister, keys *[]K, err *error) ([]K, apiclient.ListStats, error) {
+func (f *fakeLister) ListServiceAccounts(ctx context.Context) ([]apiclient.ServiceAccount, apiclient.ListStats, error) {
+	return answer(ctx, f, apiclient.EndpointServiceAccounts, &f.sas, f.errOf(apiclient.EndpointServiceAccounts))
+}
+
+func (f *fakeLister) ListUsers(ctx context.Context) ([]apiclient.User, apiclient.ListStats, error) {
+	return answer(ctx, f, apiclient.EndpointUsers, &f.users, f.errOf(apiclient.EndpointUsers))
+}
+
+func (f *fakeLister) ListEnvironments(ctx context.Context) ([]apiclient.Environment, apiclient.ListStats, error) {
+	return answer(ctx, f, apiclient.EndpointEnvironments, &f.envs, f.errOf(apiclient.EndpointEnvironments))
+}
+
+func (f *fakeLister) ListKafkaClusters(ctx context.Context, env string) ([]apiclient.KafkaCluster, apiclient.ListStats, error) {
+	f.mu.Lock()
+	clusters := f.clusters[env]
+	f.mu.Unlock()
+	err := f.errOf(apiclient.EndpointKafkaClusters + " " + env) // one environment's list
+	if *err == nil {
+		err = f.errOf(apiclient.EndpointKafkaClusters)
+	}
+	return answer(ctx, f, apiclient.EndpointKafkaClusters+" "+env, &clusters, err)
+}
+
+func (f *fakeLister) ListAppliedQuotas(ctx context.Context, scope string) ([]apiclient.AppliedQuota, apiclient.ListStats, error) {
+	if scope != apiclient.ScopeOrganization {
+		return nil, apiclient.ListStats{}, fmt.Errorf("quotas of scope %q asked for", scope)
+	}
+	return answer(ctx, f, apiclient.EndpointAppliedQuotas, &f.quotas, f.errOf(apiclient.EndpointAppliedQuotas))
+}
+
+// errOf is where the error of endpoint is kept.
+func (f *fakeLister) errOf(endpoint string) *error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	err := f.errs[endpoint]
+	return &err
+}
+
+// answer notes the call and its deadline and returns a copy of *items, or *err.
+func answer[K any](ctx context.Context, f *fakeLister, call string, items *[]K, err *error) ([]K, apiclient.ListStats, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	d, _ := ctx.Deadline()
 	f.deadlines = append(f.deadlines, d)
+	f.calls = append(f.calls, call)
 	if *err != nil {
 		return nil, apiclient.ListStats{Pages: 2}, *err
 	}
-	return append([]K(nil), *keys...), f.stats, nil
+	return append([]K(nil), *items...), f.stats, nil
 }
 
 func (f *fakeLister) fail(byok, apiKeys error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.byokErr, f.apiKeysErr = byok, apiKeys
+}
+
+// failList makes the list of endpoint (not the key lists) fail with err; nil heals it.
+func (f *fakeLister) failList(endpoint string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs[endpoint] = err
 }
 
 func newFake() *fakeLister {
@@ -75,6 +128,21 @@ func newFake() *fakeLister {
 			ID: "K1", Description: "cli key", OwnerID: "sa-1", OwnerKind: "ServiceAccount", ResourceID: "cloud", ResourceKind: "Cloud",
 			CreatedAt: time.Unix(1700000000, 0),
 		}},
+		sas:   []apiclient.ServiceAccount{{ID: "sa-1", DisplayName: "deployer", Description: "CI"}},
+		users: []apiclient.User{{ID: "u-1", FullName: "Ada Lovelace"}},
+		envs:  []apiclient.Environment{{ID: "env-1", DisplayName: "production"}, {ID: "env-2", DisplayName: "staging"}},
+		clusters: map[string][]apiclient.KafkaCluster{
+			"env-1": {{ID: "lkc-1", DisplayName: "orders", Environment: "env-1", Cloud: "AWS", Region: "us-east-1", Availability: "MULTI_ZONE", BYOKKeyID: "cck-1"}},
+			"env-2": {
+				{ID: "lkc-2", DisplayName: "scratch", Environment: "env-2", Cloud: "GCP", Region: "us-central1", Availability: "SINGLE_ZONE"},
+				{ID: "lkc-1", DisplayName: "orders", Environment: "env-1", Cloud: "AWS", Region: "us-east-1", Availability: "MULTI_ZONE", BYOKKeyID: "cck-1"},
+			},
+		},
+		quotas: []apiclient.AppliedQuota{
+			{Code: "iam.max_cloud_api_keys.per_org", Scope: "ORGANIZATION", Limit: 1000, HasLimit: true, Usage: 1, HasUsage: true},
+			{Code: "kafka.max_kafka_creation.per_day", Scope: "ORGANIZATION", Limit: 20, HasLimit: true},
+		},
+		errs: map[string]error{},
 	}
 }
 
@@ -195,6 +263,9 @@ func TestShutdownIsNotAFailure(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r.fake.fail(context.Canceled, context.Canceled)
+	for _, endpoint := range []string{apiclient.EndpointServiceAccounts, apiclient.EndpointUsers, apiclient.EndpointEnvironments, apiclient.EndpointAppliedQuotas} {
+		r.fake.failList(endpoint, context.Canceled)
+	}
 	r.exp.Refresh(ctx, time.Now().Add(time.Minute))
 	if got := health(t, r.exp, "byok", apiclient.ReasonOther); got.success != -1 || got.errors != 0 {
 		t.Errorf("a shutdown was counted: %+v", got)
@@ -210,8 +281,10 @@ func TestRefreshDeadline(t *testing.T) {
 	r := newRig(allOn)
 	deadline := time.Now().Add(42 * time.Second)
 	r.exp.Refresh(context.Background(), deadline)
-	if len(r.fake.deadlines) != 2 {
-		t.Fatalf("%d lists read, want 2", len(r.fake.deadlines))
+	// byok, api keys, service accounts, users, environments, and for the
+	// clusters the environments again and the clusters of each of the two.
+	if len(r.fake.deadlines) != 9 {
+		t.Fatalf("%d lists read, want 9: %v", len(r.fake.deadlines), r.fake.calls)
 	}
 	for _, d := range r.fake.deadlines {
 		if !d.Equal(deadline) {

@@ -33,6 +33,7 @@ type Flags struct {
 	byok          *bool
 	apiKeys       *bool
 	apiKeysPerKey *bool
+	names         enrichment
 	logLevel      *string
 	logFormat     *string
 }
@@ -54,9 +55,21 @@ func AddFlags(app *kingpin.Application) *Flags {
 		byok:          app.Flag("collector.byok", "Collect BYOK keys.").Default("true").Bool(),
 		apiKeys:       app.Flag("collector.api-keys", "Collect IAM API keys.").Default("true").Bool(),
 		apiKeysPerKey: app.Flag("collector.api-keys.per-key", "Export per-key series for API keys (turn off for very large organisations).").Default("true").Bool(),
-		logLevel:      app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error"),
-		logFormat:     app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
+		names: enrichment{
+			serviceAccounts: app.Flag("collector.service-accounts", "Collect service account names (owners of API keys).").Default("true").Bool(),
+			users:           app.Flag("collector.users", "Collect user full names (owners of API keys). Off by default: names are personal data.").Default("false").Bool(),
+			environments:    app.Flag("collector.environments", "Collect environment names.").Default("true").Bool(),
+			kafkaClusters:   app.Flag("collector.kafka-clusters", "Collect Kafka clusters of every environment and the BYOK key that encrypts each.").Default("true").Bool(),
+			quotas:          app.Flag("collector.quotas", "Collect the organisation's service quotas (limit and usage).").Default("true").Bool(),
+		},
+		logLevel:  app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error"),
+		logFormat: app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
 	}
+}
+
+// enrichment are the flags of the collectors of names and quotas.
+type enrichment struct {
+	serviceAccounts, users, environments, kafkaClusters, quotas *bool
 }
 
 // Config is the checked configuration.
@@ -75,6 +88,12 @@ type Config struct {
 	BYOK          bool
 	APIKeys       bool
 	APIKeysPerKey bool
+
+	ServiceAccounts bool
+	Users           bool
+	Environments    bool
+	KafkaClusters   bool
+	Quotas          bool
 }
 
 // Logging is the log level and format asked for; the logger is built before
@@ -103,7 +122,7 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 	if !strings.HasPrefix(*f.telemetryPath, "/") {
 		return nil, fmt.Errorf("--web.telemetry-path=%q must start with /", *f.telemetryPath)
 	}
-	if !*f.byok && !*f.apiKeys {
+	if !*f.byok && !*f.apiKeys && !*f.names.serviceAccounts && !*f.names.users && !*f.names.environments && !*f.names.kafkaClusters && !*f.names.quotas {
 		return nil, errors.New("every collector is disabled: nothing to export")
 	}
 	u, err := checkURL(*f.url)
@@ -114,6 +133,8 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 		TelemetryPath: *f.telemetryPath, MaxRequests: *f.maxRequests,
 		BaseURL: u, APIKey: *f.apiKey, Timeout: *f.timeout, PageSize: *f.pageSize,
 		Interval: *f.interval, BYOK: *f.byok, APIKeys: *f.apiKeys, APIKeysPerKey: *f.apiKeysPerKey,
+		ServiceAccounts: *f.names.serviceAccounts, Users: *f.names.users, Environments: *f.names.environments,
+		KafkaClusters: *f.names.kafkaClusters, Quotas: *f.names.quotas,
 	}
 	if *f.secretFile != "" {
 		src := apiclient.SecretFile(*f.secretFile)

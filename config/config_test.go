@@ -68,9 +68,14 @@ func TestCheck(t *testing.T) {
 		{"max requests -1", []string{"--web.max-requests=-1"}, both, "--web.max-requests=-1 must not be negative"},
 		{"max requests 0", []string{"--web.max-requests=0"}, both, ""},
 		{"telemetry path", []string{"--web.telemetry-path=metrics"}, both, `--web.telemetry-path="metrics" must start with /`},
-		{"no collectors", []string{"--no-collector.byok", "--no-collector.api-keys"}, both, "every collector is disabled: nothing to export"},
-		{"only BYOK", []string{"--no-collector.api-keys"}, both, ""},
-		{"only API keys", []string{"--no-collector.byok"}, both, ""},
+		{"no collectors", noCollectors, both, "every collector is disabled: nothing to export"},
+		{"only BYOK", only("byok"), both, ""},
+		{"only API keys", only("api-keys"), both, ""},
+		{"only service accounts", only("service-accounts"), both, ""},
+		{"only users", append(only("users"), "--collector.users"), both, ""},
+		{"only environments", only("environments"), both, ""},
+		{"only Kafka clusters", only("kafka-clusters"), both, ""},
+		{"only quotas", only("quotas"), both, ""},
 		{"bad URL", []string{"--confluent.url=::nope"}, both, "--confluent.url is not a URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,6 +94,53 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("error %q, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// noCollectors are the flags that turn every collector off (users is off by default).
+var noCollectors = []string{
+	"--no-collector.byok", "--no-collector.api-keys", "--no-collector.service-accounts",
+	"--no-collector.environments", "--no-collector.kafka-clusters", "--no-collector.quotas",
+}
+
+// only is noCollectors but for one.
+func only(name string) []string {
+	var out []string
+	for _, f := range noCollectors {
+		if f != "--no-collector."+name {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestCollectorFlags: each collector flag sets its own collector, with the
+// documented defaults (users off: names are personal data).
+func TestCollectorFlags(t *testing.T) {
+	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s"}
+	collectors := func(c *Config) [8]bool {
+		return [8]bool{c.BYOK, c.APIKeys, c.APIKeysPerKey, c.ServiceAccounts, c.Users, c.Environments, c.KafkaClusters, c.Quotas}
+	}
+	cfg, err := parseFlags(t, nil, env).Check(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := collectors(cfg), [8]bool{true, true, true, true, false, true, true, true}; got != want {
+		t.Errorf("defaults %v, want %v", got, want)
+	}
+	for i, flag := range []string{
+		"--no-collector.byok", "--no-collector.api-keys", "--no-collector.api-keys.per-key", "--no-collector.service-accounts",
+		"--collector.users", "--no-collector.environments", "--no-collector.kafka-clusters", "--no-collector.quotas",
+	} {
+		cfg, err := parseFlags(t, []string{flag}, env).Check(os.Getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := [8]bool{true, true, true, true, false, true, true, true}
+		want[i] = !want[i]
+		if got := collectors(cfg); got != want {
+			t.Errorf("%s: %v, want %v", flag, got, want)
+		}
 	}
 }
 

@@ -13,6 +13,9 @@ import (
 //	GET  /_sim/faults                 the fault switches now in force
 //	PUT  /_sim/faults                 replace them (JSON Faults; {} turns all off)
 //	POST /_sim/byok/{id}/validation   {"phase":"INVALID","message":"Access to key denied."}
+//	PUT  /_sim/quotas/{code}          {"applied_limit": 100}
+//	DELETE /_sim/service-accounts/{id}  remove a service account, keep its keys
+//	DELETE /_sim/clusters/{id}        remove a Kafka cluster, keep its BYOK key IN_USE
 //	GET  /_sim/requests               the list requests seen so far
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/_sim/")
@@ -44,11 +47,33 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	case strings.HasPrefix(path, "quotas/") && r.Method == http.MethodPut:
+		var v struct {
+			AppliedLimit *int `json:"applied_limit"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&v); err != nil || v.AppliedLimit == nil {
+			http.Error(w, `want {"applied_limit": N}`, http.StatusBadRequest)
+			return
+		}
+		found(w, s.SetQuotaLimit(strings.TrimPrefix(path, "quotas/"), *v.AppliedLimit), "quota")
+	case strings.HasPrefix(path, "service-accounts/") && r.Method == http.MethodDelete:
+		found(w, s.DeleteServiceAccount(strings.TrimPrefix(path, "service-accounts/")), "service account")
+	case strings.HasPrefix(path, "clusters/") && r.Method == http.MethodDelete:
+		found(w, s.DeleteKafkaCluster(strings.TrimPrefix(path, "clusters/")), "cluster")
 	case path == "requests" && r.Method == http.MethodGet:
 		writeJSON(w, s.Requests())
 	default:
 		http.Error(w, "unknown simulator endpoint", http.StatusNotFound)
 	}
+}
+
+// found answers 204, or 404 naming what was not found.
+func found(w http.ResponseWriter, ok bool, what string) {
+	if !ok {
+		http.Error(w, "no such "+what, http.StatusNotFound)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

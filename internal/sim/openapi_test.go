@@ -39,9 +39,35 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	s := New(Config{Org: OrgConfig{Seed: 9, BYOKKeys: 40, APIKeys: 250}, APIKey: "k", APISecret: "s"})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
-	routers := map[string]routers.Router{
-		"/byok/v1/keys":    loadRouter(t, "byok-v1.openapi.yaml", ts.URL),
-		"/iam/v2/api-keys": loadRouter(t, "iam-v2.openapi.yaml", ts.URL),
+	specs := map[string]string{
+		"byok-v1.openapi.yaml":                       "",
+		"iam-v2.openapi.yaml":                        "",
+		"iam-v2-users-service-accounts.openapi.yaml": "",
+		"org-v2.openapi.yaml":                        "",
+		"cmk-v2.openapi.yaml":                        "",
+		"service-quota-v1.openapi.yaml":              "",
+	}
+	loaded := map[string]routers.Router{}
+	for file := range specs {
+		loaded[file] = loadRouter(t, file, ts.URL)
+	}
+	// Every list endpoint the exporter reads, its spec, and the query the
+	// API requires of it.
+	lists := []struct{ path, spec, query string }{
+		{"/byok/v1/keys", "byok-v1.openapi.yaml", ""},
+		{"/iam/v2/api-keys", "iam-v2.openapi.yaml", ""},
+		{"/iam/v2/service-accounts", "iam-v2-users-service-accounts.openapi.yaml", ""},
+		{"/iam/v2/users", "iam-v2-users-service-accounts.openapi.yaml", ""},
+		{"/org/v2/environments", "org-v2.openapi.yaml", ""},
+		{"/cmk/v2/clusters", "cmk-v2.openapi.yaml", "environment=env-001"},
+		{"/service-quota/v1/applied-quotas", "service-quota-v1.openapi.yaml", "scope=ORGANIZATION"},
+	}
+	routers := map[string]routers.Router{}
+	for _, l := range lists {
+		routers[l.path] = loaded[l.spec]
+	}
+	if len(lists) != len(endpoints) {
+		t.Fatalf("%d list endpoints checked, the simulator serves %d", len(lists), len(endpoints))
 	}
 
 	type call struct {
@@ -51,17 +77,24 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		status int
 	}
 	var calls []call
-	for path := range routers {
+	for _, l := range lists {
+		path := l.path + "?" + l.query
+		if l.query != "" {
+			path += "&"
+		}
 		calls = append(calls,
-			call{path + "?page_size=100", Faults{}, true, 200},
-			call{path, Faults{}, true, 200}, // default page size 10, with a next link
-			call{path + "?page_size=101", Faults{}, true, 400},
-			call{path + "?page_token=bogus", Faults{}, true, 400},
+			call{path + "page_size=100", Faults{}, true, 200},
+			call{path + "page_size=2", Faults{}, true, 200}, // with a next link
+			call{path + "page_size=201", Faults{}, true, 400},
+			call{path + "page_token=bogus", Faults{}, true, 400},
 			call{path, Faults{}, false, 401},
 			call{path, Faults{Status: 403}, true, 403},
 			call{path, Faults{Status: 429, RetryAfter: 3}, true, 429},
 			call{path, Faults{Status: 500}, true, 500},
 		)
+		if l.query != "" {
+			calls = append(calls, call{l.path, Faults{}, true, 400}) // the required parameter missing
+		}
 	}
 	calls = append(calls,
 		call{"/byok/v1/keys?provider=AWS&state=IN_USE&validation_phase=VALID&page_size=5", Faults{}, true, 200},
@@ -69,7 +102,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		call{"/iam/v2/api-keys?spec.resource=lkc-0001&page_size=3", Faults{}, true, 200},
 	)
 
-	pages := 0
+	pages := map[string]int{}
 	for _, c := range calls {
 		s.SetFaults(c.faults)
 		req, _ := http.NewRequest(http.MethodGet, ts.URL+c.path, nil)
@@ -105,7 +138,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			t.Errorf("%s: 429 without Retry-After", c.path)
 		}
 		if c.status == 200 && strings.Contains(string(body), `"next"`) {
-			pages++
+			pages[req.URL.Path]++
 		}
 		out := &openapi3filter.ResponseValidationInput{
 			RequestValidationInput: in, Status: resp.StatusCode,
@@ -116,7 +149,9 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			t.Errorf("%s (%d): response does not match the spec: %v\n%.400s", c.path, resp.StatusCode, err, body)
 		}
 	}
-	if pages == 0 {
-		t.Fatal("no response had a next link: pagination was not validated")
+	for _, l := range lists {
+		if pages[l.path] == 0 {
+			t.Errorf("%s: no response had a next link: pagination was not validated", l.path)
+		}
 	}
 }

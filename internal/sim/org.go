@@ -1,5 +1,5 @@
-// Package sim is a simulated Confluent Cloud: the two list endpoints the
-// exporter reads, answered as Confluent's OpenAPI descriptions
+// Package sim is a simulated Confluent Cloud: the list endpoints the
+// exporter reads (keys, and the names behind their ids: names.go), answered as Confluent's OpenAPI descriptions
 // (testdata/openapi) say, over a seeded organisation, with switches for the
 // faults and quirks of the real API. Tests, the demo and the benchmarks use it.
 package sim
@@ -225,18 +225,21 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 				ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/service-account=sa-%05d", orgID, o),
 			}
 		}
-		env := fmt.Sprintf("env-%03d", r.IntN(6))
+		env := envID(r.IntN(numEnvironments))
 		switch n := r.IntN(100); {
 		case n < 55:
-			k.Spec.Resource = resource(fmt.Sprintf("lkc-%04d", r.IntN(40)), env, "Cluster", "cmk/v2", "cloud-cluster")
+			c := r.IntN(numClusters)
+			k.Spec.Resource = resource(clusterID(c), clusterEnv(c), "Cluster", "cmk/v2", "cloud-cluster")
 		case n < 72:
 			kind := "SchemaRegistry"
 			if cfg.Quirks && n < 60 {
 				kind = "Cluster" // the API sometimes says Cluster for Schema Registry keys
 			}
-			k.Spec.Resource = resource(fmt.Sprintf("lsrc-%04d", r.IntN(6)), env, kind, "srcm/v3", "schema-registry")
+			sr := r.IntN(numEnvironments) // one Schema Registry per environment
+			k.Spec.Resource = resource(fmt.Sprintf("lsrc-%04d", sr), envID(sr), kind, "srcm/v3", "schema-registry")
 		case n < 78:
-			k.Spec.Resource = resource(fmt.Sprintf("lksqlc-%04d", r.IntN(8)), env, "ksqlDB", "ksqldbcm/v2", "ksql")
+			q := r.IntN(8)
+			k.Spec.Resource = resource(fmt.Sprintf("lksqlc-%04d", q), envID(q%numEnvironments), "ksqlDB", "ksqldbcm/v2", "ksql")
 		case n < 84:
 			// Flink keys: a region; older API versions prefixed the environment.
 			id := []string{"aws.us-east-1", "gcp.europe-west1"}[n%2]

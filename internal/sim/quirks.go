@@ -95,6 +95,20 @@ var oddItems = map[string][]string{
 	},
 }
 
+func init() {
+	// The enrichment lists: no id, nulls, wrong types. None may fail a list.
+	common := []string{`null`, `{"display_name":"no id"}`, `{"id":["x"],"display_name":"id of another type"}`}
+	oddItems["iam_service_accounts"] = append(common, `{"id":"sa-odd","display_name":null,"description":42}`)
+	oddItems["iam_users"] = append(common, `{"id":"u-odd","full_name":{"first":"Ada"},"email":"ada@example.com"}`)
+	oddItems["org_environments"] = append(common, `{"id":"env-odd","display_name":7}`)
+	oddItems["cmk_clusters"] = append(common,
+		`{"id":"lkc-odd01","spec":null}`,
+		`{"id":"lkc-odd02","spec":{"display_name":"odd","cloud":"AWS","region":"us-east-1","availability":"SINGLE_ZONE","environment":"env-000","byok":{"id":5}}}`)
+	oddItems["service_quota_applied_quotas"] = append(common,
+		`{"id":"odd.quota.no_limit","scope":"ORGANIZATION","display_name":"odd"}`,
+		`{"id":"odd.quota.text_limit","scope":"ORGANIZATION","applied_limit":"100","usage":"7"}`)
+}
+
 // withOddItems adds the odd items of endpoint to a list page.
 func withOddItems(page []byte, endpoint string) []byte {
 	var p map[string]json.RawMessage

@@ -21,7 +21,7 @@ type Config struct {
 	Org       OrgConfig
 	APIKey    string
 	APISecret string
-	// RateLimit is the number of requests allowed per RateWindow, over both
+	// RateLimit is the number of requests allowed per RateWindow, over all
 	// endpoints; 0 means 10000.
 	RateLimit  int
 	RateWindow time.Duration // 0 means one minute
@@ -29,7 +29,7 @@ type Config struct {
 
 // Faults switches on misbehaviour. The zero value is a well-behaved API.
 type Faults struct {
-	Endpoint string  `json:"endpoint,omitempty"` // only "byok_keys" or "iam_api_keys"; "" both
+	Endpoint string  `json:"endpoint,omitempty"` // only this list endpoint (byok_keys, iam_api_keys, ...; see endpoints); "" all
 	Page     int     `json:"page,omitempty"`     // only this page (1-based) for Status and Body; 0 every page
 	Rate     float64 `json:"rate,omitempty"`     // chance a matching request gets Status/Body; 0 means always
 	Count    int     `json:"count,omitempty"`    // Status/Body for this many requests, then off; 0 no limit
@@ -91,6 +91,11 @@ type Server struct {
 	maxInFlight int
 	byok        []BYOKKey
 	apiKeys     []APIKey
+	sas         []ServiceAccount
+	users       []User
+	envs        []Environment
+	clusters    []KafkaCluster
+	quotaLimits map[string]int // applied limits set by SetQuotaLimit
 	faults      Faults
 	rng         *rand.Rand
 	winStart    time.Time
@@ -109,12 +114,18 @@ func New(cfg Config) *Server {
 	if cfg.RateWindow == 0 {
 		cfg.RateWindow = time.Minute
 	}
+	byok := NewBYOKKeys(cfg.Org)
 	return &Server{
-		cfg:     cfg,
-		byok:    NewBYOKKeys(cfg.Org),
-		apiKeys: NewAPIKeys(cfg.Org),
-		rng:     rand.New(rand.NewPCG(cfg.Org.Seed, 0xfa17)),
-		release: make(chan struct{}),
+		cfg:         cfg,
+		byok:        byok,
+		apiKeys:     NewAPIKeys(cfg.Org),
+		sas:         NewServiceAccounts(cfg.Org),
+		users:       NewUsers(cfg.Org),
+		envs:        NewEnvironments(),
+		clusters:    NewKafkaClusters(cfg.Org, byok),
+		quotaLimits: map[string]int{},
+		rng:         rand.New(rand.NewPCG(cfg.Org.Seed, 0xfa17)),
+		release:     make(chan struct{}),
 	}
 }
 
@@ -205,11 +216,10 @@ func (s *Server) DeleteAPIKey(id string) bool {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ep, isList := endpoints[r.URL.Path]
 	switch {
-	case r.URL.Path == "/byok/v1/keys" && r.Method == http.MethodGet:
-		s.serveList(w, r, "byok_keys")
-	case r.URL.Path == "/iam/v2/api-keys" && r.Method == http.MethodGet:
-		s.serveList(w, r, "iam_api_keys")
+	case isList && r.Method == http.MethodGet:
+		s.serveList(w, r, ep)
 	case strings.HasPrefix(r.URL.Path, "/_sim/"):
 		s.serveAdmin(w, r)
 	default:
@@ -230,13 +240,14 @@ func decodeToken(t string) (page, bool) {
 		return page{}, false
 	}
 	var p page
-	if _, err := fmt.Sscanf(string(b), "v1:%d:%d", &p.offset, &p.size); err != nil || p.offset < 0 || p.size < 1 || p.size > 100 {
+	if _, err := fmt.Sscanf(string(b), "v1:%d:%d", &p.offset, &p.size); err != nil || p.offset < 0 || p.size < 1 || p.size > 200 {
 		return page{}, false
 	}
 	return p, true
 }
 
-func (s *Server) serveList(w http.ResponseWriter, r *http.Request, endpoint string) {
+func (s *Server) serveList(w http.ResponseWriter, r *http.Request, ep endpoint) {
+	endpoint := ep.name
 	s.mu.Lock()
 	s.inFlight++
 	s.maxInFlight = max(s.maxInFlight, s.inFlight)
@@ -287,14 +298,14 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, endpoint stri
 	s.mu.Lock()
 	authorized := hasAuth && key == s.cfg.APIKey && secret == s.cfg.APISecret
 	rec := Request{Time: time.Now(), Endpoint: endpoint, Query: r.URL.RawQuery, Authorized: authorized}
-	rep := s.answer(w, r, endpoint, f, matches, authorized, served)
+	rep := s.answer(w, r, ep, f, matches, authorized, served)
 	rec.Status, rec.RetryAt = rep.status, rep.retryAt
 	s.requests = append(s.requests, rec)
 	s.bytesServed += int64(len(rep.body))
 	s.mu.Unlock()
 
 	if rep.broken != "" {
-		writeBrokenBody(w, rep.broken, rep.body, endpoint)
+		writeBrokenBody(w, rep.broken, rep.body, ep.name)
 		return
 	}
 	if rep.gzip {
@@ -320,7 +331,7 @@ type reply struct {
 }
 
 // answer sets the headers and makes the response, with s.mu held.
-func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint string, f Faults, matches, authorized bool, served int) reply {
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, ep endpoint, f Faults, matches, authorized bool, served int) reply {
 	if !authorized {
 		w.Header().Set("WWW-Authenticate", `Basic error="invalid_key", error_description="The API Key is invalid"`)
 		return errorReply(w, 401, "user_unauthenticated", "Authentication Required", "Valid authentication credentials must be provided")
@@ -356,8 +367,8 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint string,
 	pg := page{size: 10}
 	if v := q.Get("page_size"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return errorReply(w, 400, "invalid_page_size", "Invalid Page Size", "page_size must be an integer from 1 to 100")
+		if err != nil || n < 1 || n > ep.maxPageSize {
+			return errorReply(w, 400, "invalid_page_size", "Invalid Page Size", fmt.Sprintf("page_size must be an integer from 1 to %d", ep.maxPageSize))
 		}
 		pg.size = n
 	}
@@ -367,6 +378,10 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint string,
 			return errorReply(w, 400, "invalid_page_token", "Invalid Page Token", "The page token is not valid")
 		}
 		pg = p
+	}
+
+	if ep.required != "" && q.Get(ep.required) == "" {
+		return errorReply(w, 400, "missing_parameter", "Missing Required Parameter", ep.required+" is required")
 	}
 
 	faulty := matches && (f.Page == 0 || f.Page == pg.offset/pg.size+1) && (f.Rate == 0 || s.rng.Float64() < f.Rate)
@@ -382,12 +397,12 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint string,
 		}
 	}
 
-	items, total := s.pageItems(r, endpoint, q, pg, f.Overlap && matches)
+	items, total := s.pageItems(r, ep.name, q, pg, f.Overlap && matches)
 	next := ""
 	if pg.offset+pg.size < total || matches && f.Next == "cycle" {
 		next = s.nextLink(r, q, page{offset: pg.offset + pg.size, size: pg.size}, f, matches)
 	}
-	rep := reply{status: 200, body: listBody(endpoint, items, next, total, r)}
+	rep := reply{status: 200, body: listBody(ep, r.URL.Path, items, next, total, r)}
 	if faulty && f.Body != "" {
 		rep.broken = f.Body
 	}
@@ -435,35 +450,13 @@ func or(a, b string) string {
 
 // pageItems filters the list as the query asks and returns one page of it,
 // and the length of the filtered list. Only the page's items are copied.
-func (s *Server) pageItems(r *http.Request, endpoint string, q map[string][]string, pg page, overlap bool) ([]any, int) {
-	get := func(k string) string {
-		if v := q[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
-	// match reports whether item i passes the filters; nil when there are none.
-	var match func(i int) bool
-	n := len(s.apiKeys)
-	if endpoint == "byok_keys" {
-		n = len(s.byok)
-		for _, f := range []string{"display_name", "provider", "state", "validation_phase", "validation_region", "key"} {
-			if get(f) != "" {
-				match = func(i int) bool { return byokMatches(s.byok[i], get) }
-			}
-		}
-	} else if owner, res := get("spec.owner"), get("spec.resource"); owner != "" || res != "" {
-		match = func(i int) bool {
-			k := s.apiKeys[i]
-			return (owner == "" || k.Spec.Owner != nil && k.Spec.Owner.ID == owner) &&
-				(res == "" || k.Spec.Resource != nil && k.Spec.Resource.ID == res)
-		}
-	}
+func (s *Server) pageItems(r *http.Request, endpoint string, q url.Values, pg page, overlap bool) ([]any, int) {
+	l := s.listing(endpoint, q)
 	var selected []int // indices of the filtered list, or nil for all
-	total := n
-	if match != nil {
-		for i := range n {
-			if match(i) {
+	total := l.n
+	if l.match != nil {
+		for i := range l.n {
+			if l.match(i) {
 				selected = append(selected, i)
 			}
 		}
@@ -481,17 +474,7 @@ func (s *Server) pageItems(r *http.Request, endpoint string, q map[string][]stri
 		if selected != nil {
 			i = selected[j]
 		}
-		if endpoint == "byok_keys" {
-			k := s.byok[i]
-			k.Metadata.Self = base + "/byok/v1/keys/" + k.ID
-			k.Metadata.ResourceName = "crn://confluent.cloud/organization=" + orgID + "/key=" + k.ID
-			items = append(items, k)
-		} else {
-			k := s.apiKeys[i]
-			k.Metadata.Self = base + "/iam/v2/api-keys/" + k.ID
-			k.Metadata.ResourceName = "crn://confluent.cloud/organization=" + orgID + "/api-key=" + k.ID
-			items = append(items, k)
-		}
+		items = append(items, l.item(i, base))
 	}
 	return items, total
 }
@@ -579,11 +562,7 @@ func encodeQuery(v map[string][]string) string {
 	return b.String()
 }
 
-func listBody(endpoint string, items []any, next string, total int, r *http.Request) []byte {
-	apiVersion, kind, path := "byok/v1", "KeyList", "/byok/v1/keys"
-	if endpoint == "iam_api_keys" {
-		apiVersion, kind, path = "iam/v2", "ApiKeyList", "/iam/v2/api-keys"
-	}
+func listBody(ep endpoint, path string, items []any, next string, total int, r *http.Request) []byte {
 	meta := map[string]any{
 		"first":      baseURL(r) + path,
 		"total_size": total,
@@ -595,8 +574,8 @@ func listBody(endpoint string, items []any, next string, total int, r *http.Requ
 		items = []any{}
 	}
 	b, err := json.Marshal(map[string]any{
-		"api_version": apiVersion,
-		"kind":        kind,
+		"api_version": ep.apiVersion,
+		"kind":        ep.listKind,
 		"metadata":    meta,
 		"data":        items,
 	})

@@ -1,0 +1,77 @@
+package collector
+
+import (
+	"context"
+	"maps"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+)
+
+var kafkaClusterInfoMetric = newMetric("kafka", "cluster_info",
+	"A Kafka cluster, its place, and the BYOK key that encrypts it (byok_key_id, empty for Confluent-managed keys). Always 1.",
+	"cluster_id", "display_name", "environment", "cloud", "region", "availability", "byok_key_id")
+
+// kafkaClustersCollector serves the Kafka clusters of every environment:
+// GET /org/v2/environments, then GET /cmk/v2/clusters for each. It reads the
+// environments itself, so that it never depends on another collector.
+type kafkaClustersCollector struct{ lister Lister }
+
+func (c *kafkaClustersCollector) name() string          { return "kafka_clusters" }
+func (c *kafkaClustersCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+
+func (c *kafkaClustersCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
+	envs, stats, err := c.lister.ListEnvironments(ctx)
+	if err != nil {
+		return nil, 0, stats, err
+	}
+	// Only what bears on the clusters is kept of the environments list:
+	// its pages and the items it skipped; their names are not used here.
+	stats.Invalid = nil
+	s := newSnapshot()
+	seen := map[string]bool{}
+	for _, env := range envs {
+		clusters, st, err := c.lister.ListKafkaClusters(ctx, env.ID)
+		stats = addStats(stats, st)
+		if err != nil {
+			return nil, 0, stats, err
+		}
+		for _, k := range clusters {
+			if seen[k.ID] {
+				continue // a list that shifted while it was read
+			}
+			seen[k.ID] = true
+			s.add(kafkaClusterInfoMetric, 1, k.ID, k.DisplayName, k.Environment, k.Cloud, k.Region, k.Availability, k.BYOKKeyID)
+		}
+	}
+	m, err := s.build()
+	return m, len(seen), stats, err
+}
+
+// addStats adds the pages and the items and values left out of b to a.
+func addStats(a, b apiclient.ListStats) apiclient.ListStats {
+	a.Pages += b.Pages
+	a.Skipped = addTallies(a.Skipped, b.Skipped)
+	a.Invalid = addTallies(a.Invalid, b.Invalid)
+	return a
+}
+
+func addTallies(a, b map[string]apiclient.Tally) map[string]apiclient.Tally {
+	if len(b) == 0 {
+		return a
+	}
+	out := maps.Clone(a)
+	if out == nil {
+		out = map[string]apiclient.Tally{}
+	}
+	for k, t := range b {
+		sum := out[k]
+		if sum.Count == 0 {
+			sum.Example = t.Example
+		}
+		sum.Count += t.Count
+		out[k] = sum
+	}
+	return out
+}

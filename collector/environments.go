@@ -1,0 +1,31 @@
+package collector
+
+import (
+	"context"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+)
+
+var environmentInfoMetric = newMetric("", "environment_info",
+	"Name of an environment, to join on environment. Always 1.", "environment", "display_name")
+
+// environmentsCollector serves the environments of GET /org/v2/environments.
+type environmentsCollector struct{ lister Lister }
+
+func (c *environmentsCollector) name() string          { return "environments" }
+func (c *environmentsCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+
+func (c *environmentsCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
+	envs, stats, err := c.lister.ListEnvironments(ctx)
+	if err != nil {
+		return nil, 0, stats, err
+	}
+	s := newSnapshot()
+	for _, e := range envs {
+		s.add(environmentInfoMetric, 1, e.ID, e.DisplayName)
+	}
+	m, err := s.build()
+	return m, len(envs), stats, err
+}

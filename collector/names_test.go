@@ -1,0 +1,161 @@
+package collector
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+)
+
+// enrichment maps each collector of names and quotas to the lists it reads
+// and a metric it serves.
+var enrichment = []struct {
+	collector string
+	endpoints []string
+	metric    string
+}{
+	{"service_accounts", []string{apiclient.EndpointServiceAccounts}, "confluent_iam_service_account_info"},
+	{"users", []string{apiclient.EndpointUsers}, "confluent_iam_user_info"},
+	{"environments", []string{apiclient.EndpointEnvironments}, "confluent_environment_info"},
+	{"kafka_clusters", []string{apiclient.EndpointEnvironments, apiclient.EndpointKafkaClusters}, "confluent_kafka_cluster_info"},
+	{"quotas", []string{apiclient.EndpointAppliedQuotas}, "confluent_quota_"},
+}
+
+// TestEnrichmentFailuresStayTheirOwn: when a list of names or quotas fails,
+// its collector keeps serving its last complete data and says it failed,
+// and nothing else changes: the key metrics never depend on the names.
+func TestEnrichmentFailuresStayTheirOwn(t *testing.T) {
+	for _, tc := range enrichment {
+		for _, endpoint := range tc.endpoints {
+			t.Run(tc.collector+"/"+endpoint, func(t *testing.T) {
+				r := newRig(allOn)
+				r.refresh()
+				before := scrape(t, r.exp, "confluent_byok_", "confluent_iam_", "confluent_environment_", "confluent_kafka_", "confluent_quota_")
+				if !strings.Contains(before, tc.metric) {
+					t.Fatalf("%s not served after a complete refresh:\n%s", tc.metric, before)
+				}
+				r.fake.failList(endpoint, &apiclient.APIError{Endpoint: endpoint, StatusCode: 403, Title: "Forbidden"})
+				r.refresh()
+				after := scrape(t, r.exp, "confluent_byok_", "confluent_iam_", "confluent_environment_", "confluent_kafka_", "confluent_quota_")
+				if after != before {
+					t.Fatalf("the served data changed:\n%s", diffLines(before, after))
+				}
+				for _, other := range append([]string{"byok", "api_keys"}, collectorNames()...) {
+					h := health(t, r.exp, other, apiclient.ReasonForbidden)
+					// kafka_clusters reads the environments itself.
+					failed := other == tc.collector || endpoint == apiclient.EndpointEnvironments && (other == "environments" || other == "kafka_clusters")
+					if failed && (h.success != 0 || h.errors != 1) {
+						t.Errorf("%s: health %+v, want one forbidden failure", other, h)
+					}
+					if !failed && (h.success != 1 || h.errors != 0) {
+						t.Errorf("%s was touched by the failure of %s: %+v", other, endpoint, h)
+					}
+				}
+			})
+		}
+	}
+}
+
+func collectorNames() []string {
+	var out []string
+	for _, tc := range enrichment {
+		out = append(out, tc.collector)
+	}
+	return out
+}
+
+func diffLines(a, b string) string {
+	var out []string
+	for _, l := range strings.Split(b, "\n") {
+		if !strings.Contains(a, l) {
+			out = append(out, "+ "+l)
+		}
+	}
+	for _, l := range strings.Split(a, "\n") {
+		if !strings.Contains(b, l) {
+			out = append(out, "- "+l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestClustersOfEveryEnvironment: the clusters of every environment are
+// read, one failing environment fails the whole list (never a partial one),
+// and a cluster listed twice is served once.
+func TestClustersOfEveryEnvironment(t *testing.T) {
+	r := newRig(Options{Interval: time.Minute, KafkaClusters: true})
+	r.refresh()
+	got := scrape(t, r.exp, "confluent_kafka_cluster_info")
+	for _, want := range []string{`value:"lkc-1"`, `value:"lkc-2"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("cluster %s not served:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, `value:"lkc-1"`); n != 1 {
+		t.Errorf("lkc-1 served %d times, want once", n)
+	}
+	if want := []string{"org_environments", "cmk_clusters env-1", "cmk_clusters env-2"}; strings.Join(r.fake.calls, ",") != strings.Join(want, ",") {
+		t.Errorf("lists read %v, want %v", r.fake.calls, want)
+	}
+
+	// Every cluster deleted, and the second environment's list fails: the
+	// first environment's (now empty) list is not served alone.
+	r.fake.mu.Lock()
+	r.fake.clusters = nil
+	r.fake.mu.Unlock()
+	r.fake.failList(apiclient.EndpointKafkaClusters+" env-2", errors.New("boom"))
+	r.refresh()
+	if after := scrape(t, r.exp, "confluent_kafka_cluster_info"); after != got {
+		t.Fatalf("a failed list changed what is served:\n%s", diffLines(got, after))
+	}
+	r.fake.failList(apiclient.EndpointKafkaClusters+" env-2", nil)
+	r.refresh()
+	if after := scrape(t, r.exp, "confluent_kafka_cluster_info"); after != "" {
+		t.Fatalf("clusters served after every cluster was deleted:\n%s", after)
+	}
+}
+
+// TestQuotaUsageOnlyWhereReported: a quota without usage has a limit and no
+// usage series (never a 0 that reads as "nothing used").
+func TestQuotaUsageOnlyWhereReported(t *testing.T) {
+	r := newRig(Options{Interval: time.Minute, Quotas: true})
+	r.refresh()
+	limits := scrape(t, r.exp, "confluent_quota_limit")
+	usage := scrape(t, r.exp, "confluent_quota_usage")
+	if !strings.Contains(limits, "kafka.max_kafka_creation.per_day") || !strings.Contains(limits, "iam.max_cloud_api_keys.per_org") {
+		t.Errorf("limits:\n%s", limits)
+	}
+	if strings.Contains(usage, "kafka.max_kafka_creation.per_day") || !strings.Contains(usage, "iam.max_cloud_api_keys.per_org") {
+		t.Errorf("usage:\n%s", usage)
+	}
+}
+
+// TestNoEmailAddressIsExported: the users list carries email addresses;
+// no series, label or help text may.
+func TestNoEmailAddressIsExported(t *testing.T) {
+	e := New(newClient(t, fixtureAPI(t).URL, nil), allOn)
+	refreshOnce(e)
+	mfs, err := gatherer(e).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(b.String(), "Marty McFly") {
+		t.Fatalf("the users were not exported at all:\n%s", b.String())
+	}
+	for _, leak := range []string{"marty.mcfly@example.com", "doc.brown@example.com", "AUTH_TYPE"} {
+		if strings.Contains(b.String(), leak) {
+			t.Errorf("the exposition contains %q", leak)
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package sim
+
+import (
+	"net/url"
+	"slices"
+)
+
+// endpoint is one list endpoint the simulator serves.
+type endpoint struct {
+	name        string // as in Faults.Endpoint and Request.Endpoint (the exporter's endpoint label)
+	apiVersion  string
+	listKind    string
+	required    string // a query parameter the API requires, or ""
+	maxPageSize int
+}
+
+// endpoints are the list endpoints, by path.
+var endpoints = map[string]endpoint{
+	"/byok/v1/keys":                    {"byok_keys", "byok/v1", "KeyList", "", 100},
+	"/iam/v2/api-keys":                 {"iam_api_keys", "iam/v2", "ApiKeyList", "", 100},
+	"/iam/v2/service-accounts":         {"iam_service_accounts", "iam/v2", "ServiceAccountList", "", 100},
+	"/iam/v2/users":                    {"iam_users", "iam/v2", "UserList", "", 100},
+	"/org/v2/environments":             {"org_environments", "org/v2", "EnvironmentList", "", 100},
+	"/cmk/v2/clusters":                 {"cmk_clusters", "cmk/v2", "ClusterList", "environment", 100},
+	"/service-quota/v1/applied-quotas": {"service_quota_applied_quotas", "service-quota/v1", "AppliedQuotaList", "scope", 200},
+}
+
+// listing is one list as a request's filters select it, read under s.mu.
+type listing struct {
+	n     int
+	match func(i int) bool // nil: every item
+	item  func(i int, base string) any
+}
+
+// listing returns the list endpoint serves, filtered by q.
+func (s *Server) listing(endpoint string, q url.Values) listing {
+	crn := "crn://confluent.cloud/organization=" + orgID
+	switch endpoint {
+	case "byok_keys":
+		l := listing{n: len(s.byok), item: func(i int, base string) any {
+			k := s.byok[i]
+			k.Metadata.Self = base + "/byok/v1/keys/" + k.ID
+			k.Metadata.ResourceName = crn + "/key=" + k.ID
+			return k
+		}}
+		for _, f := range []string{"display_name", "provider", "state", "validation_phase", "validation_region", "key"} {
+			if q.Get(f) != "" {
+				l.match = func(i int) bool { return byokMatches(s.byok[i], q.Get) }
+			}
+		}
+		return l
+	case "iam_api_keys":
+		l := listing{n: len(s.apiKeys), item: func(i int, base string) any {
+			k := s.apiKeys[i]
+			k.Metadata.Self = base + "/iam/v2/api-keys/" + k.ID
+			k.Metadata.ResourceName = crn + "/api-key=" + k.ID
+			return k
+		}}
+		if owner, res := q.Get("spec.owner"), q.Get("spec.resource"); owner != "" || res != "" {
+			l.match = func(i int) bool {
+				k := s.apiKeys[i]
+				return (owner == "" || k.Spec.Owner != nil && k.Spec.Owner.ID == owner) &&
+					(res == "" || k.Spec.Resource != nil && k.Spec.Resource.ID == res)
+			}
+		}
+		return l
+	case "iam_service_accounts":
+		l := listing{n: len(s.sas), item: func(i int, base string) any {
+			a := s.sas[i]
+			a.Metadata.Self = base + "/iam/v2/service-accounts/" + a.ID
+			a.Metadata.ResourceName = crn + "/service-account=" + a.ID
+			return a
+		}}
+		if names := q["display_name"]; len(names) > 0 {
+			l.match = func(i int) bool { return slices.Contains(names, s.sas[i].DisplayName) }
+		}
+		return l
+	case "iam_users":
+		return listing{n: len(s.users), item: func(i int, base string) any {
+			u := s.users[i]
+			u.Metadata.Self = base + "/iam/v2/users/" + u.ID
+			u.Metadata.ResourceName = crn + "/user=" + u.ID
+			return u
+		}}
+	case "org_environments":
+		return listing{n: len(s.envs), item: func(i int, base string) any {
+			e := s.envs[i]
+			e.Metadata.Self = base + "/org/v2/environments/" + e.ID
+			e.Metadata.ResourceName = crn + "/environment=" + e.ID
+			return e
+		}}
+	case "cmk_clusters":
+		env := q.Get("environment")
+		return listing{
+			n:     len(s.clusters),
+			match: func(i int) bool { return s.clusters[i].Spec.Environment.ID == env },
+			item: func(i int, base string) any {
+				c := s.clusters[i]
+				c.Metadata.Self = base + "/cmk/v2/clusters/" + c.ID
+				c.Metadata.ResourceName = crn + "/environment=" + c.Spec.Environment.ID + "/cloud-cluster=" + c.ID
+				return c
+			},
+		}
+	case "service_quota_applied_quotas":
+		quotas := s.quotas()
+		scope, code := q.Get("scope"), q.Get("id")
+		return listing{
+			n:     len(quotas),
+			match: func(i int) bool { return quotas[i].Scope == scope && (code == "" || quotas[i].ID == code) },
+			item: func(i int, base string) any {
+				a := quotas[i]
+				a.Metadata.Self = base + "/service-quota/v1/applied-quotas/" + a.ID
+				a.Metadata.ResourceName = crn + "/applied-quota=" + a.ID
+				return a
+			},
+		}
+	}
+	panic("sim: no listing for endpoint " + endpoint)
+}
+
+// quotas are the organisation's quotas now, usage counted from the lists as
+// they are (a deleted key frees its place at once), under s.mu.
+func (s *Server) quotas() []AppliedQuota {
+	qs := newQuotas(s.byok, s.apiKeys, s.sas, s.users, s.envs, s.clusters)
+	for i := range qs {
+		if limit, ok := s.quotaLimits[qs[i].ID]; ok {
+			qs[i].AppliedLimit = limit
+		}
+	}
+	return qs
+}
+
+// ServiceAccounts returns a copy of the service accounts.
+func (s *Server) ServiceAccounts() []ServiceAccount {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sas)
+}
+
+// Users returns a copy of the users.
+func (s *Server) Users() []User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.users)
+}
+
+// Environments returns a copy of the environments.
+func (s *Server) Environments() []Environment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.envs)
+}
+
+// KafkaClusters returns a copy of the Kafka clusters.
+func (s *Server) KafkaClusters() []KafkaCluster {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.clusters)
+}
+
+// Quotas returns the organisation's quotas as the API would list them now.
+func (s *Server) Quotas() []AppliedQuota {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.quotas()
+}
+
+// SetQuotaLimit changes a quota's applied limit, as Confluent does when it
+// raises one on request.
+func (s *Server) SetQuotaLimit(code string, limit int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.ContainsFunc(s.quotas(), func(q AppliedQuota) bool { return q.ID == code }) {
+		return false
+	}
+	s.quotaLimits[code] = limit
+	return true
+}
+
+// DeleteServiceAccount removes a service account and leaves its keys: the
+// ownership drift the exporter's alert looks for.
+func (s *Server) DeleteServiceAccount(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.sas)
+	s.sas = slices.DeleteFunc(s.sas, func(a ServiceAccount) bool { return a.ID == id })
+	return len(s.sas) < n
+}
+
+// DeleteKafkaCluster removes a cluster; a BYOK key that encrypted it stays
+// IN_USE, as Confluent keeps it for up to five days.
+func (s *Server) DeleteKafkaCluster(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.clusters)
+	s.clusters = slices.DeleteFunc(s.clusters, func(c KafkaCluster) bool { return c.ID == id })
+	return len(s.clusters) < n
+}

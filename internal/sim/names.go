@@ -1,0 +1,296 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The names behind the ids the keys carry: the owners of the API keys, the
+// environments they point at, the Kafka clusters the BYOK keys encrypt and
+// the organisation's quotas. All are derived from the keys, so that every
+// endpoint tells the same story: every owner exists, every cluster of an
+// API key is listed in its environment, every IN_USE BYOK key encrypts at
+// least one cluster (with Quirks, one does not: its cluster was deleted,
+// and Confluent keeps a key IN_USE for up to five days after that), and the
+// quotas' usage equals the counts.
+
+// ServiceAccount is one service account as GET /iam/v2/service-accounts lists it.
+type ServiceAccount struct {
+	APIVersion  string     `json:"api_version"`
+	Kind        string     `json:"kind"`
+	ID          string     `json:"id"`
+	Metadata    ObjectMeta `json:"metadata"`
+	DisplayName string     `json:"display_name"`
+	Description string     `json:"description"`
+}
+
+// User is one user as GET /iam/v2/users lists it, email included: the
+// exporter must never export it.
+type User struct {
+	APIVersion string     `json:"api_version"`
+	Kind       string     `json:"kind"`
+	ID         string     `json:"id"`
+	Metadata   ObjectMeta `json:"metadata"`
+	Email      string     `json:"email"`
+	FullName   string     `json:"full_name"`
+	AuthType   string     `json:"auth_type"`
+}
+
+// Environment is one environment as GET /org/v2/environments lists it.
+type Environment struct {
+	APIVersion  string     `json:"api_version"`
+	Kind        string     `json:"kind"`
+	ID          string     `json:"id"`
+	Metadata    ObjectMeta `json:"metadata"`
+	DisplayName string     `json:"display_name"`
+}
+
+// KafkaCluster is one cluster as GET /cmk/v2/clusters lists it.
+type KafkaCluster struct {
+	APIVersion string        `json:"api_version"`
+	Kind       string        `json:"kind"`
+	ID         string        `json:"id"`
+	Metadata   ObjectMeta    `json:"metadata"`
+	Spec       ClusterSpec   `json:"spec"`
+	Status     ClusterStatus `json:"status"`
+}
+
+// ClusterSpec is a cluster's spec. BYOK is nil for clusters encrypted with
+// Confluent-managed keys.
+type ClusterSpec struct {
+	DisplayName  string        `json:"display_name"`
+	Availability string        `json:"availability"`
+	Cloud        string        `json:"cloud"`
+	Region       string        `json:"region"`
+	Config       ClusterConfig `json:"config"`
+	Environment  ObjectRef     `json:"environment"`
+	BYOK         *ObjectRef    `json:"byok,omitempty"`
+}
+
+// ClusterConfig is the oneOf Basic / Standard / Dedicated / ...
+type ClusterConfig struct {
+	Kind string `json:"kind"`
+	CKU  int    `json:"cku,omitempty"`
+}
+
+// ClusterStatus is a cluster's status.
+type ClusterStatus struct {
+	Phase string `json:"phase"`
+	CKU   int    `json:"cku,omitempty"`
+}
+
+// AppliedQuota is one quota as GET /service-quota/v1/applied-quotas lists
+// it. Usage is nil where Confluent does not compute it.
+type AppliedQuota struct {
+	APIVersion   string     `json:"api_version"`
+	Kind         string     `json:"kind"`
+	ID           string     `json:"id"`
+	Metadata     ObjectMeta `json:"metadata"`
+	Scope        string     `json:"scope"`
+	DisplayName  string     `json:"display_name"`
+	DefaultLimit int        `json:"default_limit"`
+	AppliedLimit int        `json:"applied_limit"`
+	Usage        *int       `json:"usage,omitempty"`
+	Organization *ObjectRef `json:"organization,omitempty"`
+}
+
+// The quota codes Confluent documents for what the exporter watches (the
+// output of `confluent service-quota list organization`; docs/upstream-api-notes.md).
+const (
+	QuotaCloudAPIKeys    = "iam.max_cloud_api_keys.per_org"
+	QuotaServiceAccounts = "iam.max_service_accounts.per_org"
+	QuotaUsers           = "iam.max_users.per_org"
+	QuotaBYOKKeys        = "byok.max_keys.per_org"
+	QuotaEnvironments    = "iam.max_environments.per_org"
+	QuotaKafkaClusters   = "iam.max_kafka_clusters.per_org"
+)
+
+var envNames = []string{"production", "staging", "development", "analytics", "payments", "sandbox"}
+
+// numEnvironments and numClusters are the environments and the clusters the
+// generated API keys point at (env-000..., lkc-0000...).
+const (
+	numEnvironments = 6
+	numClusters     = 40
+)
+
+func envID(i int) string     { return fmt.Sprintf("env-%03d", i) }
+func clusterID(i int) string { return fmt.Sprintf("lkc-%04d", i) }
+
+// clusterEnv is the environment cluster i lives in.
+func clusterEnv(i int) string { return envID(i % numEnvironments) }
+
+// NewServiceAccounts lists every service account that can own the keys of
+// an organisation of cfg (NewAPIKeys draws owners from the same range).
+func NewServiceAccounts(cfg OrgConfig) []ServiceAccount {
+	var out []ServiceAccount
+	for o := range numOwners(cfg) {
+		if o%5 == 0 {
+			continue
+		}
+		team := []string{"payments", "orders", "search", "ledger", "etl", "ci"}[o%6]
+		out = append(out, ServiceAccount{
+			APIVersion: "iam/v2", Kind: "ServiceAccount", ID: fmt.Sprintf("sa-%05d", o),
+			Metadata:    ObjectMeta{CreatedAt: ts(BaseTime.AddDate(-2, 0, o%300))},
+			DisplayName: fmt.Sprintf("%s-svc-%d", team, o),
+			Description: fmt.Sprintf("Service account of the %s team", team),
+		})
+	}
+	return out
+}
+
+// NewUsers lists every user that can own keys of an organisation of cfg.
+func NewUsers(cfg OrgConfig) []User {
+	first := []string{"Ada", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis"}
+	last := []string{"Lovelace", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamilton", "Ritchie"}
+	var out []User
+	for o := 0; o < numOwners(cfg); o += 5 {
+		f, l := first[o/5%len(first)], last[o/5/len(first)%len(last)]
+		out = append(out, User{
+			APIVersion: "iam/v2", Kind: "User", ID: fmt.Sprintf("u-%05d", o),
+			Metadata: ObjectMeta{CreatedAt: ts(BaseTime.AddDate(-3, 0, o%300))},
+			Email:    fmt.Sprintf("%s.%s.%d@example.com", strings.ToLower(f), strings.ToLower(l), o),
+			FullName: fmt.Sprintf("%s %s", f, l),
+			AuthType: "AUTH_TYPE_SSO",
+		})
+	}
+	return out
+}
+
+func numOwners(cfg OrgConfig) int { return 1 + cfg.APIKeys/8 }
+
+// NewEnvironments lists the environments the keys point at.
+func NewEnvironments() []Environment {
+	out := make([]Environment, numEnvironments)
+	for i := range out {
+		out[i] = Environment{
+			APIVersion: "org/v2", Kind: "Environment", ID: envID(i),
+			Metadata:    ObjectMeta{CreatedAt: ts(BaseTime.AddDate(-3, i, 0))},
+			DisplayName: envNames[i],
+		}
+	}
+	return out
+}
+
+// NewKafkaClusters lists the clusters: the ones the API keys point at, and
+// as many more as the IN_USE BYOK keys need. IN_USE key j encrypts cluster j
+// (and every third one also cluster j+n, n the number of IN_USE keys), in
+// the key's cloud and region. With Quirks the last IN_USE key encrypts none.
+func NewKafkaClusters(cfg OrgConfig, byok []BYOKKey) []KafkaCluster {
+	var inUse []BYOKKey
+	for _, k := range byok {
+		if k.State == "IN_USE" {
+			inUse = append(inUse, k)
+		}
+	}
+	if cfg.Quirks && len(inUse) > 0 {
+		inUse = inUse[:len(inUse)-1]
+	}
+	n := max(numClusters, len(inUse)+len(inUse)/3+1)
+	clusters := make([]KafkaCluster, n)
+	for i := range clusters {
+		env := clusterEnv(i)
+		c := KafkaCluster{
+			APIVersion: "cmk/v2", Kind: "Cluster", ID: clusterID(i),
+			Metadata: ObjectMeta{CreatedAt: ts(BaseTime.AddDate(-1, 0, -i))},
+			Spec: ClusterSpec{
+				DisplayName:  fmt.Sprintf("%s-kafka-%d", envNames[i%numEnvironments], i),
+				Availability: []string{"MULTI_ZONE", "SINGLE_ZONE"}[i%2],
+				Cloud:        []string{"AWS", "GCP", "AZURE"}[i%3],
+				Region:       []string{"us-east-1", "us-central1", "westeurope"}[i%3],
+				Config:       ClusterConfig{Kind: []string{"Standard", "Basic", "Enterprise"}[i%3]},
+				Environment: ObjectRef{
+					ID: env, Related: "https://api.confluent.cloud/org/v2/environments/" + env,
+					ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/environment=%s", orgID, env),
+				},
+			},
+			Status: ClusterStatus{Phase: "PROVISIONED"},
+		}
+		clusters[i] = c
+	}
+	encrypt := func(i int, k BYOKKey) {
+		c := &clusters[i]
+		c.Spec.Cloud = strings.ToUpper(k.Provider)
+		c.Spec.Region = k.Validation.Region
+		if c.Spec.Region == "" {
+			c.Spec.Region = regionOf(k)
+		}
+		c.Spec.Config = ClusterConfig{Kind: "Dedicated", CKU: 2}
+		c.Status.CKU = 2
+		c.Spec.BYOK = &ObjectRef{
+			ID: k.ID, Related: "https://api.confluent.cloud/byok/v1/keys/" + k.ID,
+			ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/key=%s", orgID, k.ID),
+		}
+	}
+	for j, k := range inUse {
+		encrypt(j, k)
+		if j%3 == 0 && len(inUse)+j < n {
+			encrypt(len(inUse)+j, k)
+		}
+	}
+	return clusters
+}
+
+// regionOf is the region a key's KMS key lives in, where its id says it.
+func regionOf(k BYOKKey) string {
+	if parts := strings.Split(k.Key.KeyARN, ":"); len(parts) > 3 {
+		return parts[3]
+	}
+	if _, rest, ok := strings.Cut(k.Key.KeyID, "/locations/"); ok {
+		region, _, _ := strings.Cut(rest, "/")
+		return region
+	}
+	return ""
+}
+
+// newQuotas lists the organisation's quotas, their usage counted from the
+// lists (limits raised, as Confluent does on request, where an organisation
+// is larger than the default).
+func newQuotas(byok []BYOKKey, apiKeys []APIKey, sas []ServiceAccount, users []User, envs []Environment, clusters []KafkaCluster) []AppliedQuota {
+	cloudKeys := 0
+	for _, k := range apiKeys {
+		if k.Spec.Owner != nil && (k.Spec.Resource == nil || k.Spec.Resource.ID == "cloud") {
+			cloudKeys++
+		}
+	}
+	type q struct {
+		code, name string
+		limit      int
+		usage      int
+		hasUsage   bool
+	}
+	qs := []q{
+		{QuotaBYOKKeys, "Max BYOK keys per organization", 50, len(byok), true},
+		{"iam.max_audit_log_api_keys.per_org", "Max Audit Log API Keys Per Organization", 10000, 1, true},
+		{QuotaCloudAPIKeys, "Max Cloud API Keys Per Organization", 1000, cloudKeys, true},
+		{QuotaEnvironments, "Max Environments Per Organization", 25, len(envs), true},
+		{"iam.max_identity_providers.per_organization", "Max identity providers per organization", 5, 0, false},
+		{QuotaKafkaClusters, "Max Kafka Clusters Per Organization", 400, len(clusters), true},
+		{QuotaServiceAccounts, "Max Service Accounts Per Organization", 1000, len(sas), true},
+		{QuotaUsers, "Max Users Per Organization", 1000, len(users), true},
+		{"kafka.max_kafka_creation.per_day", "Max Kafka Cluster Provisioning Requests Per Day", 20, 0, false},
+	}
+	out := make([]AppliedQuota, 0, len(qs))
+	for _, x := range qs {
+		applied := x.limit
+		for applied < 2*x.usage {
+			applied *= 2
+		}
+		a := AppliedQuota{
+			APIVersion: "service-quota/v1", Kind: "AppliedQuota", ID: x.code,
+			Scope: "ORGANIZATION", DisplayName: x.name, DefaultLimit: x.limit, AppliedLimit: applied,
+			Organization: &ObjectRef{
+				ID: orgID, Related: "https://api.confluent.cloud/org/v2/organizations/" + orgID,
+				ResourceName: "crn://confluent.cloud/organization=" + orgID,
+			},
+		}
+		if x.hasUsage {
+			u := x.usage
+			a.Usage = &u
+		}
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b AppliedQuota) int { return cmpString(a.ID, b.ID) })
+	return out
+}
