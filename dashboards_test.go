@@ -214,7 +214,7 @@ func scrapedNames(t *testing.T) map[string]bool {
 	s, api := newSimServer(t, sim.DefaultOrg)
 	// Odd items too: the metrics of what was left out are there only then.
 	s.SetFaults(sim.Faults{Body: "odd-items", Page: 1})
-	e := startExporter(t, api.URL, "--refresh.interval=1h")
+	e := startExporter(t, api.URL, "--refresh.interval=1h", "--collector.users")
 	e.waitFor(t, "/-/ready", 200, 20*time.Second)
 	body := e.waitFor(t, "/metrics", 200, time.Second)
 	tp := expfmt.NewTextParser(model.UTF8Validation)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -138,7 +139,7 @@ func TestRealStack(t *testing.T) {
 	// Odd items on the first page of each list, as the real API can send:
 	// the dashboard's panel of what was left out has something to show.
 	s.SetFaults(sim.Faults{Body: "odd-items", Page: 1})
-	exp := startExporter(t, api.URL, "--refresh.interval=1s")
+	exp := startExporter(t, api.URL, "--refresh.interval=1s", "--collector.users")
 	exp.waitFor(t, "/-/ready", 200, 20*time.Second)
 
 	hook := &webhook{}
@@ -146,15 +147,17 @@ func TestRealStack(t *testing.T) {
 	defer hookSrv.Close()
 
 	dir := t.TempDir()
-	rules, err := filepath.Abs("alerts/confluent-keys.rules.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	overdue := oldestServiceAccountKey(t, s)
+	rules := rotationRulesFor(t, dir, overdue)
 	amAddr, promAddr := freePort(t), freePort(t)
 	amConfig := writeConfig(t, dir, "alertmanager.yml", fmt.Sprintf(`
 route:
   receiver: hook
   group_by: [alertname, key_id]
+  routes:
+    # Whatever else fires at once (the demo organisation's old keys): one notification.
+    - matchers: [alertname!~"ConfluentBYOKKeyInvalidInUse|ConfluentAPIKeyRotationOverdue"]
+      group_by: [alertname]
   group_wait: 1s
   group_interval: 1s
   repeat_interval: 1h
@@ -221,6 +224,31 @@ scrape_configs:
 	if !strings.Contains(fired.Annotations["runbook_url"], "docs/runbooks.md#confluentbyokkeyinvalidinuse") {
 		t.Errorf("runbook_url %q", fired.Annotations["runbook_url"])
 	}
+	// The Kafka clusters the key encrypts, by name and id: what goes down.
+	var clusters int
+	for _, c := range s.KafkaClusters() {
+		if c.Spec.BYOK != nil && c.Spec.BYOK.ID == key.ID {
+			clusters++
+			if d := fired.Annotations["description"]; !strings.Contains(d, c.Spec.DisplayName+" ("+c.ID+")") {
+				t.Errorf("description %q does not name the cluster %s (%s)", d, c.Spec.DisplayName, c.ID)
+			}
+		}
+	}
+	if clusters == 0 {
+		t.Fatalf("the simulated key %s encrypts no cluster", key.ID)
+	}
+
+	// An API key past the rotation threshold, named with its owner's and
+	// its environment's names.
+	rotation := waitForAlert(t, hook, "ConfluentAPIKeyRotationOverdue", overdue.key.ID, "firing", 90*time.Second)
+	for _, want := range []string{overdue.owner.DisplayName + " (" + overdue.owner.ID + ")", overdue.envName} {
+		if d := rotation.Annotations["description"]; !strings.Contains(d, want) {
+			t.Errorf("rotation description %q does not name %q", d, want)
+		}
+	}
+	if sum := rotation.Annotations["summary"]; !strings.Contains(sum, overdue.owner.DisplayName) {
+		t.Errorf("rotation summary %q does not name the owner %s", sum, overdue.owner.DisplayName)
+	}
 
 	// Every dashboard query returns data from this Prometheus.
 	queries := loadDashboards(t)
@@ -239,6 +267,25 @@ scrape_configs:
 		}
 	}
 
+	// Panels of keys keep their rows when the names are missing (their
+	// collectors off or failing): the same queries with the name metrics
+	// absent still return data.
+	nameMetrics := regexp.MustCompile(`\b(confluent_iam_service_account_info|confluent_iam_user_info|confluent_environment_info|confluent_kafka_cluster_info)\b`)
+	checked := 0
+	for _, q := range queries {
+		if !nameMetrics.MatchString(q.expr) || !strings.Contains(q.expr, "confluent_byok_key") && !strings.Contains(q.expr, "confluent_iam_api_key") {
+			continue
+		}
+		checked++
+		expr := nameMetrics.ReplaceAllString(q.expr, "${1}_absent")
+		if n, err := promQuery(promURL, expr); err != nil || n == 0 {
+			t.Errorf("%s: panel %q query %s returns nothing without the names (%d, %v)", q.file, q.panel, q.refID, n, err)
+		}
+	}
+	if checked < 3 {
+		t.Errorf("only %d panels join names to keys", checked)
+	}
+
 	// The README's example queries run (some may select nothing, which is fine).
 	for _, q := range readmeQueries(t) {
 		if _, err := promQuery(promURL, q); err != nil {
@@ -252,6 +299,70 @@ scrape_configs:
 	// The key is repaired: the alert resolves.
 	s.SetValidation(key.ID, "VALID", "", time.Now())
 	waitForAlert(t, hook, "ConfluentBYOKKeyInvalidInUse", key.ID, "resolved", 90*time.Second)
+}
+
+// overdueKey is the API key the real-stack test makes overdue, with the
+// names its alert must give.
+type overdueKey struct {
+	key     sim.APIKey
+	owner   sim.ServiceAccount
+	envName string
+	ageDays float64
+}
+
+// oldestServiceAccountKey finds the oldest API key owned by a service
+// account with a name, on a resource in a named environment.
+func oldestServiceAccountKey(t *testing.T, s *sim.Server) overdueKey {
+	t.Helper()
+	owners := map[string]sim.ServiceAccount{}
+	for _, a := range s.ServiceAccounts() {
+		owners[a.ID] = a
+	}
+	envs := map[string]string{}
+	for _, e := range s.Environments() {
+		envs[e.ID] = e.DisplayName
+	}
+	var best overdueKey
+	for _, k := range s.APIKeys() {
+		if k.Spec.Owner == nil || k.Spec.Resource == nil || envs[k.Spec.Resource.Environment] == "" {
+			continue
+		}
+		owner, ok := owners[k.Spec.Owner.ID]
+		created, err := time.Parse(time.RFC3339, k.Metadata.CreatedAt)
+		if !ok || err != nil {
+			continue
+		}
+		if age := time.Since(created).Hours() / 24; age > best.ageDays {
+			best = overdueKey{key: k, owner: owner, envName: envs[k.Spec.Resource.Environment], ageDays: age}
+		}
+	}
+	if best.key.ID == "" {
+		t.Fatal("no API key of a named service account in a named environment")
+	}
+	return best
+}
+
+// rotationRulesFor writes alerts/ with the rotation threshold just under the
+// age of k, so that only the oldest keys are overdue, and without the
+// alert's hour of waiting. The thresholds are recording rules for this.
+func rotationRulesFor(t *testing.T, dir string, k overdueKey) string {
+	t.Helper()
+	b, err := os.ReadFile("alerts/confluent-keys.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := string(b)
+	threshold := "      - record: confluent_keys:api_key_rotation_max_age_days\n        expr: vector(90)\n"
+	alert := "      - alert: ConfluentAPIKeyRotationOverdue\n"
+	start := strings.Index(rules, alert)
+	wait := strings.Index(rules[start:], "        for: 1h\n")
+	if !strings.Contains(rules, threshold) || start < 0 || wait < 0 {
+		t.Fatal("alerts/confluent-keys.rules.yml: the rotation threshold or the rotation alert's `for` moved")
+	}
+	rules = rules[:start+wait] + "        for: 0s\n" + rules[start+wait+len("        for: 1h\n"):]
+	rules = strings.Replace(rules, threshold, fmt.Sprintf(
+		"      - record: confluent_keys:api_key_rotation_max_age_days\n        expr: vector(%.3f)\n", k.ageDays-0.5), 1)
+	return writeConfig(t, dir, "rules.yml", rules)
 }
 
 func waitForAlert(t *testing.T, hook *webhook, name, keyID, status string, within time.Duration) webhookAlert {

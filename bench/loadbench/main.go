@@ -65,7 +65,7 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: byok, APIKeys: n, Quirks: true}, APIKey: apiKey, APISecret: secret, RateLimit: 1 << 30})
 	api := httptest.NewServer(s)
 	defer api.Close()
-	minRequests := (n+99)/100 + (byok+99)/100
+	minRequests := s.MinimalRequests(100, false) // every collector on by default, users off
 
 	// 1. One refresh with no added latency: requests, wall time, throughput, memory.
 	e, err := start(binary, api.URL, "1h")

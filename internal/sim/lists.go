@@ -196,3 +196,26 @@ func (s *Server) DeleteKafkaCluster(id string) bool {
 	s.clusters = slices.DeleteFunc(s.clusters, func(c KafkaCluster) bool { return c.ID == id })
 	return len(s.clusters) < n
 }
+
+// MinimalRequests is the fewest list requests one complete refresh of every
+// collector takes at pageSize, users included or not: one per page of each
+// list (an empty list is one page), the environments twice (the
+// environments and the kafka_clusters collectors each read them), and the
+// clusters of each environment. docs/benchmarks.md gives the formula.
+func (s *Server) MinimalRequests(pageSize int, users bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pages := func(n int) int { return max(1, (n+pageSize-1)/pageSize) }
+	perEnv := map[string]int{}
+	for _, c := range s.clusters {
+		perEnv[c.Spec.Environment.ID]++
+	}
+	n := pages(len(s.byok)) + pages(len(s.apiKeys)) + pages(len(s.sas)) + 2*pages(len(s.envs)) + pages(len(s.quotas()))
+	if users {
+		n += pages(len(s.users))
+	}
+	for _, e := range s.envs {
+		n += pages(perEnv[e.ID])
+	}
+	return n
+}
