@@ -38,6 +38,10 @@ cat <<MSG
 
   Turn a BYOK key INVALID (keys are listed in the metrics as confluent_byok_key_info):
     curl -X POST http://$sim_addr/_sim/byok/<key_id>/validation -d '{"phase":"INVALID","message":"Access to key denied."}'
+  Fill the Cloud API key quota (the quota alert and panel react):
+    curl -X PUT http://$sim_addr/_sim/quotas/iam.max_cloud_api_keys.per_org -d '{"applied_limit":100}'
+  Delete a Kafka cluster (its BYOK key stays IN_USE, encrypting nothing):
+    curl -X DELETE http://$sim_addr/_sim/clusters/lkc-0000
   Make the API fail:   curl -X PUT http://$sim_addr/_sim/faults -d '{"status":503}'
   Heal it:             curl -X PUT http://$sim_addr/_sim/faults -d '{}'
 
