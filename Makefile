@@ -121,20 +121,27 @@ image-test: docker
 	$(GO) build -o .build/confluent-cloud-sim ./cmd/confluent-cloud-sim
 	IMAGE=$(IMAGE) ./scripts/image-test.sh
 
-## bench: the figures of docs/benchmarks.md (Go benchmarks, then the load run; ~10 minutes).
+## bench: the figures of docs/benchmarks.md (Go benchmarks, then the load run; ~20 minutes).
+## BENCH_BEFORE=<git rev> adds the load run of that revision's binary, side by side.
 bench:
 	@mkdir -p .build/bench
 	@echo "machine: $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $$(free -g | awk '/Mem:/{print $$2}') GiB; $$($(GO) version)"
 	$(GO) build -o .build/bench/$(BIN) .
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./collector | tee .build/bench/go-bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./collector ./scrape | tee .build/bench/go-bench.txt
 	$(GO) run ./bench/loadbench -exporter .build/bench/$(BIN) | tee .build/bench/loadbench.md
+	@if [ -n "$(BENCH_BEFORE)" ]; then \
+		echo "== the load run against $(BENCH_BEFORE), side by side"; \
+		rm -rf .build/bench/before && git worktree add -f --detach .build/bench/before $(BENCH_BEFORE) >/dev/null && \
+		(cd .build/bench/before && $(GO) build -o ../$(BIN)-before .) && git worktree remove --force .build/bench/before && \
+		$(GO) run ./bench/loadbench -exporter .build/bench/$(BIN)-before | tee .build/bench/loadbench-before.md; \
+	fi
 
 ## bench-smoke: the benchmarks at the smallest size, briefly, so they cannot rot (part of make test).
 bench-smoke:
 	@mkdir -p .build/bench
 	$(GO) build -o .build/bench/$(BIN) .
-	$(GO) test -short -run '^$$' -bench . -benchtime 3x ./collector
-	$(GO) run ./bench/loadbench -exporter .build/bench/$(BIN) -keys 1000 -duration 2s -latency 20ms
+	$(GO) test -short -run '^$$' -bench . -benchtime 3x ./collector ./scrape
+	$(GO) run ./bench/loadbench -exporter .build/bench/$(BIN) -keys 1000 -duration 2s -latency 20ms -prometheus-scrapes 3
 
 ## mutation: mutation testing (gremlins, pinned in tools/go.mod) of apiclient, collector
 ## and config, gated on the targets of docs/testing.md (efficacy >= 90%, mutant

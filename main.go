@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
@@ -29,6 +28,7 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
 )
 
 const name = "confluent_keys_exporter"
@@ -76,14 +76,21 @@ func run(args []string, stderr io.Writer) int {
 		level.Error(logger).Log("msg", "Invalid configuration", "err", err)
 		return 1
 	}
-	exporter := collector.New(client, collector.Options{
+	reg := prometheus.NewRegistry()
+	// The key metrics are served from the encodings the scrape handler caches
+	// per snapshot (warmed after each refresh); the registry is the part
+	// encoded per scrape.
+	var exporter *collector.Exporter
+	metrics := scrape.New(scrape.Opts{
+		Static: func() *collector.Snapshot { return exporter.Snapshot() }, Dynamic: reg, Registry: reg,
+		MaxRequests: cfg.MaxRequests, Logger: slogger,
+	})
+	exporter = collector.New(client, collector.Options{
 		Interval: cfg.Interval, BYOK: cfg.BYOK, APIKeys: cfg.APIKeys, APIKeysPerKey: cfg.APIKeysPerKey,
 		ServiceAccounts: cfg.ServiceAccounts, Users: cfg.Users, Environments: cfg.Environments,
 		KafkaClusters: cfg.KafkaClusters, Quotas: cfg.Quotas,
-		Logger: logger,
+		Logger: logger, OnSwap: metrics.Warm,
 	})
-
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		exporter, upstream,
 		versioncollector.NewCollector(name),
@@ -103,12 +110,13 @@ func run(args []string, stderr io.Writer) int {
 		exporter.Run(ctx)
 	}()
 
-	mux, err := newMux(reg, collector.Merge(reg, exporter), exporter.Ready, cfg.TelemetryPath, cfg.MaxRequests, slogger)
+	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), exporter.Ready, cfg.TelemetryPath)
 	if err != nil {
 		level.Error(logger).Log("msg", "Building the landing page", "err", err)
 		return 1
 	}
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// No WriteTimeout: the metrics handler sets a deadline per response, fit to its size.
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(server, webFlags, slogger) }()
 
@@ -144,14 +152,10 @@ func logHangups(ctx context.Context, hup <-chan os.Signal, logger log.Logger) {
 	}
 }
 
-// newMux serves the metrics of gatherer, the landing page and the health endpoints.
-func newMux(reg *prometheus.Registry, gatherer prometheus.Gatherer, ready func() bool, metricsPath string, maxRequests int, logger *slog.Logger) (*http.ServeMux, error) {
+// newMux serves metrics at metricsPath, the landing page and the health endpoints.
+func newMux(metrics http.Handler, ready func() bool, metricsPath string) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
-		MaxRequestsInFlight: maxRequests,
-		Registry:            reg,
-	})))
+	mux.Handle(metricsPath, metrics)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})

@@ -9,17 +9,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
 )
 
 // constGatherer serves one gauge family.
@@ -30,11 +30,17 @@ var constGatherer = prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) 
 	}}, nil
 })
 
-// serveMux serves newMux over g; reg gets the handler's own metrics.
+// serveMux serves newMux with the scrape handler over g, as main wires it;
+// reg gets the handler's own metrics.
 func serveMux(t *testing.T, g prometheus.Gatherer, ready func() bool, path string, maxRequests int) (*httptest.Server, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	mux, err := newMux(reg, g, ready, path, maxRequests, slog.New(slog.NewTextHandler(&testkit.Buffer{}, nil)))
+	empty := collector.NewSnapshot(nil)
+	metrics := scrape.New(scrape.Opts{
+		Static: func() *collector.Snapshot { return empty }, Dynamic: g, Registry: reg, MaxRequests: maxRequests,
+		Logger: slog.New(slog.NewTextHandler(&testkit.Buffer{}, nil)),
+	})
+	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), ready, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,64 +125,5 @@ func TestMuxMetricsAtRoot(t *testing.T) {
 	srv, _ := serveMux(t, constGatherer, func() bool { return true }, "/", 10)
 	if code, body := fetch(t, http.MethodGet, srv.URL+"/"); code != 200 || !strings.Contains(body, "confluent_test_gauge 42") {
 		t.Fatalf("metrics at /: %d %.200q", code, body)
-	}
-}
-
-// TestConcurrentScrapesAreBounded: with --web.max-requests=N, N scrapes that
-// are being gathered hold every slot: exactly the ones beyond get 503 at
-// once; when they finish, scrapes are served again.
-func TestConcurrentScrapesAreBounded(t *testing.T) {
-	const limit, extra = 3, 4
-	entered := make(chan struct{}, limit+extra)
-	release := make(chan struct{})
-	blocking := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
-		entered <- struct{}{}
-		<-release
-		return constGatherer.Gather()
-	})
-	srv, _ := serveMux(t, blocking, func() bool { return true }, "/metrics", limit)
-
-	codes := make(chan int, limit)
-	var wg sync.WaitGroup
-	for range limit {
-		wg.Go(func() {
-			code, _ := fetch(t, http.MethodGet, srv.URL+"/metrics")
-			codes <- code
-		})
-	}
-	for range limit {
-		select {
-		case <-entered:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the first scrapes did not reach the gatherer")
-		}
-	}
-	// A scrape beyond the limit is answered at once; one let through would
-	// wait for the release, so it gets a deadline instead of hanging the test.
-	impatient := &http.Client{Timeout: 5 * time.Second}
-	for range extra {
-		resp, err := impatient.Get(srv.URL + "/metrics")
-		if err != nil {
-			t.Errorf("a scrape beyond the limit was not refused at once: %v", err)
-			continue
-		}
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusServiceUnavailable {
-			t.Errorf("a scrape beyond the limit: %d, want 503", resp.StatusCode)
-		}
-	}
-	close(release)
-	wg.Wait()
-	close(codes)
-	for code := range codes {
-		if code != http.StatusOK {
-			t.Errorf("a scrape within the limit: %d, want 200", code)
-		}
-	}
-	if len(entered) != 0 {
-		t.Errorf("%d scrapes beyond the limit reached the gatherer", len(entered))
-	}
-	if code, _ := fetch(t, http.MethodGet, srv.URL+"/metrics"); code != http.StatusOK {
-		t.Errorf("after the slots freed: %d, want 200", code)
 	}
 }

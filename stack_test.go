@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -150,6 +151,12 @@ func TestRealStack(t *testing.T) {
 	overdue := oldestServiceAccountKey(t, s)
 	rules := rotationRulesFor(t, dir, overdue)
 	amAddr, promAddr := freePort(t), freePort(t)
+	// Prometheus scrapes through a proxy that notes what it asked for and
+	// what it got, so the test knows the scrape was negotiated as in production.
+	target, _ := url.Parse(exp.url)
+	seen := &scrapeWitness{}
+	proxy := httptest.NewServer(seen.wrap(httputil.NewSingleHostReverseProxy(target)))
+	defer proxy.Close()
 	amConfig := writeConfig(t, dir, "alertmanager.yml", fmt.Sprintf(`
 route:
   receiver: hook
@@ -182,7 +189,7 @@ alerting:
 scrape_configs:
   - job_name: confluent_keys_exporter
     static_configs: [{targets: [%q]}]
-`, rules, amAddr, strings.TrimPrefix(exp.url, "http://")))
+`, rules, amAddr, strings.TrimPrefix(proxy.URL, "http://")))
 	promURL := "http://" + promAddr
 	startProcess(t, promURL+"/-/ready", "prometheus",
 		"--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
@@ -296,6 +303,13 @@ scrape_configs:
 		t.Errorf("the README's INVALID-in-use query finds nothing (%d, %v) while a key is INVALID", n, err)
 	}
 
+	// Prometheus asked for OpenMetrics with gzip, got it (two gzip members)
+	// and read every sample of the exposition.
+	if enc, ct := seen.last(); enc != "gzip" || !strings.HasPrefix(ct, "application/openmetrics-text") {
+		t.Errorf("Prometheus's scrape was answered with Content-Encoding %q, Content-Type %q", enc, ct)
+	}
+	waitForSamples(t, promURL, exp.url)
+
 	// The key is repaired: the alert resolves.
 	s.SetValidation(key.ID, "VALID", "", time.Now())
 	waitForAlert(t, hook, "ConfluentBYOKKeyInvalidInUse", key.ID, "resolved", 90*time.Second)
@@ -363,6 +377,105 @@ func rotationRulesFor(t *testing.T, dir string, k overdueKey) string {
 	rules = strings.Replace(rules, threshold, fmt.Sprintf(
 		"      - record: confluent_keys:api_key_rotation_max_age_days\n        expr: vector(%.3f)\n", k.ageDays-0.5), 1)
 	return writeConfig(t, dir, "rules.yml", rules)
+}
+
+// scrapeWitness records the encoding and type of the responses it passes on.
+type scrapeWitness struct {
+	mu                    sync.Mutex
+	encoding, contentType string
+}
+
+func (w *scrapeWitness) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rec := &headerWitness{ResponseWriter: rw, w: w}
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func (w *scrapeWitness) last() (string, string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.encoding, w.contentType
+}
+
+type headerWitness struct {
+	http.ResponseWriter
+	w *scrapeWitness
+}
+
+func (h *headerWitness) WriteHeader(code int) {
+	h.w.mu.Lock()
+	h.w.encoding, h.w.contentType = h.Header().Get("Content-Encoding"), h.Header().Get("Content-Type")
+	h.w.mu.Unlock()
+	h.ResponseWriter.WriteHeader(code)
+}
+
+// waitForSamples waits until Prometheus's scrape_samples_scraped for the
+// exporter equals the samples of a direct scrape (the per-scrape part can
+// gain a series between the two, hence the retries), and logs Prometheus's
+// own scrape_duration_seconds.
+func waitForSamples(t *testing.T, promURL, exporterURL string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		scraped, err := promValue(promURL, `scrape_samples_scraped{job="confluent_keys_exporter"}`)
+		direct := directSamples(t, exporterURL)
+		if err == nil && scraped == float64(direct) {
+			d, _ := promValue(promURL, `scrape_duration_seconds{job="confluent_keys_exporter"}`)
+			t.Logf("Prometheus scraped %d samples; its scrape_duration_seconds %.1f ms (through the test's proxy)", direct, d*1000)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus scraped %v samples (%v), a direct scrape has %d", scraped, err, direct)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// directSamples counts the samples of an identity text scrape.
+func directSamples(t *testing.T, exporterURL string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, exporterURL+"/metrics", nil)
+	req.Header.Set("Accept-Encoding", "identity")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	n := 0
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			n++
+		}
+	}
+	return n
+}
+
+// promValue runs an instant query that returns one sample and gives its value.
+func promValue(promURL, expr string) (float64, error) {
+	resp, err := http.Get(promURL + "/api/v1/query?query=" + url.QueryEscape(expr))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return 0, err
+	}
+	if len(r.Data.Result) != 1 {
+		return 0, fmt.Errorf("%s: %d results", expr, len(r.Data.Result))
+	}
+	s, _ := r.Data.Result[0].Value[1].(string)
+	var v float64
+	_, err = fmt.Sscan(s, &v)
+	return v, err
 }
 
 func waitForAlert(t *testing.T, hook *webhook, name, keyID, status string, within time.Duration) webhookAlert {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -275,16 +276,23 @@ confluent_rate_limit_remaining{endpoint="service_quota_applied_quotas"} 119
 	}
 }
 
-func TestMergeRefusesAFamilyServedTwice(t *testing.T) {
+// TestMergeServesAFamilyOnce: a name two gatherers have is served once,
+// the first gatherer's, with an error naming it.
+func TestMergeServesAFamilyOnce(t *testing.T) {
 	a, b := prometheus.NewRegistry(), prometheus.NewRegistry()
-	for _, reg := range []*prometheus.Registry{a, b} {
+	for i, reg := range []*prometheus.Registry{a, b} {
 		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "twice", Help: "h"})
+		g.Set(float64(i + 1))
 		reg.MustRegister(g)
 	}
-	if _, err := Merge(a, b).Gather(); err == nil || !strings.Contains(err.Error(), "twice") {
+	mfs, err := Merge(a, b).Gather()
+	if err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Fatalf("got %v, want an error naming the family", err)
 	}
-	mfs, err := Merge(a, prometheus.NewRegistry()).Gather()
+	if len(mfs) != 1 || mfs[0].GetMetric()[0].GetGauge().GetValue() != 1 {
+		t.Fatalf("served %v, want the first gatherer's family alone", mfs)
+	}
+	mfs, err = Merge(a, prometheus.NewRegistry()).Gather()
 	if err != nil || len(mfs) != 1 {
 		t.Fatalf("got %d families, %v", len(mfs), err)
 	}
@@ -357,5 +365,38 @@ confluent_rate_limit_reset_timestamp_seconds{endpoint="byok_keys"} 1.7e+09
 	if err := testutil.CollectAndCompare(up, strings.NewReader(want),
 		"confluent_rate_limit", "confluent_rate_limit_remaining", "confluent_rate_limit_reset_timestamp_seconds"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSnapshotIsSortedAndWhole: the exporter's snapshot holds every
+// collector's families sorted by name whatever order the collectors
+// complete in, and a refresh replaces it as a whole, telling OnSwap.
+func TestSnapshotIsSortedAndWhole(t *testing.T) {
+	var swaps atomic.Int32
+	opts := allOn
+	opts.OnSwap = func() { swaps.Add(1) }
+	r := newRig(opts)
+	first := r.exp.Snapshot()
+	if len(first.Families()) != 0 {
+		t.Fatalf("families before any refresh: %d", len(first.Families()))
+	}
+	r.refresh()
+	snap := r.exp.Snapshot()
+	names := []string{}
+	for _, mf := range snap.Families() {
+		names = append(names, mf.GetName())
+	}
+	if !slices.IsSorted(names) || len(names) < 15 || len(slices.Compact(slices.Clone(names))) != len(names) {
+		t.Fatalf("families not sorted, or a name twice: %v", names)
+	}
+	if !snap.Has("confluent_kafka_cluster_info") || snap.Has("confluent_refresh_success") || snap.Has("zzz") {
+		t.Error("Has answers wrong")
+	}
+	if swaps.Load() != 7 || first == snap {
+		t.Errorf("%d swaps for 7 collectors, snapshot replaced: %v", swaps.Load(), first != snap)
+	}
+	gathered, _ := r.exp.Gather()
+	if !slices.Equal(gathered, snap.Families()) {
+		t.Error("Gather is not the snapshot")
 	}
 }

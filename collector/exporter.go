@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,10 @@ type Options struct {
 	Quotas          bool
 
 	Logger log.Logger
+	// OnSwap, if set, is called after a complete refresh changed what
+	// Snapshot returns, in the refresh's goroutine: the serving side warms
+	// its cached encodings there, off the scrape path.
+	OnSwap func()
 }
 
 // keyCollector is one list's collector: it reads the list (the keys, or the
@@ -90,6 +95,34 @@ type Exporter struct {
 	interval time.Duration
 	logger   log.Logger
 	jobs     []*job
+	onSwap   func()
+
+	swapMu   sync.Mutex // one swap of the merged snapshot at a time
+	snapshot atomic.Pointer[Snapshot]
+}
+
+// Snapshot is the key metrics of every collector's last complete refresh,
+// sorted by name, as one immutable value: a new Snapshot replaces it
+// whenever a collector completes a refresh. Its families are shared by all
+// scrapes and must not be modified.
+type Snapshot struct {
+	families []*dto.MetricFamily
+}
+
+// NewSnapshot makes a Snapshot of families, which must be sorted by name,
+// with no name twice. Exporter makes its own; this is for tests of what
+// serves one.
+func NewSnapshot(families []*dto.MetricFamily) *Snapshot { return &Snapshot{families: families} }
+
+// Families returns the snapshot's families, sorted by name.
+func (s *Snapshot) Families() []*dto.MetricFamily { return s.families }
+
+// Has reports whether the snapshot has a family of that name.
+func (s *Snapshot) Has(name string) bool {
+	_, found := slices.BinarySearchFunc(s.families, name, func(mf *dto.MetricFamily, n string) int {
+		return strings.Compare(mf.GetName(), n)
+	})
+	return found
 }
 
 var (
@@ -122,7 +155,8 @@ func New(lister Lister, opts Options) *Exporter {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
-	e := &Exporter{interval: opts.Interval, logger: logger}
+	e := &Exporter{interval: opts.Interval, logger: logger, onSwap: opts.OnSwap}
+	e.snapshot.Store(&Snapshot{})
 	var collectors []keyCollector
 	if opts.BYOK {
 		collectors = append(collectors, &byokCollector{lister: lister})
@@ -219,6 +253,9 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 		j.errors[reasonOf(err)]++
 	}
 	j.mu.Unlock()
+	if err == nil {
+		e.swap()
+	}
 
 	if err != nil {
 		msg := "Refresh failed, serving the previous complete data"
@@ -275,17 +312,32 @@ func (e *Exporter) Ready() bool {
 	return true
 }
 
-// Gather implements prometheus.Gatherer: the key metrics of every
-// collector's last complete refresh, as built then. The families are shared
-// by all scrapes and must not be modified.
-func (e *Exporter) Gather() ([]*dto.MetricFamily, error) {
-	var out []*dto.MetricFamily
+// swap replaces the merged snapshot with one of every collector's latest
+// families, sorted by name, and tells OnSwap.
+func (e *Exporter) swap() {
+	e.swapMu.Lock()
+	var all []*dto.MetricFamily
 	for _, j := range e.jobs {
 		if snap := j.snapshot.Load(); snap != nil {
-			out = append(out, *snap...)
+			all = append(all, *snap...)
 		}
 	}
-	return out, nil
+	slices.SortFunc(all, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	e.snapshot.Store(&Snapshot{families: all})
+	e.swapMu.Unlock()
+	if e.onSwap != nil {
+		e.onSwap()
+	}
+}
+
+// Snapshot returns the key metrics of every collector's last complete
+// refresh: one value for all of them, replaced as a whole.
+func (e *Exporter) Snapshot() *Snapshot { return e.snapshot.Load() }
+
+// Gather implements prometheus.Gatherer: the families of Snapshot, sorted
+// by name. They are shared by all scrapes and must not be modified.
+func (e *Exporter) Gather() ([]*dto.MetricFamily, error) {
+	return e.Snapshot().Families(), nil
 }
 
 // Describe implements prometheus.Collector for the health metrics.

@@ -13,7 +13,8 @@ import (
 // the registry and the Exporter, as one. Unlike prometheus.Gatherers it does
 // not re-check every series: the Exporter's families were checked when they
 // were built, and re-checking them on each scrape is what made scrapes cost
-// twice the floor (docs/benchmarks.md). A name served twice is an error.
+// twice the floor (docs/benchmarks.md). A name served twice is served once,
+// from the first gatherer that has it, and reported as an error.
 func Merge(gatherers ...prometheus.Gatherer) prometheus.Gatherer {
 	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
 		var (
@@ -27,12 +28,14 @@ func Merge(gatherers ...prometheus.Gatherer) prometheus.Gatherer {
 			}
 			out = append(out, mfs...)
 		}
-		slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
-		for i := 1; i < len(out); i++ {
-			if out[i].GetName() == out[i-1].GetName() {
-				errs = append(errs, fmt.Errorf("metric family %s served by two gatherers", out[i].GetName()))
+		slices.SortStableFunc(out, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+		out = slices.CompactFunc(out, func(a, b *dto.MetricFamily) bool {
+			if a.GetName() != b.GetName() {
+				return false
 			}
-		}
+			errs = append(errs, fmt.Errorf("metric family %s served by two gatherers", a.GetName()))
+			return true
+		})
 		return out, errs.MaybeUnwrap()
 	})
 }

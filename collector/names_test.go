@@ -159,3 +159,26 @@ func TestNoEmailAddressIsExported(t *testing.T) {
 		}
 	}
 }
+
+// TestAddStats: the stats of the environments list and of each cluster
+// list add up: pages, and each tally's count, keeping the first example,
+// without changing the stats added to.
+func TestAddStats(t *testing.T) {
+	a := apiclient.ListStats{Pages: 1, Skipped: map[string]apiclient.Tally{apiclient.SkipNoID: {Count: 1, Example: "page 1 item 2"}}}
+	b := apiclient.ListStats{
+		Pages:   2,
+		Skipped: map[string]apiclient.Tally{apiclient.SkipNoID: {Count: 2, Example: "page 2 item 1"}},
+		Invalid: map[string]apiclient.Tally{"spec.region": {Count: 3, Example: "lkc-9"}},
+	}
+	sum := addStats(a, b)
+	if sum.Pages != 3 || sum.Skipped[apiclient.SkipNoID] != (apiclient.Tally{Count: 3, Example: "page 1 item 2"}) ||
+		sum.Invalid["spec.region"] != (apiclient.Tally{Count: 3, Example: "lkc-9"}) {
+		t.Errorf("sum %+v", sum)
+	}
+	if a.Skipped[apiclient.SkipNoID].Count != 1 || a.Invalid != nil {
+		t.Errorf("the stats added to changed: %+v", a)
+	}
+	if got := addStats(apiclient.ListStats{}, apiclient.ListStats{}); got.Skipped != nil || got.Invalid != nil {
+		t.Errorf("nothing added made tallies: %+v", got)
+	}
+}

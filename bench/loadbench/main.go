@@ -1,12 +1,16 @@
 // Command loadbench measures the built exporter against the simulated
 // Confluent Cloud on loopback, for docs/benchmarks.md: requests and wall time
-// per refresh, decode throughput, memory, and /metrics latency under 20
-// concurrent scrapers, with and without refreshes running. `make bench` runs it.
+// per refresh, decode throughput, memory, and /metrics latency one scrape at
+// a time and under 20 concurrent scrapers, with and without refreshes
+// running, as Prometheus scrapes (its Accept header, gzip) and as a plain
+// client does (text, identity); with a real Prometheus where one is
+// installed, its own scrape_duration_seconds. `make bench` runs it.
 package main
 
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -38,17 +43,18 @@ func main() {
 		latency  = flag.Duration("latency", 100*time.Millisecond, "simulated latency per page for the wall-time run (0: skip)")
 		scrapers = flag.Int("scrapers", 20, "concurrent scrapers")
 		duration = flag.Duration("duration", 30*time.Second, "length of each scrape-load phase")
+		promN    = flag.Int("prometheus-scrapes", 20, "scrapes by a real Prometheus, where one is installed, for its scrape_duration_seconds (0: skip)")
 	)
 	flag.Parse()
 	fmt.Printf("# loadbench %s, %d scrapers for %s per phase, %d BYOK keys\n\n", time.Now().UTC().Format(time.RFC3339), *scrapers, *duration, byok)
-	fmt.Println("| API keys | requests/refresh (min) | refresh 0 ms | decode MB/s | refresh at " + latency.String() + "/page (pages×latency) | RSS after refresh | heap after refresh | scrape p50 / p99 | scrapes/s | peak RSS under load | peak heap under load | p50 / p99 while refreshing | upstream requests from scrapes |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| API keys | requests/refresh (min) | refresh 0 ms | decode MB/s | refresh at " + latency.String() + "/page (pages×latency) | RSS after refresh | heap after refresh | one scrape p50 / p99, Prometheus (gzip) | one scrape p50 / p99, identity | bytes Prometheus / identity | 20 scrapers p50 / p99, Prometheus | scrapes/s | peak RSS under load | peak heap under load | 20 scrapers p50 / p99, identity | p50 / p99 while refreshing, Prometheus | upstream requests from scrapes | Prometheus scrape_duration_seconds |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, f := range strings.Split(*keysFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
 			fail(err)
 		}
-		row, err := measure(*binary, n, *latency, *scrapers, *duration)
+		row, err := measure(*binary, n, *latency, *scrapers, *duration, *promN)
 		if err != nil {
 			fail(fmt.Errorf("%d keys: %w", n, err))
 		}
@@ -61,7 +67,7 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func measure(binary string, n int, latency time.Duration, scrapers int, d time.Duration) (string, error) {
+func measure(binary string, n int, latency time.Duration, scrapers int, d time.Duration, promScrapes int) (string, error) {
 	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: byok, APIKeys: n, Quirks: true}, APIKey: apiKey, APISecret: secret, RateLimit: 1 << 30})
 	api := httptest.NewServer(s)
 	defer api.Close()
@@ -104,10 +110,21 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 			}
 		}
 	}()
-	p50, p99, rate := load(e.url, scrapers, d)
+	p50, p99, rate, _ := load(e.url, scrapers, d, prometheusClient)
 	close(stopSampling)
 	heapUnderLoad := <-peakHeap
 	_, peak := e.rss()
+	idP50, idP99, _, _ := load(e.url, scrapers, d, identityClient)
+	oneP50, oneP99, _, promBytes := load(e.url, 1, d/3, prometheusClient)
+	oneIDP50, oneIDP99, _, idBytes := load(e.url, 1, d/3, identityClient)
+	promDuration := "-"
+	if path, err := exec.LookPath("prometheus"); err == nil && promScrapes > 0 {
+		if v, err := prometheusScrapeDuration(path, e.url, promScrapes); err == nil {
+			promDuration = fmt.Sprintf("%.1f ms", v*1000)
+		} else {
+			promDuration = "error: " + err.Error()
+		}
+	}
 	fromScrapes := len(s.Requests()) - requests
 	e.stop()
 	if fromScrapes != 0 {
@@ -120,7 +137,7 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 	if err != nil {
 		return "", err
 	}
-	busyP50, busyP99, _ := load(e.url, scrapers, d)
+	busyP50, busyP99, _, _ := load(e.url, scrapers, d, prometheusClient)
 	e.stop()
 
 	// 4. Wall time with latency per page: pages × latency is the floor (the
@@ -144,8 +161,10 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 		s.SetFaults(sim.Faults{})
 	}
 
-	return fmt.Sprintf("| %d | %d (%d) | %.3f s | %.0f | %s | %.1f MiB | %.1f MiB | %s / %s | %.0f | %.1f MiB | %.1f MiB | %s / %s | %d |",
-		n, requests, minRequests, refresh, mbps, wall, rss, heap/(1<<20), ms(p50), ms(p99), rate, peak, heapUnderLoad/(1<<20), ms(busyP50), ms(busyP99), fromScrapes), nil
+	return fmt.Sprintf("| %d | %d (%d) | %.3f s | %.0f | %s | %.1f MiB | %.1f MiB | %s / %s | %s / %s | %.2f MB / %.2f MB | %s / %s | %.0f | %.1f MiB | %.1f MiB | %s / %s | %s / %s | %d | %s |",
+		n, requests, minRequests, refresh, mbps, wall, rss, heap/(1<<20), ms(oneP50), ms(oneP99), ms(oneIDP50), ms(oneIDP99),
+		float64(promBytes)/1e6, float64(idBytes)/1e6, ms(p50), ms(p99), rate, peak, heapUnderLoad/(1<<20),
+		ms(idP50), ms(idP99), ms(busyP50), ms(busyP99), fromScrapes, promDuration), nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
@@ -246,9 +265,22 @@ func (e *exporter) rss() (now, peak float64) {
 	return now, peak
 }
 
+// A scraper's request headers: what Prometheus 2.42 sends (it reads the
+// gzip body as it comes), or a plain client's (text, no compression).
+type scraper struct{ accept, encoding string }
+
+var (
+	prometheusClient = scraper{
+		accept:   "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+		encoding: "gzip",
+	}
+	identityClient = scraper{accept: "text/plain;version=0.0.4", encoding: "identity"}
+)
+
 // load runs n scrapers against url for d and returns the median and 99th
-// percentile latency of the successful scrapes, and scrapes per second.
-func load(url string, n int, d time.Duration) (p50, p99 time.Duration, perSecond float64) {
+// percentile latency of the successful scrapes (the whole body read),
+// scrapes per second and the size of the last body as sent.
+func load(url string, n int, d time.Duration, c scraper) (p50, p99 time.Duration, perSecond float64, size int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, DisableCompression: true}}
@@ -261,16 +293,19 @@ func load(url string, n int, d time.Duration) (p50, p99 time.Duration, perSecond
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/metrics", nil)
+				req.Header.Set("Accept", c.accept)
+				req.Header.Set("Accept-Encoding", c.encoding)
 				start := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
 					continue
 				}
-				_, err = io.Copy(io.Discard, resp.Body)
+				got, err := io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				if err == nil && resp.StatusCode == http.StatusOK {
 					mu.Lock()
 					lats = append(lats, time.Since(start))
+					size = got
 					mu.Unlock()
 				}
 			}
@@ -278,8 +313,69 @@ func load(url string, n int, d time.Duration) (p50, p99 time.Duration, perSecond
 	}
 	wg.Wait()
 	if len(lats) == 0 {
-		return 0, 0, 0
+		return 0, 0, 0, 0
 	}
 	slices.Sort(lats)
-	return lats[len(lats)/2], lats[len(lats)*99/100], float64(len(lats)) / d.Seconds()
+	return lats[len(lats)/2], lats[len(lats)*99/100], float64(len(lats)) / d.Seconds(), size
+}
+
+// prometheusScrapeDuration runs a real Prometheus scraping the exporter
+// every second until it scraped n times and returns the median of its own
+// scrape_duration_seconds for the target.
+func prometheusScrapeDuration(binary, exporterURL string, n int) (float64, error) {
+	dir, err := os.MkdirTemp("", "loadbench-prometheus")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	config := fmt.Sprintf("global: {scrape_interval: 1s, scrape_timeout: 1s}\nscrape_configs:\n  - job_name: exporter\n    static_configs: [{targets: [%q]}]\n",
+		strings.TrimPrefix(exporterURL, "http://"))
+	if err := os.WriteFile(dir+"/prometheus.yml", []byte(config), 0o600); err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(binary, "--config.file="+dir+"/prometheus.yml", "--storage.tsdb.path="+dir+"/data", "--web.listen-address="+addr)
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	// n scrapes, then the median of their durations.
+	query := func(q string) (float64, error) {
+		resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Data struct {
+				Result []struct {
+					Value [2]any `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+			return 0, err
+		}
+		if len(r.Data.Result) != 1 {
+			return 0, fmt.Errorf("%d results for %s", len(r.Data.Result), q)
+		}
+		v, _ := r.Data.Result[0].Value[1].(string)
+		return strconv.ParseFloat(v, 64)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if got, err := query(`count_over_time(scrape_duration_seconds{job="exporter"}[2m])`); err == nil && got >= float64(n) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("prometheus did not scrape %d times within 2 minutes", n)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return query(`quantile_over_time(0.5, scrape_duration_seconds{job="exporter"}[2m])`)
 }

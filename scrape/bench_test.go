@@ -1,0 +1,219 @@
+package scrape
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+)
+
+// The organisations of docs/benchmarks.md: N API keys, 500 BYOK keys, every
+// collector on. `go test -short` (the smoke run in make test) uses the first.
+var benchSizes = []int{1000, 10000, 100000}
+
+func sizes() []int {
+	if testing.Short() {
+		return benchSizes[:1]
+	}
+	return benchSizes
+}
+
+// wired is the exporter of an organisation of n API keys, refreshed once,
+// and its registry of the per-scrape part, as main wires them.
+type wired struct {
+	exp *collector.Exporter
+	reg *prometheus.Registry
+}
+
+func benchWired(b *testing.B, n int) wired {
+	b.Helper()
+	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: 500, APIKeys: n, Quirks: true}, APIKey: "k", APISecret: "s", RateLimit: 1 << 30})
+	ts := httptest.NewServer(s)
+	b.Cleanup(ts.Close)
+	u, _ := url.Parse(ts.URL)
+	up := collector.NewUpstream()
+	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: "k", Secret: apiclient.StaticSecret("s"), Observer: up})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := collector.New(c, collector.Options{
+		Interval: time.Hour, BYOK: true, APIKeys: true, APIKeysPerKey: true,
+		ServiceAccounts: true, Users: true, Environments: true, KafkaClusters: true, Quotas: true,
+	})
+	e.Refresh(context.Background(), time.Now().Add(5*time.Minute))
+	if !e.Ready() {
+		b.Fatal("refresh failed")
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(e, up, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return wired{exp: e, reg: reg}
+}
+
+// clients are the requests measured: what Prometheus 2.42 and 3.x send
+// (their Accept header, gzip), and identity text and protobuf.
+var clients = []struct {
+	name, accept, encoding string
+}{
+	{"prometheus2-gzip", acceptPrometheus2, "gzip"},
+	{"prometheus3-gzip", acceptPrometheus3, "gzip"},
+	{"text-identity", "text/plain;version=0.0.4", ""},
+	{"protobuf-identity", acceptProtobuf, ""},
+}
+
+// BenchmarkScrape serves one scrape at a time through three handlers:
+// cached (this package, as main serves it), promhttp (the handler before
+// the cache: promhttp over the registry merged with the exporter) and floor
+// (promhttp over the same series held in plain metric vectors).
+func BenchmarkScrape(b *testing.B) {
+	for _, n := range sizes() {
+		w := benchWired(b, n)
+		merged := collector.Merge(w.reg, w.exp)
+		handlers := []struct {
+			name string
+			h    http.Handler
+		}{
+			{"cached", New(Opts{Static: w.exp.Snapshot, Dynamic: w.reg})},
+			{"promhttp", promhttp.HandlerFor(merged, promhttp.HandlerOpts{EnableOpenMetrics: true})},
+			{"floor", promhttp.HandlerFor(floorRegistry(b, merged), promhttp.HandlerOpts{EnableOpenMetrics: true})},
+		}
+		for _, c := range clients {
+			for _, h := range handlers {
+				b.Run(fmt.Sprintf("keys=%d/client=%s/handler=%s", n, c.name, h.name), func(b *testing.B) {
+					benchmarkHandler(b, h.h, c.accept, c.encoding)
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkEncodeSnapshot is what a refresh adds per format scraped: the
+// snapshot encoded for the cache (Warm does it once per refresh and format).
+func BenchmarkEncodeSnapshot(b *testing.B) {
+	for _, n := range sizes() {
+		w := benchWired(b, n)
+		snap := w.exp.Snapshot()
+		for _, c := range clients {
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			req.Header.Set("Accept", c.accept)
+			k := key{format: expfmt.NegotiateAccept(req.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...), gzip: c.encoding == "gzip"}
+			b.Run(fmt.Sprintf("keys=%d/client=%s", n, c.name), func(b *testing.B) {
+				b.ReportAllocs()
+				var size int
+				for b.Loop() {
+					var buf bytes.Buffer
+					if err := encodeFamilies(&buf, k, snap.Families(), false); err != nil {
+						b.Fatal(err)
+					}
+					size = buf.Len()
+				}
+				b.ReportMetric(float64(size), "bytes")
+			})
+		}
+	}
+}
+
+func benchmarkHandler(b *testing.B, h http.Handler, accept, encoding string) {
+	b.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept", accept)
+	if encoding != "" {
+		req.Header.Set("Accept-Encoding", encoding)
+	}
+	w := &countingWriter{header: http.Header{}}
+	h.ServeHTTP(w, req) // the first scrape of a format fills the cache, as Warm would at refresh
+	b.ReportAllocs()
+	b.ResetTimer()
+	var times []time.Duration
+	for b.Loop() {
+		w = &countingWriter{header: http.Header{}}
+		start := time.Now()
+		h.ServeHTTP(w, req)
+		times = append(times, time.Since(start))
+		if w.code != http.StatusOK {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+	b.ReportMetric(float64(w.n), "bytes/scrape")
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(times[len(times)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// countingWriter is a ResponseWriter that counts the body and keeps none of
+// it, as a socket does: the benchmark measures the handler, not a buffer.
+type countingWriter struct {
+	header http.Header
+	code   int
+	n      int
+}
+
+func (w *countingWriter) Header() http.Header  { return w.header }
+func (w *countingWriter) WriteHeader(code int) { w.code = code }
+func (w *countingWriter) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	w.n += len(p)
+	return len(p), nil
+}
+
+// floorRegistry holds the same series as g in plain GaugeVecs and
+// CounterVecs (histograms as they are): what client_golang costs for these
+// series at the least.
+func floorRegistry(b *testing.B, g prometheus.Gatherer) prometheus.Gatherer {
+	b.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	floor := prometheus.NewRegistry()
+	var rest []*dto.MetricFamily
+	for _, mf := range mfs {
+		if len(mf.GetMetric()) == 0 {
+			continue
+		}
+		var names []string
+		for _, lp := range mf.GetMetric()[0].GetLabel() {
+			names = append(names, lp.GetName())
+		}
+		values := func(m *dto.Metric) []string {
+			var v []string
+			for _, lp := range m.GetLabel() {
+				v = append(v, lp.GetValue())
+			}
+			return v
+		}
+		switch mf.GetType() {
+		case dto.MetricType_COUNTER:
+			vec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: mf.GetName(), Help: mf.GetHelp()}, names)
+			for _, m := range mf.GetMetric() {
+				vec.WithLabelValues(values(m)...).Add(m.GetCounter().GetValue())
+			}
+			floor.MustRegister(vec)
+		case dto.MetricType_GAUGE:
+			vec := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: mf.GetName(), Help: mf.GetHelp()}, names)
+			for _, m := range mf.GetMetric() {
+				vec.WithLabelValues(values(m)...).Set(m.GetGauge().GetValue())
+			}
+			floor.MustRegister(vec)
+		default:
+			rest = append(rest, mf)
+		}
+	}
+	return prometheus.Gatherers{floor, prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return rest, nil })}
+}

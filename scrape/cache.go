@@ -1,0 +1,122 @@
+package scrape
+
+import (
+	"bytes"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
+)
+
+// key is what a scrape negotiated: the format (with its escaping scheme) and
+// whether the body is gzip-compressed.
+type key struct {
+	format expfmt.Format
+	gzip   bool
+}
+
+// cache holds the encodings of one snapshot: the latest one a scrape or Warm
+// saw. A newer snapshot replaces the whole entry, so a scrape writes the
+// bytes of one complete refresh or of the previous one, never a mix.
+type cache struct {
+	current atomic.Pointer[entry]
+
+	mu   sync.Mutex
+	used []key // the formats scraped so far, which Warm encodes ahead
+}
+
+type entry struct {
+	snap *collector.Snapshot
+
+	mu        sync.Mutex
+	encodings map[key]*encoding
+}
+
+// encoding is one snapshot in one format, encoded once: the first scrape
+// that asks for it encodes, the others of that format wait for it.
+type encoding struct {
+	once sync.Once
+	b    []byte
+	err  error
+}
+
+// entry returns the entry of snap, replacing an older one.
+func (c *cache) entry(snap *collector.Snapshot) *entry {
+	for {
+		cur := c.current.Load()
+		if cur != nil && cur.snap == snap {
+			return cur
+		}
+		e := &entry{snap: snap, encodings: map[key]*encoding{}}
+		if c.current.CompareAndSwap(cur, e) {
+			return e
+		}
+	}
+}
+
+// seen returns the formats scraped so far.
+func (c *cache) seen() []key {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.used)
+}
+
+func (c *cache) note(k key) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !slices.Contains(c.used, k) {
+		c.used = append(c.used, k)
+	}
+}
+
+// bytes returns the snapshot's families in k's format, without the end of
+// the exposition (the dynamic part follows), encoding them on first use.
+func (e *entry) bytes(k key) ([]byte, error) {
+	e.mu.Lock()
+	enc := e.encodings[k]
+	if enc == nil {
+		enc = &encoding{}
+		e.encodings[k] = enc
+	}
+	e.mu.Unlock()
+	enc.once.Do(func() {
+		var buf bytes.Buffer
+		enc.err = encodeFamilies(&buf, k, e.snap.Families(), false)
+		enc.b = buf.Bytes()
+	})
+	return enc.b, enc.err
+}
+
+// splitComma splits a header value at commas, trimming spaces, lower-cased.
+func splitComma(v string) []string {
+	var out []string
+	for p := range strings.SplitSeq(v, ",") {
+		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// cutSemicolon splits "gzip;q=0.5" into the name and its parameters.
+func cutSemicolon(part string) (string, string) {
+	name, params, _ := strings.Cut(part, ";")
+	return strings.TrimSpace(name), params
+}
+
+// qValue reads q=... from parameters.
+func qValue(params string) (float64, bool) {
+	for p := range strings.SplitSeq(params, ";") {
+		name, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.TrimSpace(name) == "q" {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return q, err == nil
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,290 @@
+// Package scrape serves /metrics as Prometheus scrapes it, at the cost of
+// writing bytes. The key metrics change once per refresh, so they are encoded
+// once per refresh and format (text, OpenMetrics, protobuf; identity and
+// gzip) and cached with the snapshot they came from; a scrape writes those
+// bytes, then the small part that changes per scrape (the exporter's health,
+// upstream counters, go_*, process_*, promhttp_*), encoded then. Gzip
+// responses are two gzip members, which every gzip reader, Prometheus's
+// included, reads as one stream.
+package scrape
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
+)
+
+// Write deadlines: a scrape may take writeBase, plus the time the body takes
+// at minWriteRate, a slow link's pace. A client that reads slower is cut off,
+// and it never held a --web.max-requests slot while it read. (Variables for
+// the tests.)
+var (
+	writeBase    = 30 * time.Second
+	minWriteRate = 128 << 10 // bytes per second
+)
+
+// Opts configure a Handler.
+type Opts struct {
+	// Static returns the families served from cache: the same *Snapshot until
+	// they change. collector.(*Exporter).Snapshot is one.
+	Static func() *collector.Snapshot
+	// Dynamic is gathered and encoded on every scrape.
+	Dynamic prometheus.Gatherer
+	// Registry gets promhttp_metric_handler_errors_total{cause}, as promhttp's
+	// handler does. Wrap the Handler in promhttp.InstrumentMetricHandler for
+	// the requests and in-flight metrics.
+	Registry prometheus.Registerer
+	// MaxRequests bounds the scrapes encoding at once; more get 503. The
+	// writing of a response is not bounded: write deadlines end stuck clients.
+	MaxRequests int
+	Logger      *slog.Logger
+}
+
+// Handler serves the metrics. Make it with New.
+type Handler struct {
+	opts  Opts
+	sem   chan struct{}
+	errs  *prometheus.CounterVec
+	cache cache
+}
+
+// New returns a Handler.
+func New(opts Opts) *Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{
+		opts: opts,
+		errs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "promhttp_metric_handler_errors_total",
+			Help: "Total number of internal errors encountered by the promhttp metric handler.",
+		}, []string{"cause"}),
+	}
+	h.errs.WithLabelValues("gathering")
+	h.errs.WithLabelValues("encoding")
+	if opts.Registry != nil {
+		opts.Registry.MustRegister(h.errs)
+	}
+	if opts.MaxRequests > 0 {
+		h.sem = make(chan struct{}, opts.MaxRequests)
+	}
+	return h
+}
+
+// Warm encodes the current snapshot in every format scraped so far, so that
+// the first scrape after a refresh only writes bytes. Call it after a swap
+// (collector.Options.OnSwap); it is cheap when nothing changed.
+func (h *Handler) Warm() {
+	e := h.cache.entry(h.opts.Static())
+	for _, k := range h.cache.seen() {
+		if _, err := e.bytes(k); err != nil {
+			h.opts.Logger.Error("error encoding metrics", "err", err) // the scrapes of k answer 500, counted
+		}
+	}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.sem != nil {
+		select {
+		case h.sem <- struct{}{}:
+		default:
+			http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", cap(h.sem)),
+				http.StatusServiceUnavailable)
+			return
+		}
+	}
+	body, k, err := h.encode(r)
+	if h.sem != nil {
+		<-h.sem // encoded: what is left is a network write, bounded by its deadline
+	}
+	if err != nil {
+		http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer body.release()
+
+	hdr := w.Header()
+	hdr.Add("Vary", "Accept")
+	hdr.Add("Vary", "Accept-Encoding")
+	hdr.Set("Content-Type", string(k.format))
+	if k.gzip {
+		hdr.Set("Content-Encoding", "gzip")
+	}
+	size := len(body.static) + body.dynamic.Len()
+	hdr.Set("Content-Length", strconv.Itoa(size))
+	if r.Method == http.MethodHead {
+		return
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeBase + time.Duration(size)*time.Second/time.Duration(minWriteRate)))
+	if _, err := w.Write(body.static); err != nil {
+		h.opts.Logger.Debug("Scrape not delivered", "err", err)
+		return
+	}
+	if _, err := body.dynamic.WriteTo(w); err != nil {
+		h.opts.Logger.Debug("Scrape not delivered", "err", err)
+	}
+}
+
+// response is one scrape's body: the cached bytes and this scrape's own.
+type response struct {
+	static  []byte
+	dynamic *bytes.Buffer
+}
+
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (b *response) release() {
+	if b.dynamic.Cap() <= 1<<20 {
+		b.dynamic.Reset()
+		buffers.Put(b.dynamic)
+	}
+}
+
+// encode negotiates the format and returns the body: the cached bytes of the
+// snapshot and the dynamic part encoded now. A failed gather of the dynamic
+// part serves what it gathered; a family the snapshot has is not served twice.
+func (h *Handler) encode(r *http.Request) (*response, key, error) {
+	k := key{
+		format: expfmt.NegotiateAccept(r.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...),
+		gzip:   acceptsGzip(r.Header.Get("Accept-Encoding")),
+	}
+	snap := h.opts.Static()
+	static := snap.Families()
+	var names map[string]bool
+	if q := r.URL.Query()["name[]"]; len(q) > 0 {
+		names = map[string]bool{}
+		for _, n := range q {
+			names[n] = true
+		}
+	}
+
+	dyn, gerr := h.opts.Dynamic.Gather()
+	if gerr != nil {
+		h.opts.Logger.Error("error gathering metrics", "err", gerr)
+		h.errs.WithLabelValues("gathering").Inc()
+		if len(dyn) == 0 && len(static) == 0 {
+			return nil, k, gerr
+		}
+	}
+	dyn = h.dropServed(dyn, snap)
+
+	body := &response{dynamic: buffers.Get().(*bytes.Buffer)}
+	if names == nil {
+		h.cache.note(k)
+		static, err := h.cache.entry(snap).bytes(k)
+		if err != nil {
+			h.errs.WithLabelValues("encoding").Inc()
+			h.opts.Logger.Error("error encoding metrics", "err", err)
+			body.release()
+			return nil, k, err
+		}
+		body.static = static
+	} else {
+		// A filtered scrape (?name[]=...) is rare and small: encoded now.
+		dyn = append(filter(static, names), filter(dyn, names)...)
+	}
+	if err := encodeFamilies(body.dynamic, k, dyn, true); err != nil {
+		h.errs.WithLabelValues("encoding").Inc()
+		h.opts.Logger.Error("error encoding metrics", "err", err)
+		body.release()
+		return nil, k, err
+	}
+	return body, k, nil
+}
+
+// dropServed removes from dyn the families the snapshot serves: one name,
+// one family. It is a bug of the wiring, reported as a gathering error.
+func (h *Handler) dropServed(dyn []*dto.MetricFamily, snap *collector.Snapshot) []*dto.MetricFamily {
+	out := dyn[:0:0]
+	for _, mf := range dyn {
+		if snap.Has(mf.GetName()) {
+			h.errs.WithLabelValues("gathering").Inc()
+			h.opts.Logger.Error("error gathering metrics", "err", fmt.Sprintf("metric family %s served by the snapshot and gathered again; served once", mf.GetName()))
+			continue
+		}
+		out = append(out, mf)
+	}
+	return out
+}
+
+func filter(mfs []*dto.MetricFamily, names map[string]bool) []*dto.MetricFamily {
+	var out []*dto.MetricFamily
+	for _, mf := range mfs {
+		if names[mf.GetName()] {
+			out = append(out, mf)
+		}
+	}
+	return out
+}
+
+// gzipWriters are reused: a gzip.Writer allocates about 800 KB.
+var gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return w }}
+
+// encodeFamilies appends mfs to w in k's format and encoding. last ends the
+// exposition (OpenMetrics' "# EOF"); without it the bytes are a part that
+// more families follow. With gzip the bytes are one complete gzip member.
+func encodeFamilies(w io.Writer, k key, mfs []*dto.MetricFamily, last bool) error {
+	if k.gzip {
+		gz := gzipWriters.Get().(*gzip.Writer)
+		defer gzipWriters.Put(gz)
+		gz.Reset(w)
+		if err := encodeFamilies(gz, key{format: k.format}, mfs, last); err != nil {
+			return err
+		}
+		return gz.Close()
+	}
+	enc := expfmt.NewEncoder(w, k.format)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err
+		}
+	}
+	if closer, ok := enc.(expfmt.Closer); ok && last {
+		return closer.Close()
+	}
+	return nil
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip: named
+// (or "*") with a q-value above 0.
+func acceptsGzip(header string) bool {
+	gzipQ, anyQ := -1.0, -1.0
+	for _, part := range splitComma(header) {
+		name, params := cutSemicolon(part)
+		q := 1.0
+		if v, ok := qValue(params); ok {
+			q = v
+		}
+		switch name {
+		case "gzip", "x-gzip":
+			gzipQ = q
+		case "*":
+			anyQ = q
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return anyQ > 0
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// InstrumentedHandler is h wrapped as promhttp wraps its own handler: the
+// requests by status code and the scrapes in flight, in reg.
+func InstrumentedHandler(reg prometheus.Registerer, h *Handler) http.Handler {
+	return promhttp.InstrumentMetricHandler(reg, h)
+}
