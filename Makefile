@@ -18,26 +18,37 @@ IMAGE     ?= confluent_keys_exporter:$(VERSION)
 BUILDAH   := buildah --storage-driver vfs
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# quiet NAME: under make test, the noisy steps' output goes to .build/logs/NAME.log
+# and one line says how they went (scripts/quietly.sh); run alone, they talk.
+quiet = $(if $(QUIET),./scripts/quietly.sh $(1))
+Q     = $(if $(QUIET),@)
+
 FUZZ_TARGETS := FuzzDecodeBYOKPage FuzzDecodeAPIKeyPage FuzzPageToken
 FUZZTIME     ?= 5m
 
-.PHONY: all build demo test deps fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
+.PHONY: all build demo demo-build test deps fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
 	tarball tarball-test docker image-test prometheusrule bench bench-smoke mutation clean
 
 all: build
 
 ## build: the exporter, with promu (version, revision and build date in --version).
 build:
-	$(PROMU) build --prefix $(BUILD_DIR)
+	$(Q)$(PROMU) build --prefix $(BUILD_DIR)
 	@echo "built $(BUILD_DIR)/$(BIN)"
 
-## demo: start the simulated Confluent Cloud and the exporter on loopback.
-demo:
-	$(GO) build -o .build/demo/$(BIN) .
+## demo: start the simulated Confluent Cloud and the exporter on loopback
+## (DEMO_PORT=10061 and SIM_PORT=10062 unless given: make demo DEMO_PORT=9061).
+DEMO_PORT ?= 10061
+SIM_PORT  ?= 10062
+demo: demo-build
+	EXPORTER=$(BUILD_DIR)/$(BIN) SIM=.build/demo/confluent-cloud-sim DEMO_PORT=$(DEMO_PORT) SIM_PORT=$(SIM_PORT) ./scripts/demo.sh
+
+## demo-build: the exporter as make build stamps it, and the simulator.
+demo-build: build
 	$(GO) build -o .build/demo/confluent-cloud-sim ./cmd/confluent-cloud-sim
-	./scripts/demo.sh
 
 ## test: everything CI runs; the Go tests last, so that their summary closes the output.
+test: QUIET := 1
 test: deps fmt-check vet lint rules fuzz-short bench-smoke build crossbuild tarball-test image-test unit
 	@echo "make test: all checks passed"
 
@@ -56,15 +67,15 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet ./...
+	$(Q)$(GO) vet ./...
 
 ## lint: golangci-lint, pinned in tools/go.mod.
 lint:
-	$(LINT) run ./...
+	$(Q)$(LINT) run ./...
 
 ## unit: unit, race, end-to-end and real-stack tests.
 unit:
-	$(GO) test -race -count=1 ./...
+	$(Q)$(GO) test -race -count=1 ./...
 
 ## e2e-stack: simulator, exporter, real Prometheus and Alertmanager; an alert end to end (part of unit).
 e2e-stack: deps
@@ -72,17 +83,17 @@ e2e-stack: deps
 
 ## rules: promtool checks and unit tests of the alerting rules.
 rules:
-	$(PROMTOOL) check rules alerts/*.rules.yml
-	$(PROMTOOL) test rules alerts/tests/*.yml
+	$(Q)$(PROMTOOL) check rules alerts/*.rules.yml
+	$(Q)$(PROMTOOL) test rules alerts/tests/*.yml
 
 ## fuzz-short: each fuzz target for 10s (part of make test); fuzz: for $(FUZZTIME) each.
 fuzz-short:
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s QUIET=$(QUIET)
 
 fuzz:
 	@for f in $(FUZZ_TARGETS); do \
-		echo "fuzzing $$f for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./apiclient || exit 1; \
+		$(if $(QUIET),,echo "fuzzing $$f for $(FUZZTIME)";) \
+		$(call quiet,fuzz-$$f) $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./apiclient || exit 1; \
 	done
 
 ## vulncheck: govulncheck (pinned in tools/go.mod). Needs vuln.go.dev, which
@@ -93,18 +104,18 @@ vulncheck:
 ## crossbuild: compile every release platform, so a platform-specific break is caught.
 crossbuild:
 	@for p in $(CROSS_PLATFORMS); do \
-		echo "go build $$p"; \
 		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -o /dev/null . || exit 1; \
 	done
+	@echo "crossbuild: $(CROSS_PLATFORMS) compile"
 
 ## tarball: the release tarball of this platform, in promu's layout
 ## (promu names tarballs after the git remote, which a clone may not have).
 TARBALL_NAME := $(BIN)-$(VERSION).$(GOOS)-$(GOARCH)
 tarball: build
-	rm -rf .tarballs/$(TARBALL_NAME) && mkdir -p .tarballs/$(TARBALL_NAME)
-	cp -R $(BUILD_DIR)/$(BIN) $(TARBALL_FILES) .tarballs/$(TARBALL_NAME)/
-	tar -C .tarballs -czf .tarballs/$(TARBALL_NAME).tar.gz $(TARBALL_NAME)
-	rm -rf .tarballs/$(TARBALL_NAME)
+	$(Q)rm -rf .tarballs/$(TARBALL_NAME) && mkdir -p .tarballs/$(TARBALL_NAME)
+	$(Q)cp -R $(BUILD_DIR)/$(BIN) $(TARBALL_FILES) .tarballs/$(TARBALL_NAME)/
+	$(Q)tar -C .tarballs -czf .tarballs/$(TARBALL_NAME).tar.gz $(TARBALL_NAME)
+	$(Q)rm -rf .tarballs/$(TARBALL_NAME)
 	@echo "wrote .tarballs/$(TARBALL_NAME).tar.gz"
 
 ## tarball-test: unpack the tarball and run what it holds, as the README's install steps do.
@@ -113,13 +124,13 @@ tarball-test: tarball
 
 ## docker: the container image, built without a daemon by buildah (docker build works the same).
 docker: build
-	cp /etc/ssl/certs/ca-certificates.crt .build/ca-certificates.crt
-	$(BUILDAH) bud --isolation chroot -f Dockerfile --build-arg OS=$(GOOS) --build-arg ARCH=$(GOARCH) -t $(IMAGE) .
+	$(Q)cp /etc/ssl/certs/ca-certificates.crt .build/ca-certificates.crt
+	$(Q)$(call quiet,docker) $(BUILDAH) bud --isolation chroot -f Dockerfile --build-arg OS=$(GOOS) --build-arg ARCH=$(GOARCH) -t $(IMAGE) .
 
 ## image-test: run the image against the simulator and scrape it.
 image-test: docker
-	$(GO) build -o .build/confluent-cloud-sim ./cmd/confluent-cloud-sim
-	IMAGE=$(IMAGE) ./scripts/image-test.sh
+	$(Q)$(GO) build -o .build/confluent-cloud-sim ./cmd/confluent-cloud-sim
+	$(Q)$(call quiet,image-test) env IMAGE=$(IMAGE) ./scripts/image-test.sh
 
 ## bench: the figures of docs/benchmarks.md (Go benchmarks, then the load run; ~20 minutes).
 ## BENCH_BEFORE=<git rev> adds the load run of that revision's binary, side by side.
@@ -139,9 +150,9 @@ bench:
 ## bench-smoke: the benchmarks at the smallest size, briefly, so they cannot rot (part of make test).
 bench-smoke:
 	@mkdir -p .build/bench
-	$(GO) build -o .build/bench/$(BIN) .
-	$(GO) test -short -run '^$$' -bench . -benchtime 3x ./collector ./scrape
-	$(GO) run ./bench/loadbench -exporter .build/bench/$(BIN) -keys 1000 -duration 2s -latency 20ms -prometheus-scrapes 3
+	$(Q)$(GO) build -o .build/bench/$(BIN) .
+	$(Q)$(call quiet,bench-smoke-go) $(GO) test -short -run '^$$' -bench . -benchtime 3x ./collector ./scrape
+	$(Q)$(call quiet,bench-smoke-load) $(GO) run ./bench/loadbench -exporter .build/bench/$(BIN) -keys 1000 -duration 2s -latency 20ms -prometheus-scrapes 3
 
 ## mutation: mutation testing (gremlins, pinned in tools/go.mod) of apiclient, collector
 ## and config, gated on the targets of docs/testing.md (efficacy >= 90%, mutant

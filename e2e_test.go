@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -223,6 +224,22 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
+	// One line shape for the exporter's own lines and exporter-toolkit's
+	// ("Listening on"): ts, caller, level, msg.
+	shape := regexp.MustCompile(`^ts=\S+ caller=\S+ level=(debug|info|warn|error) msg=`)
+	toolkit := 0
+	for _, line := range strings.Split(strings.TrimSpace(e.output.String()), "\n") {
+		if !shape.MatchString(line) {
+			t.Errorf("a log line of another shape: %s", line)
+		}
+		if strings.Contains(line, `msg="Listening on"`) {
+			toolkit++
+		}
+	}
+	if toolkit == 0 {
+		t.Errorf("no exporter-toolkit line to check:\n%s", e.output.String())
+	}
+
 	// SIGHUP (logrotate, systemctl reload): logged, and the exporter keeps serving.
 	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
@@ -305,6 +322,16 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := []string{"CONFLUENT_CLOUD_API_KEY=k", "CONFLUENT_CLOUD_API_SECRET=" + e2eSecret}
+	badYAML := filepath.Join(t.TempDir(), "web-bad.yml")
+	badHash := filepath.Join(t.TempDir(), "web-hash.yml")
+	for file, content := range map[string]string{
+		badYAML: "tls_server_config:\n  cert_file: [\n",
+		badHash: "basic_auth_users:\n  prometheus: not-a-bcrypt-hash\n",
+	} {
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cases := []struct {
 		name string
 		env  []string
@@ -317,6 +344,12 @@ func TestConfigErrors(t *testing.T) {
 		{"interval env", append(good, "CONFLUENT_REFRESH_INTERVAL=10ms"), nil, "under the minimum of 1s"},
 		{"unknown flag", good, []string{"--confluent.api-secret=x"}, "unknown long flag"},
 		{"bad log level", good, []string{"--log.level=chatty"}, "enum value must be one of"},
+		{"interval without unit", good, []string{"--refresh.interval=5"}, `--refresh.interval (or $CONFLUENT_REFRESH_INTERVAL)="5" is not a duration with a unit (30s, 5m, 1h)`},
+		{"page size not a number", good, []string{"--confluent.page-size=many"}, `--confluent.page-size="many" is not a whole number`},
+		// Found at start, before any refresh, naming the flag and the file.
+		{"web config YAML", good, []string{"--web.config.file=" + badYAML}, "--web.config.file=" + badYAML + ": "},
+		{"web config bcrypt hash", good, []string{"--web.config.file=" + badHash}, "--web.config.file=" + badHash + ": "},
+		{"web config missing", good, []string{"--web.config.file=/nonexistent/web.yml"}, "--web.config.file=/nonexistent/web.yml: "},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -50,6 +51,9 @@ func run(args []string, stderr io.Writer) int {
 	logLevel, logFormat := f.Logging()
 	logger, slogger := newLogger(stderr, logLevel, logFormat)
 	cfg, err := f.Check(os.Getenv)
+	if err == nil {
+		err = checkWebConfig(*webFlags.WebConfigFile)
+	}
 	if err != nil {
 		level.Error(logger).Log("msg", "Invalid configuration", "err", err)
 		return 1
@@ -110,7 +114,7 @@ func run(args []string, stderr io.Writer) int {
 		exporter.Run(ctx)
 	}()
 
-	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), exporter.Ready, cfg.TelemetryPath)
+	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), exporter.Ready, cfg.TelemetryPath, cfg.Pprof)
 	if err != nil {
 		level.Error(logger).Log("msg", "Building the landing page", "err", err)
 		return 1
@@ -152,10 +156,33 @@ func logHangups(ctx context.Context, hup <-chan os.Signal, logger log.Logger) {
 	}
 }
 
-// newMux serves metrics at metricsPath, the landing page and the health endpoints.
-func newMux(metrics http.Handler, ready func() bool, metricsPath string) (*http.ServeMux, error) {
+// checkWebConfig reads --web.config.file at start, as exporter-toolkit would
+// at the first connection, so that a broken one stops the exporter with a
+// line naming the flag and the file before anything runs.
+func checkWebConfig(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := web.Validate(path); err != nil {
+		return fmt.Errorf("--web.config.file=%s: %w", path, err)
+	}
+	return nil
+}
+
+// newMux serves metrics at metricsPath, the landing page, the health
+// endpoints and, with pprof, Go's profiles under /debug/pprof/.
+func newMux(metrics http.Handler, ready func() bool, metricsPath string, pprofOn bool) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle(metricsPath, metrics)
+	profiling := "false"
+	if pprofOn {
+		profiling = "true"
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
@@ -171,6 +198,7 @@ func newMux(metrics http.Handler, ready func() bool, metricsPath string) (*http.
 			Name:        name,
 			Description: "Prometheus exporter for Confluent Cloud BYOK keys and API keys",
 			Version:     version.Info(),
+			Profiling:   profiling,
 			Links: []web.LandingLinks{
 				{Address: metricsPath, Text: "Metrics"},
 				{Address: "/-/healthy", Text: "Health"},
@@ -185,8 +213,8 @@ func newMux(metrics http.Handler, ready func() bool, metricsPath string) (*http.
 	return mux, nil
 }
 
-// newLogger builds the go-kit logger and its slog bridge for exporter-toolkit
-// (the bridge adds its own time and caller).
+// newLogger builds the go-kit logger and its slog bridge for exporter-toolkit,
+// whose lines get the same shape as the exporter's own: ts, caller, level, msg.
 func newLogger(w io.Writer, lvl, format string) (log.Logger, *slog.Logger) {
 	var base log.Logger
 	if format == "json" {
@@ -201,5 +229,31 @@ func newLogger(w io.Writer, lvl, format string) (log.Logger, *slog.Logger) {
 		"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
 	}[lvl]
 	logger := level.NewFilter(log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.Caller(5)), allow)
-	return logger, slog.New(slgk.NewGoKitHandler(base, slogLevel))
+	return logger, slog.New(slgk.NewGoKitHandler(sameShape(base), slogLevel))
+}
+
+// sameShape reorders the bridge's "level, caller, time, msg" into the
+// exporter's "ts, caller, level, msg", with ts written as the exporter's
+// own lines write it, so that one stream has one line shape.
+func sameShape(base log.Logger) log.Logger {
+	return log.LoggerFunc(func(keyvals ...any) error {
+		var ts, caller, lvl any = "", "", ""
+		rest := make([]any, 0, len(keyvals))
+		for i := 0; i+1 < len(keyvals); i += 2 {
+			switch keyvals[i] {
+			case "time":
+				ts = keyvals[i+1]
+				if t, ok := ts.(time.Time); ok {
+					ts = t.UTC().Format(time.RFC3339Nano)
+				}
+			case "caller":
+				caller = keyvals[i+1]
+			case "level":
+				lvl = keyvals[i+1]
+			default:
+				rest = append(rest, keyvals[i], keyvals[i+1])
+			}
+		}
+		return base.Log(append([]any{"ts", ts, "caller", caller, "level", lvl}, rest...)...)
+	})
 }

@@ -32,7 +32,7 @@ var constGatherer = prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) 
 
 // serveMux serves newMux with the scrape handler over g, as main wires it;
 // reg gets the handler's own metrics.
-func serveMux(t *testing.T, g prometheus.Gatherer, ready func() bool, path string, maxRequests int) (*httptest.Server, *prometheus.Registry) {
+func serveMux(t *testing.T, g prometheus.Gatherer, ready func() bool, path string, maxRequests int, pprofOn bool) (*httptest.Server, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	empty := collector.NewSnapshot(nil)
@@ -40,7 +40,7 @@ func serveMux(t *testing.T, g prometheus.Gatherer, ready func() bool, path strin
 		Static: func() *collector.Snapshot { return empty }, Dynamic: g, Registry: reg, MaxRequests: maxRequests,
 		Logger: slog.New(slog.NewTextHandler(&testkit.Buffer{}, nil)),
 	})
-	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), ready, path)
+	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), ready, path, pprofOn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func fetch(t *testing.T, method, url string) (int, string) {
 
 func TestMuxEndpoints(t *testing.T) {
 	var isReady atomic.Bool
-	srv, reg := serveMux(t, constGatherer, isReady.Load, "/custom-metrics", 10)
+	srv, reg := serveMux(t, constGatherer, isReady.Load, "/custom-metrics", 10, false)
 	for _, tc := range []struct {
 		path string
 		code int
@@ -122,8 +122,21 @@ func mustCounter(t *testing.T, reg *prometheus.Registry, name, code string) prom
 }
 
 func TestMuxMetricsAtRoot(t *testing.T) {
-	srv, _ := serveMux(t, constGatherer, func() bool { return true }, "/", 10)
+	srv, _ := serveMux(t, constGatherer, func() bool { return true }, "/", 10, false)
 	if code, body := fetch(t, http.MethodGet, srv.URL+"/"); code != 200 || !strings.Contains(body, "confluent_test_gauge 42") {
 		t.Fatalf("metrics at /: %d %.200q", code, body)
+	}
+}
+
+// TestPprofOnlyWhenAsked: the landing page links Go's profiles, and they are
+// served, only with --web.enable-pprof; never a link to a 404.
+func TestPprofOnlyWhenAsked(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		srv, _ := serveMux(t, constGatherer, func() bool { return true }, "/metrics", 10, on)
+		_, landing := fetch(t, http.MethodGet, srv.URL+"/")
+		code, _ := fetch(t, http.MethodGet, srv.URL+"/debug/pprof/heap")
+		if links := strings.Contains(landing, "debug/pprof"); links != on || (code == http.StatusOK) != on {
+			t.Errorf("pprof %v: landing links it %v, /debug/pprof/heap %d", on, links, code)
+		}
 	}
 }

@@ -209,3 +209,28 @@ func TestOddNameItems(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterWithoutEnvironment: a cluster whose spec names no readable
+// environment is given the one its list was asked for; the others keep theirs.
+func TestClusterWithoutEnvironment(t *testing.T) {
+	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 3, APIKeys: 8})
+	c := newClient(t, ts.URL)
+	s.SetFaults(sim.Faults{Endpoint: EndpointKafkaClusters, Body: "odd-items"})
+	clusters, _, err := c.ListKafkaClusters(context.Background(), "env-003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	envs := map[string]string{}
+	for _, k := range clusters {
+		envs[k.ID] = k.Environment
+	}
+	// lkc-odd02 sends "environment" as a string, not an object.
+	if envs["lkc-odd02"] != "env-003" || envs["lkc-odd01"] != "env-003" {
+		t.Errorf("clusters without a readable environment: %v", envs)
+	}
+	for _, want := range s.KafkaClusters() {
+		if got, listed := envs[want.ID]; listed && got != want.Spec.Environment.ID {
+			t.Errorf("cluster %s in %s, the simulator says %s", want.ID, got, want.Spec.Environment.ID)
+		}
+	}
+}

@@ -264,8 +264,11 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 		}
 		// err names the endpoint, the HTTP status, the API's error title and
 		// X-Request-Id where there was one; never the credentials.
-		level.Warn(e.logger).Log("msg", msg,
-			"collector", j.name(), "reason", reasonOf(err), "pages", stats.Pages, "duration", took, "err", err)
+		kv := []any{"msg", msg, "collector", j.name(), "reason", reasonOf(err), "pages", stats.Pages, "duration", took, "err", err}
+		if hint := hints[reasonOf(err)]; hint != "" {
+			kv = append(kv, "hint", hint)
+		}
+		level.Warn(e.logger).Log(kv...)
 		return
 	}
 	e.logDropped(j.name(), stats)
@@ -291,6 +294,12 @@ func (e *Exporter) logDropped(collector string, stats apiclient.ListStats) {
 		level.Warn(e.logger).Log("msg", "Left out values that could not be read", "collector", collector, "field", field,
 			"count", t.Count, "example_id", t.Example)
 	}
+}
+
+// hints are the likely fixes of a failure, logged with it.
+var hints = map[apiclient.Reason]string{
+	apiclient.ReasonUnauthorized: "the API key or its secret is wrong, revoked or rotated; it must be a Cloud API key (confluent api-key create --resource cloud): a Kafka cluster API key is refused here",
+	apiclient.ReasonForbidden:    "the key's service account lacks a role for this list: OrganizationAdmin reads every list (README, Permissions), or turn this collector off",
 }
 
 // reasonOf classifies a refresh error (apiclient.ReasonOf, plus a label value

@@ -380,3 +380,27 @@ func health(t *testing.T, e *Exporter, collector string, reason apiclient.Reason
 	}
 	return h
 }
+
+// TestFailureHints: a refresh refused for the credentials or a role says
+// what usually fixes it.
+func TestFailureHints(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		hint string
+	}{
+		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 401}, "a Kafka cluster API key is refused here"},
+		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 403}, "OrganizationAdmin reads every list"},
+		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 503}, ""},
+	} {
+		r := newRig(Options{Interval: time.Minute, BYOK: true})
+		r.fake.fail(tc.err, nil)
+		r.refresh()
+		line := r.log.Lines("level=warn", "collector=byok")
+		if len(line) != 1 {
+			t.Fatalf("%d warning lines:\n%s", len(line), r.log.String())
+		}
+		if got := strings.Contains(line[0], "hint="); got != (tc.hint != "") || !strings.Contains(line[0], tc.hint) {
+			t.Errorf("%v: line %s, want hint %q", tc.err, line[0], tc.hint)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ const SecretEnv = "CONFLUENT_CLOUD_API_SECRET"
 type Flags struct {
 	telemetryPath *string
 	maxRequests   *int
+	pprof         *bool
 	url           *string
 	apiKey        *string
 	secretFile    *string
@@ -42,16 +44,16 @@ type Flags struct {
 func AddFlags(app *kingpin.Application) *Flags {
 	return &Flags{
 		telemetryPath: app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
-		maxRequests:   app.Flag("web.max-requests", "Maximum number of concurrent scrapes; more get 503. 0 means no limit.").Default("10").Int(),
+		maxRequests:   intFlag(app, "web.max-requests", "Maximum number of scrapes encoded at once; more get 503. 0 means no limit.", "10", ""),
+		pprof:         app.Flag("web.enable-pprof", "Serve Go's profiles under /debug/pprof/ (and link them from the landing page).").Default("false").Bool(),
 		url: app.Flag("confluent.url", "Base URL of the Confluent Cloud API. Plain http:// only for a loopback host.").
 			Envar("CONFLUENT_CLOUD_URL").Default("https://api.confluent.cloud").String(),
 		apiKey: app.Flag("confluent.api-key", "Cloud API key (required).").Envar("CONFLUENT_CLOUD_API_KEY").String(),
 		secretFile: app.Flag("confluent.api-secret-file", "File holding the Cloud API secret, re-read on every request. Without it the secret is read from $"+SecretEnv+".").
 			Envar("CONFLUENT_CLOUD_API_SECRET_FILE").String(),
-		timeout:  app.Flag("confluent.timeout", "Timeout of one HTTP request to the API.").Default("30s").Duration(),
-		pageSize: app.Flag("confluent.page-size", "Items per page requested from the API (1-100).").Default("100").Int(),
-		interval: app.Flag("refresh.interval", "Time between the starts of two refreshes (at least 1s).").
-			Envar("CONFLUENT_REFRESH_INTERVAL").Default("5m").Duration(),
+		timeout:       durationFlag(app, "confluent.timeout", "Timeout of one HTTP request to the API.", "30s", ""),
+		pageSize:      intFlag(app, "confluent.page-size", "Items per page requested from the API (1-100).", "100", ""),
+		interval:      durationFlag(app, "refresh.interval", "Time between the starts of two refreshes (at least 1s).", "5m", "CONFLUENT_REFRESH_INTERVAL"),
 		byok:          app.Flag("collector.byok", "Collect BYOK keys.").Default("true").Bool(),
 		apiKeys:       app.Flag("collector.api-keys", "Collect IAM API keys.").Default("true").Bool(),
 		apiKeysPerKey: app.Flag("collector.api-keys.per-key", "Export per-key series for API keys (turn off for very large organisations).").Default("true").Bool(),
@@ -72,10 +74,61 @@ type enrichment struct {
 	serviceAccounts, users, environments, kafkaClusters, quotas *bool
 }
 
+// durationFlag is a duration flag whose parse error names the flag (and its
+// variable) and says what a duration looks like; kingpin's own says only
+// `time: missing unit in duration "5"`.
+func durationFlag(app *kingpin.Application, name, help, def, envar string) *time.Duration {
+	v := &namedValue[time.Duration]{flag: flagName(name, envar), kind: "a duration with a unit (30s, 5m, 1h)", parse: time.ParseDuration}
+	f := app.Flag(name, help).Default(def)
+	if envar != "" {
+		f = f.Envar(envar)
+	}
+	f.SetValue(v)
+	return &v.v
+}
+
+// intFlag is an integer flag whose parse error names the flag.
+func intFlag(app *kingpin.Application, name, help, def, envar string) *int {
+	v := &namedValue[int]{flag: flagName(name, envar), kind: "a whole number", parse: strconv.Atoi}
+	f := app.Flag(name, help).Default(def)
+	if envar != "" {
+		f = f.Envar(envar)
+	}
+	f.SetValue(v)
+	return &v.v
+}
+
+func flagName(name, envar string) string {
+	if envar == "" {
+		return "--" + name
+	}
+	return "--" + name + " (or $" + envar + ")"
+}
+
+// namedValue is a kingpin.Value of T that names its flag when it cannot parse.
+type namedValue[T any] struct {
+	v     T
+	flag  string
+	kind  string
+	parse func(string) (T, error)
+}
+
+func (n *namedValue[T]) Set(s string) error {
+	v, err := n.parse(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("%s=%q is not %s", n.flag, s, n.kind)
+	}
+	n.v = v
+	return nil
+}
+
+func (n *namedValue[T]) String() string { return fmt.Sprint(n.v) }
+
 // Config is the checked configuration.
 type Config struct {
 	TelemetryPath string
 	MaxRequests   int
+	Pprof         bool
 
 	BaseURL      *url.URL
 	APIKey       string
@@ -130,7 +183,7 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 		return nil, err
 	}
 	cfg := &Config{
-		TelemetryPath: *f.telemetryPath, MaxRequests: *f.maxRequests,
+		TelemetryPath: *f.telemetryPath, MaxRequests: *f.maxRequests, Pprof: *f.pprof,
 		BaseURL: u, APIKey: *f.apiKey, Timeout: *f.timeout, PageSize: *f.pageSize,
 		Interval: *f.interval, BYOK: *f.byok, APIKeys: *f.apiKeys, APIKeysPerKey: *f.apiKeysPerKey,
 		ServiceAccounts: *f.names.serviceAccounts, Users: *f.names.users, Environments: *f.names.environments,

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 
@@ -216,5 +217,44 @@ func TestIsLoopback(t *testing.T) {
 		if got := isLoopback(host); got != want {
 			t.Errorf("isLoopback(%q) = %v, want %v", host, got, want)
 		}
+	}
+}
+
+// TestParseErrorsNameTheFlag: a value kingpin cannot parse is refused with
+// the flag's name (and variable) and what it wants; a good one is read.
+func TestParseErrorsNameTheFlag(t *testing.T) {
+	t.Setenv("CONFLUENT_REFRESH_INTERVAL", "")
+	for _, tc := range []struct {
+		args []string
+		want string // "" for accepted
+	}{
+		{[]string{"--refresh.interval=5"}, `--refresh.interval (or $CONFLUENT_REFRESH_INTERVAL)="5" is not a duration with a unit (30s, 5m, 1h)`},
+		{[]string{"--confluent.timeout=soon"}, `--confluent.timeout="soon" is not a duration with a unit`},
+		{[]string{"--confluent.page-size=1e2"}, `--confluent.page-size="1e2" is not a whole number`},
+		{[]string{"--web.max-requests=ten"}, `--web.max-requests="ten" is not a whole number`},
+		{[]string{"--refresh.interval= 90s ", "--confluent.page-size=7", "--web.max-requests=0"}, ""},
+	} {
+		app := kingpin.New("x", "")
+		f := AddFlags(app)
+		_, err := app.Parse(tc.args)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.args, err)
+		case tc.want == "":
+			if *f.interval != 90*time.Second || *f.pageSize != 7 || *f.maxRequests != 0 {
+				t.Errorf("%v read as %v, %d, %d", tc.args, *f.interval, *f.pageSize, *f.maxRequests)
+			}
+		case err == nil || err.Error() != tc.want && !strings.HasPrefix(err.Error(), tc.want):
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	// Defaults still apply, and print as they are.
+	app := kingpin.New("x", "")
+	f := AddFlags(app)
+	if _, err := app.Parse(nil); err != nil || *f.interval != 5*time.Minute || *f.timeout != 30*time.Second || *f.pageSize != 100 || *f.maxRequests != 10 {
+		t.Errorf("defaults: %v %v %d %d (%v)", *f.interval, *f.timeout, *f.pageSize, *f.maxRequests, err)
+	}
+	if s := (&namedValue[int]{v: 42}).String(); s != "42" {
+		t.Errorf("String() = %q", s)
 	}
 }

@@ -1,6 +1,6 @@
-// Command confluent-cloud-sim serves a simulated Confluent Cloud API (the BYOK
-// and IAM API-key list endpoints) on loopback, for the demo, the tests and the
-// benchmarks. See internal/sim for what it simulates and how to break it.
+// Command confluent-cloud-sim serves a simulated Confluent Cloud API (every
+// list endpoint the exporter reads) on loopback, for the demo, the tests and
+// the benchmarks. See internal/sim for what it simulates and how to break it.
 package main
 
 import (
@@ -34,6 +34,8 @@ func run() int {
 		rateLimit = app.Flag("rate-limit", "Requests allowed per rate window.").Default("10000").Int()
 		window    = app.Flag("rate-window", "Rate-limit window.").Default("1m").Duration()
 		latency   = app.Flag("latency", "Latency added to every list request.").Default("0s").Duration()
+		now       = app.Flag("now", "The time the organisation is generated at, RFC 3339 (default: when the simulator starts); with --seed it gives the same organisation.").String()
+		expired   = app.Flag("expired-keys", "API keys already expired (hidden unless a client asks show_expired=true).").Default("0").Int()
 	)
 	if _, err := app.Parse(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "confluent-cloud-sim:", err)
@@ -50,8 +52,15 @@ func run() int {
 		return 2
 	}
 
+	at := time.Now().UTC().Truncate(time.Second)
+	if *now != "" {
+		if at, err = time.Parse(time.RFC3339, *now); err != nil {
+			fmt.Fprintf(os.Stderr, "confluent-cloud-sim: --now=%q is not an RFC 3339 time (2026-06-01T00:00:00Z)\n", *now)
+			return 2
+		}
+	}
 	s := sim.New(sim.Config{
-		Org:       sim.OrgConfig{Seed: *seed, BYOKKeys: *byok, APIKeys: *apiKeys, Quirks: *quirks},
+		Org:       sim.OrgConfig{Seed: *seed, BYOKKeys: *byok, APIKeys: *apiKeys, Quirks: *quirks, Now: at, ExpiredKeys: *expired},
 		APIKey:    *key,
 		APISecret: secret,
 		RateLimit: *rateLimit, RateWindow: *window,
@@ -63,7 +72,8 @@ func run() int {
 		return 1
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(os.Stderr, "confluent-cloud-sim: serving %d BYOK keys and %d API keys on http://%s\n", *byok, *apiKeys, ln.Addr())
+	fmt.Fprintf(os.Stderr, "confluent-cloud-sim: serving %d BYOK keys and %d API keys (seed %d, generated at %s) on http://%s\n",
+		*byok, *apiKeys, *seed, at.Format(time.RFC3339), ln.Addr())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

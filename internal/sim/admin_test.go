@@ -1,10 +1,13 @@
 package sim
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAdminChangesTheOrganisation: the demo's and the tests' switches change
@@ -70,5 +73,79 @@ func TestAdminChangesTheOrganisation(t *testing.T) {
 	}
 	if got := *quota(QuotaCloudAPIKeys).Usage; got != cloud-1 {
 		t.Errorf("Cloud key usage %d after a delete, want %d", got, cloud-1)
+	}
+}
+
+// TestOrganisationDatedFromNow: an organisation generated at a time is dated
+// from it, in a realistic spread, the same again for the same seed and time;
+// expired keys exist only when asked for and are listed only with
+// show_expired=true, as the API does.
+func TestOrganisationDatedFromNow(t *testing.T) {
+	at := time.Date(2027, 3, 14, 15, 9, 26, 0, time.UTC)
+	cfg := OrgConfig{Seed: 7, APIKeys: 2000, Now: at}
+	keys := NewAPIKeys(cfg)
+	if again := NewAPIKeys(cfg); !slices.EqualFunc(keys, again, func(a, b APIKey) bool { return a.ID == b.ID && a.Metadata.CreatedAt == b.Metadata.CreatedAt }) {
+		t.Fatal("the same seed and time gave another organisation")
+	}
+	var young, due, old, soon, expiring, expired int
+	for _, k := range keys {
+		created, err := time.Parse(time.RFC3339, k.Metadata.CreatedAt)
+		if err != nil || created.After(at) {
+			t.Fatalf("key %s created %q, after %s", k.ID, k.Metadata.CreatedAt, at)
+		}
+		switch age := at.Sub(created); {
+		case age < 60*24*time.Hour:
+			young++
+		case age < 90*24*time.Hour:
+			due++
+		default:
+			old++
+		}
+		if k.Spec.ExpiresAt != "" {
+			expiring++
+			switch left := k.expires.Sub(at); {
+			case left <= 0:
+				expired++
+			case left < 14*24*time.Hour:
+				soon++
+			}
+		}
+	}
+	n := len(keys)
+	if young < n*6/10 || due < n/20 || old < n/10 || old > n*3/10 || soon == 0 || soon > n/20 || expiring < n/20 || expired != 0 {
+		t.Errorf("%d keys: %d under 60 days, %d 60-90, %d past 90; %d expire, %d within 14 days, %d expired",
+			n, young, due, old, expiring, soon, expired)
+	}
+
+	cfg.ExpiredKeys = 5
+	s := New(Config{Org: cfg, APIKey: "KEY", APISecret: "secret-for-the-test"})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	count := func(query string) int {
+		total := 0
+		next := ts.URL + "/iam/v2/api-keys?page_size=100" + query
+		for next != "" {
+			req, _ := http.NewRequest(http.MethodGet, next, nil)
+			req.SetBasicAuth("KEY", "secret-for-the-test")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var page struct {
+				Data     []json.RawMessage     `json:"data"`
+				Metadata struct{ Next string } `json:"metadata"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&page)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += len(page.Data)
+			next = page.Metadata.Next
+		}
+		return total
+	}
+	if all, listed := count("&show_expired=true"), count(""); all != n || listed != n-5 {
+		t.Errorf("%d keys listed with show_expired=true (want %d), %d without (want %d)", all, n, listed, n-5)
 	}
 }

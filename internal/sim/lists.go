@@ -3,6 +3,7 @@ package sim
 import (
 	"net/url"
 	"slices"
+	"time"
 )
 
 // endpoint is one list endpoint the simulator serves.
@@ -56,11 +57,16 @@ func (s *Server) listing(endpoint string, q url.Values) listing {
 			k.Metadata.ResourceName = crn + "/api-key=" + k.ID
 			return k
 		}}
-		if owner, res := q.Get("spec.owner"), q.Get("spec.resource"); owner != "" || res != "" {
+		// Expired keys are hidden unless show_expired=true, as the API does.
+		showExpired := q.Get("show_expired") == "true"
+		now := s.Now()
+		owner, res := q.Get("spec.owner"), q.Get("spec.resource")
+		if owner != "" || res != "" || !showExpired && s.anyExpired(now) {
 			l.match = func(i int) bool {
 				k := s.apiKeys[i]
 				return (owner == "" || k.Spec.Owner != nil && k.Spec.Owner.ID == owner) &&
-					(res == "" || k.Spec.Resource != nil && k.Spec.Resource.ID == res)
+					(res == "" || k.Spec.Resource != nil && k.Spec.Resource.ID == res) &&
+					(showExpired || !expired(k, now))
 			}
 		}
 		return l
@@ -118,10 +124,29 @@ func (s *Server) listing(endpoint string, q url.Values) listing {
 	panic("sim: no listing for endpoint " + endpoint)
 }
 
+// expired reports whether k's expiry day ended before now.
+func expired(k APIKey, now time.Time) bool { return !k.expires.IsZero() && !now.Before(k.expires) }
+
+// anyExpired reports whether some key has expired by now, without looking
+// at each key on every request: the first expiry is kept (firstExpiry).
+func (s *Server) anyExpired(now time.Time) bool {
+	return !s.firstExpiry.IsZero() && !now.Before(s.firstExpiry)
+}
+
+// setFirstExpiry finds the earliest expiry of the keys, under s.mu.
+func (s *Server) setFirstExpiry() {
+	s.firstExpiry = time.Time{}
+	for _, k := range s.apiKeys {
+		if !k.expires.IsZero() && (s.firstExpiry.IsZero() || k.expires.Before(s.firstExpiry)) {
+			s.firstExpiry = k.expires
+		}
+	}
+}
+
 // quotas are the organisation's quotas now, usage counted from the lists as
 // they are (a deleted key frees its place at once), under s.mu.
 func (s *Server) quotas() []AppliedQuota {
-	qs := newQuotas(s.byok, s.apiKeys, s.sas, s.users, s.envs, s.clusters)
+	qs := newQuotas(s.Now(), s.byok, s.apiKeys, s.sas, s.users, s.envs, s.clusters)
 	for i := range qs {
 		if limit, ok := s.quotaLimits[qs[i].ID]; ok {
 			qs[i].AppliedLimit = limit
@@ -210,7 +235,14 @@ func (s *Server) MinimalRequests(pageSize int, users bool) int {
 	for _, c := range s.clusters {
 		perEnv[c.Spec.Environment.ID]++
 	}
-	n := pages(len(s.byok)) + pages(len(s.apiKeys)) + pages(len(s.sas)) + 2*pages(len(s.envs)) + pages(len(s.quotas()))
+	now := s.Now()
+	visible := 0 // expired keys are not listed
+	for _, k := range s.apiKeys {
+		if !expired(k, now) {
+			visible++
+		}
+	}
+	n := pages(len(s.byok)) + pages(visible) + pages(len(s.sas)) + 2*pages(len(s.envs)) + pages(len(s.quotas()))
 	if users {
 		n += pages(len(s.users))
 	}

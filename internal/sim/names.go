@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The names behind the ids the keys carry: the owners of the API keys, the
@@ -124,6 +125,7 @@ func clusterEnv(i int) string { return envID(i % numEnvironments) }
 // NewServiceAccounts lists every service account that can own the keys of
 // an organisation of cfg (NewAPIKeys draws owners from the same range).
 func NewServiceAccounts(cfg OrgConfig) []ServiceAccount {
+	now := cfg.now()
 	var out []ServiceAccount
 	for o := range numOwners(cfg) {
 		if o%5 == 0 {
@@ -132,7 +134,7 @@ func NewServiceAccounts(cfg OrgConfig) []ServiceAccount {
 		team := []string{"payments", "orders", "search", "ledger", "etl", "ci"}[o%6]
 		out = append(out, ServiceAccount{
 			APIVersion: "iam/v2", Kind: "ServiceAccount", ID: fmt.Sprintf("sa-%05d", o),
-			Metadata:    ObjectMeta{CreatedAt: ts(BaseTime.AddDate(-2, 0, o%300))},
+			Metadata:    ObjectMeta{CreatedAt: ts(now.AddDate(-2, 0, o%300))},
 			DisplayName: fmt.Sprintf("%s-svc-%d", team, o),
 			Description: fmt.Sprintf("Service account of the %s team", team),
 		})
@@ -144,12 +146,13 @@ func NewServiceAccounts(cfg OrgConfig) []ServiceAccount {
 func NewUsers(cfg OrgConfig) []User {
 	first := []string{"Ada", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis"}
 	last := []string{"Lovelace", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamilton", "Ritchie"}
+	now := cfg.now()
 	var out []User
 	for o := 0; o < numOwners(cfg); o += 5 {
 		f, l := first[o/5%len(first)], last[o/5/len(first)%len(last)]
 		out = append(out, User{
 			APIVersion: "iam/v2", Kind: "User", ID: fmt.Sprintf("u-%05d", o),
-			Metadata: ObjectMeta{CreatedAt: ts(BaseTime.AddDate(-3, 0, o%300))},
+			Metadata: ObjectMeta{CreatedAt: ts(now.AddDate(-3, 0, o%300))},
 			Email:    fmt.Sprintf("%s.%s.%d@example.com", strings.ToLower(f), strings.ToLower(l), o),
 			FullName: fmt.Sprintf("%s %s", f, l),
 			AuthType: "AUTH_TYPE_SSO",
@@ -161,12 +164,13 @@ func NewUsers(cfg OrgConfig) []User {
 func numOwners(cfg OrgConfig) int { return 1 + cfg.APIKeys/8 }
 
 // NewEnvironments lists the environments the keys point at.
-func NewEnvironments() []Environment {
+func NewEnvironments(cfg OrgConfig) []Environment {
+	now := cfg.now()
 	out := make([]Environment, numEnvironments)
 	for i := range out {
 		out[i] = Environment{
 			APIVersion: "org/v2", Kind: "Environment", ID: envID(i),
-			Metadata:    ObjectMeta{CreatedAt: ts(BaseTime.AddDate(-3, i, 0))},
+			Metadata:    ObjectMeta{CreatedAt: ts(now.AddDate(-3, i, 0))},
 			DisplayName: envNames[i],
 		}
 	}
@@ -187,13 +191,14 @@ func NewKafkaClusters(cfg OrgConfig, byok []BYOKKey) []KafkaCluster {
 	if cfg.Quirks && len(inUse) > 0 {
 		inUse = inUse[:len(inUse)-1]
 	}
+	now := cfg.now()
 	n := max(numClusters, len(inUse)+len(inUse)/3+1)
 	clusters := make([]KafkaCluster, n)
 	for i := range clusters {
 		env := clusterEnv(i)
 		c := KafkaCluster{
 			APIVersion: "cmk/v2", Kind: "Cluster", ID: clusterID(i),
-			Metadata: ObjectMeta{CreatedAt: ts(BaseTime.AddDate(-1, 0, -i))},
+			Metadata: ObjectMeta{CreatedAt: ts(now.AddDate(-1, 0, -i))},
 			Spec: ClusterSpec{
 				DisplayName:  fmt.Sprintf("%s-kafka-%d", envNames[i%numEnvironments], i),
 				Availability: []string{"MULTI_ZONE", "SINGLE_ZONE"}[i%2],
@@ -247,10 +252,10 @@ func regionOf(k BYOKKey) string {
 // newQuotas lists the organisation's quotas, their usage counted from the
 // lists (limits raised, as Confluent does on request, where an organisation
 // is larger than the default).
-func newQuotas(byok []BYOKKey, apiKeys []APIKey, sas []ServiceAccount, users []User, envs []Environment, clusters []KafkaCluster) []AppliedQuota {
+func newQuotas(now time.Time, byok []BYOKKey, apiKeys []APIKey, sas []ServiceAccount, users []User, envs []Environment, clusters []KafkaCluster) []AppliedQuota {
 	cloudKeys := 0
 	for _, k := range apiKeys {
-		if k.Spec.Owner != nil && (k.Spec.Resource == nil || k.Spec.Resource.ID == "cloud") {
+		if k.Spec.Owner != nil && (k.Spec.Resource == nil || k.Spec.Resource.ID == "cloud") && !expired(k, now) {
 			cloudKeys++
 		}
 	}

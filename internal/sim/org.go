@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// BaseTime is the simulated "now" from which the seeded organisation's
-// timestamps are counted back, so that the same seed always gives the same org.
+// BaseTime is the simulated "now" of an OrgConfig that names none: the tests'
+// organisations are counted back from it, so that a seed always gives the
+// same organisation. The demo's simulator counts from the time it starts.
 var BaseTime = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 
 // OrgConfig says what organisation to generate.
@@ -20,6 +21,14 @@ type OrgConfig struct {
 	Seed     uint64
 	BYOKKeys int
 	APIKeys  int
+	// Now is the time the organisation is generated at (zero: BaseTime).
+	// Keys are created before it, in a realistic spread: most young, some
+	// near the 90-day rotation threshold and some past it; some expire, a
+	// few within 14 days. The same seed and Now give the same organisation.
+	Now time.Time
+	// ExpiredKeys API keys have already expired at Now. The API hides them
+	// unless asked (show_expired=true); so does the simulator.
+	ExpiredKeys int
 	// Quirks adds what the real API does beyond its OpenAPI description
 	// (upstream-api notes): ownerless internal API keys, null resources,
 	// Schema Registry keys reported as kind Cluster, null validation.since.
@@ -28,6 +37,14 @@ type OrgConfig struct {
 
 // DefaultOrg is a realistic organisation for the demo and the end-to-end tests.
 var DefaultOrg = OrgConfig{Seed: 1, BYOKKeys: 36, APIKeys: 2500, Quirks: true}
+
+// now is the time cfg is generated at.
+func (cfg OrgConfig) now() time.Time {
+	if cfg.Now.IsZero() {
+		return BaseTime
+	}
+	return cfg.Now.UTC()
+}
 
 // BYOKKey is one BYOK key as the API sends it.
 type BYOKKey struct {
@@ -79,6 +96,8 @@ type APIKey struct {
 	ID         string     `json:"id"`
 	Metadata   ObjectMeta `json:"metadata"`
 	Spec       APIKeySpec `json:"spec"`
+
+	expires time.Time // the end of the Spec.ExpiresAt day; zero when it has none
 }
 
 // APIKeySpec is an API key's spec. Owner is nil for Confluent-internal keys;
@@ -114,14 +133,15 @@ func NewBYOKKeys(cfg OrgConfig) []BYOKKey {
 		"Azure": {"eastus", "westeurope"},
 		"GCP":   {"us-central1", "europe-west1"},
 	}
+	now := cfg.now()
 	keys := make([]BYOKKey, 0, cfg.BYOKKeys)
 	for i := range cfg.BYOKKeys {
 		provider := []string{"AWS", "Azure", "GCP"}[i%3]
 		region := regions[provider][r.IntN(len(regions[provider]))]
-		created := BaseTime.Add(-time.Duration(r.IntN(700*24)+24) * time.Hour)
+		created := now.Add(-time.Duration(r.IntN(700*24)+24) * time.Hour)
 		since := created.Add(time.Duration(r.IntN(24*30)) * time.Hour)
-		if since.After(BaseTime) {
-			since = BaseTime.Add(-time.Hour)
+		if since.After(now) {
+			since = now.Add(-time.Hour)
 		}
 		id := fmt.Sprintf("cck-%05x", r.IntN(1<<20))
 		for slices.ContainsFunc(keys, func(k BYOKKey) bool { return k.ID == id }) {
@@ -186,6 +206,8 @@ func NewBYOKKeys(cfg OrgConfig) []BYOKKey {
 // resource kind the notes list, sorted by id.
 func NewAPIKeys(cfg OrgConfig) []APIKey {
 	r := rand.New(rand.NewPCG(cfg.Seed, 0xa91))
+	now := cfg.now()
+	expired := 0
 	owners := 1 + cfg.APIKeys/8
 	keys := make([]APIKey, 0, cfg.APIKeys)
 	seen := make(map[string]struct{}, cfg.APIKeys)
@@ -195,7 +217,7 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 			continue
 		}
 		seen[id] = struct{}{}
-		created := BaseTime.Add(-time.Duration(r.IntN(800*24)+1) * time.Hour)
+		created := now.Add(-keyAge(r))
 		k := APIKey{
 			APIVersion: "iam/v2",
 			Kind:       "ApiKey",
@@ -256,8 +278,18 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 		default:
 			k.Spec.Resource = nil // Cloud API keys sometimes come back with a null resource
 		}
-		if r.IntN(10) == 0 {
-			k.Spec.ExpiresAt = BaseTime.AddDate(0, 0, r.IntN(400)-30).Format(time.DateOnly)
+		switch e := r.IntN(100); {
+		case e < 2: // expires within 14 days (after today)
+			k.Spec.ExpiresAt = now.AddDate(0, 0, 1+r.IntN(13)).Format(time.DateOnly)
+		case e < 10:
+			k.Spec.ExpiresAt = now.AddDate(0, 0, 15+r.IntN(350)).Format(time.DateOnly)
+		}
+		if expired < cfg.ExpiredKeys && k.Spec.ExpiresAt != "" {
+			k.Spec.ExpiresAt = now.AddDate(0, 0, -1-r.IntN(30)).Format(time.DateOnly)
+			expired++
+		}
+		if day, err := time.Parse(time.DateOnly, k.Spec.ExpiresAt); err == nil {
+			k.expires = day.Add(24 * time.Hour)
 		}
 		if cfg.Quirks && i%500 == 250 {
 			k.Spec.Owner = nil // a Confluent-internal key (health checks)
@@ -267,6 +299,21 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 	}
 	slices.SortFunc(keys, func(a, b APIKey) int { return cmpString(a.ID, b.ID) })
 	return keys
+}
+
+// keyAge is how old a generated API key is: seven in ten under 60 days,
+// one in ten between 60 and 90 (soon due), two in ten past the 90-day
+// rotation threshold (up to two years).
+func keyAge(r *rand.Rand) time.Duration {
+	day := 24 * time.Hour
+	switch n := r.IntN(10); {
+	case n < 7:
+		return time.Hour + time.Duration(r.Int64N(int64(60*day)))
+	case n < 8:
+		return 60*day + time.Duration(r.Int64N(int64(30*day)))
+	default:
+		return 90*day + time.Duration(r.Int64N(int64(640*day)))
+	}
 }
 
 func resource(id, env, kind, apiVersion, crnKind string) *ObjectRef {

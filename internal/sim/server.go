@@ -96,12 +96,14 @@ type Server struct {
 	envs        []Environment
 	clusters    []KafkaCluster
 	quotaLimits map[string]int // applied limits set by SetQuotaLimit
+	firstExpiry time.Time      // the earliest end of an API key's expiry day
 	faults      Faults
 	rng         *rand.Rand
 	winStart    time.Time
 	winUsed     int
 	served      int
 	requests    []Request
+	started     time.Time     // the simulated clock is Org.Now plus the time since
 	held        int           // list requests waiting under Faults.Hold
 	release     chan struct{} // closed when the faults change
 }
@@ -115,19 +117,26 @@ func New(cfg Config) *Server {
 		cfg.RateWindow = time.Minute
 	}
 	byok := NewBYOKKeys(cfg.Org)
-	return &Server{
+	s := &Server{
 		cfg:         cfg,
 		byok:        byok,
 		apiKeys:     NewAPIKeys(cfg.Org),
 		sas:         NewServiceAccounts(cfg.Org),
 		users:       NewUsers(cfg.Org),
-		envs:        NewEnvironments(),
+		envs:        NewEnvironments(cfg.Org),
 		clusters:    NewKafkaClusters(cfg.Org, byok),
 		quotaLimits: map[string]int{},
+		started:     time.Now(),
 		rng:         rand.New(rand.NewPCG(cfg.Org.Seed, 0xfa17)),
 		release:     make(chan struct{}),
 	}
+	s.setFirstExpiry()
+	return s
 }
+
+// Now is the simulated time: the organisation's Now plus the time the
+// server has run. An API key whose expiry day has ended by then is expired.
+func (s *Server) Now() time.Time { return s.cfg.Org.now().Add(time.Since(s.started)) }
 
 // SetFaults replaces the fault switches, and lets requests held under the
 // old ones go on.
@@ -212,6 +221,7 @@ func (s *Server) DeleteAPIKey(id string) bool {
 	defer s.mu.Unlock()
 	n := len(s.apiKeys)
 	s.apiKeys = slices.DeleteFunc(s.apiKeys, func(k APIKey) bool { return k.ID == id })
+	s.setFirstExpiry()
 	return len(s.apiKeys) < n
 }
 
