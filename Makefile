@@ -27,7 +27,7 @@ FUZZ_TARGETS := FuzzDecodeBYOKPage FuzzDecodeAPIKeyPage FuzzPageToken
 FUZZTIME     ?= 5m
 
 .PHONY: all build demo demo-build test deps fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
-	tarball tarball-test docker image-test prometheusrule bench bench-smoke mutation clean
+	tarball tarball-test docker image-test chart-test prometheusrule bench bench-smoke mutation clean
 
 all: build
 
@@ -49,7 +49,7 @@ demo-build: build
 
 ## test: everything CI runs; the Go tests last, so that their summary closes the output.
 test: QUIET := 1
-test: deps fmt-check vet lint rules fuzz-short bench-smoke build crossbuild tarball-test image-test unit
+test: deps fmt-check vet lint rules fuzz-short bench-smoke build crossbuild tarball-test image-test chart-test unit
 	@echo "make test: all checks passed"
 
 ## deps: Prometheus, promtool, Alertmanager and buildah from Debian, when missing.
@@ -120,7 +120,7 @@ tarball: build
 
 ## tarball-test: unpack the tarball and run what it holds, as the README's install steps do.
 tarball-test: tarball
-	./scripts/tarball-test.sh .tarballs/$(TARBALL_NAME).tar.gz $(TARBALL_NAME)
+	$(Q)./scripts/tarball-test.sh .tarballs/$(TARBALL_NAME).tar.gz $(TARBALL_NAME)
 
 ## docker: the container image, built without a daemon by buildah (docker build works the same).
 docker: build
@@ -170,7 +170,14 @@ mutation:
 		[ $$rc -eq 0 ] || { echo "$$p: below the targets, or gremlins failed (.build/mutation/$$p.log)"; exit 1; }; \
 	done
 
-## prometheusrule: regenerate deploy/kubernetes/prometheusrule.yaml from alerts/.
+## chart-test: helm lint --strict and helm template of charts/ with the default values and
+## each ci/*-values.yaml, every object decoded strictly into the Kubernetes types, the
+## chart's promises and its golden rendering (internal/charttest, its own module).
+chart-test:
+	$(Q)$(call quiet,chart-test) $(GO) -C internal/charttest test -count=1 ./...
+
+## prometheusrule: regenerate deploy/kubernetes/prometheusrule.yaml from alerts/, and the
+## chart's copies of the rules and the dashboard.
 prometheusrule:
 	$(GO) run ./internal/promrule/gen
 

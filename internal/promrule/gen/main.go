@@ -1,6 +1,7 @@
 // Command gen writes deploy/kubernetes/prometheusrule.yaml from
-// alerts/confluent-keys.rules.yml. Run it from the repository root
-// (`make prometheusrule`).
+// alerts/confluent-keys.rules.yml, and copies the rules and the dashboard
+// into the Helm chart's files/ (Helm reads no file outside its chart). Run
+// it from the repository root (`make prometheusrule`).
 package main
 
 import (
@@ -11,21 +12,43 @@ import (
 )
 
 const (
-	rulesFile = "alerts/confluent-keys.rules.yml"
-	outFile   = "deploy/kubernetes/prometheusrule.yaml"
+	rulesFile     = "alerts/confluent-keys.rules.yml"
+	dashboardFile = "dashboards/confluent-keys.json"
+	outFile       = "deploy/kubernetes/prometheusrule.yaml"
+	chartFiles    = "charts/confluent-keys-exporter/files/"
 )
 
 func main() {
-	rules, err := os.ReadFile(rulesFile)
-	if err == nil {
-		var out []byte
-		if out, err = promrule.Generate(rules); err == nil {
-			err = os.WriteFile(outFile, out, 0o644)
-		}
-	}
-	if err != nil {
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
-	fmt.Println("wrote", outFile)
+}
+
+func run() error {
+	rules, err := os.ReadFile(rulesFile)
+	if err != nil {
+		return err
+	}
+	out, err := promrule.Generate(rules)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(outFile, out, 0o644); err != nil {
+		return err
+	}
+	dashboard, err := os.ReadFile(dashboardFile)
+	if err != nil {
+		return err
+	}
+	for file, content := range map[string][]byte{
+		chartFiles + "confluent-keys.rules.yml": rules,
+		chartFiles + "confluent-keys.json":      dashboard,
+	} {
+		if err := os.WriteFile(file, content, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Println("wrote", outFile, "and the chart's files/")
+	return nil
 }

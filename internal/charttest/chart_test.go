@@ -1,0 +1,335 @@
+package charttest
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/default.yaml from this rendering")
+
+const (
+	root    = "../.."
+	chart   = root + "/charts/confluent-keys-exporter"
+	release = "my-release"
+	ns      = "monitoring"
+)
+
+// helm runs the helm pinned in tools/go.mod from the repository root.
+func helm(t *testing.T, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"tool", "-modfile=tools/go.mod", "helm"}, args...)...)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helm %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
+	}
+	return out
+}
+
+// rendered is one rendering of the chart, its objects decoded strictly.
+type rendered struct {
+	raw         []byte
+	deployment  *appsv1.Deployment
+	service     *corev1.Service
+	account     *corev1.ServiceAccount
+	secret      *corev1.Secret
+	dashboard   *corev1.ConfigMap
+	testPod     *corev1.Pod
+	monitor     *monitoringv1.ServiceMonitor
+	rule        *monitoringv1.PrometheusRule
+	labelsOfAll []map[string]string
+}
+
+// render lints and renders the chart with a values file ("" for the
+// defaults) and decodes every object into its type, refusing unknown fields.
+func render(t *testing.T, values string) *rendered {
+	t.Helper()
+	args := []string{}
+	if values != "" {
+		args = append(args, "-f", strings.TrimPrefix(values, root+"/"))
+	}
+	helm(t, append([]string{"lint", "--strict", strings.TrimPrefix(chart, root+"/")}, args...)...)
+	out := helm(t, append([]string{"template", release, strings.TrimPrefix(chart, root+"/"), "--namespace", ns}, args...)...)
+	r := &rendered{raw: out}
+	for _, doc := range regexp.MustCompile(`(?m)^---\s*$`).Split(string(out), -1) {
+		if strings.TrimSpace(regexp.MustCompile(`(?m)^#.*$`).ReplaceAllString(doc, "")) == "" {
+			continue
+		}
+		var head struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Metadata   struct {
+				Labels map[string]string `json:"labels"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
+			t.Fatalf("%s: %v\n%s", values, err, doc)
+		}
+		r.labelsOfAll = append(r.labelsOfAll, head.Metadata.Labels)
+		var into any
+		switch head.APIVersion + " " + head.Kind {
+		case "apps/v1 Deployment":
+			r.deployment = &appsv1.Deployment{}
+			into = r.deployment
+		case "v1 Service":
+			r.service = &corev1.Service{}
+			into = r.service
+		case "v1 ServiceAccount":
+			r.account = &corev1.ServiceAccount{}
+			into = r.account
+		case "v1 Secret":
+			r.secret = &corev1.Secret{}
+			into = r.secret
+		case "v1 ConfigMap":
+			r.dashboard = &corev1.ConfigMap{}
+			into = r.dashboard
+		case "v1 Pod":
+			r.testPod = &corev1.Pod{}
+			into = r.testPod
+		case "monitoring.coreos.com/v1 ServiceMonitor":
+			r.monitor = &monitoringv1.ServiceMonitor{}
+			into = r.monitor
+		case "monitoring.coreos.com/v1 PrometheusRule":
+			r.rule = &monitoringv1.PrometheusRule{}
+			into = r.rule
+		default:
+			t.Fatalf("%s: an object the test does not know: %s %s", values, head.APIVersion, head.Kind)
+		}
+		if err := yaml.UnmarshalStrict([]byte(doc), into); err != nil {
+			t.Fatalf("%s: %s does not decode strictly: %v\n%s", values, head.Kind, err, doc)
+		}
+	}
+	if r.deployment == nil || r.service == nil || r.testPod == nil {
+		t.Fatalf("%s: no Deployment, Service or test pod rendered", values)
+	}
+	return r
+}
+
+func valueFiles(t *testing.T) []string {
+	files, err := filepath.Glob(chart + "/ci/*-values.yaml")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("ci values: %v %v", files, err)
+	}
+	return append([]string{""}, files...)
+}
+
+// TestChartRenders: with each set of values, the chart lints strictly,
+// renders objects that decode strictly, and keeps its promises.
+func TestChartRenders(t *testing.T) {
+	for _, values := range valueFiles(t) {
+		t.Run(filepath.Base(values), func(t *testing.T) {
+			r := render(t, values)
+			checkPod(t, r, values)
+			checkMonitoring(t, r, values)
+		})
+	}
+}
+
+func checkPod(t *testing.T, r *rendered, values string) {
+	t.Helper()
+	d := r.deployment
+	pod := d.Spec.Template.Spec
+	if *d.Spec.Replicas != 1 || pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+		t.Errorf("replicas %d, service-account token mounted", *d.Spec.Replicas)
+	}
+	psc := pod.SecurityContext
+	if psc == nil || !*psc.RunAsNonRoot || *psc.RunAsUser != 65534 || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("pod security context %+v", psc)
+	}
+	c := pod.Containers[0]
+	sc := c.SecurityContext
+	if sc == nil || *sc.AllowPrivilegeEscalation || !*sc.ReadOnlyRootFilesystem || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
+		t.Errorf("container security context %+v", sc)
+	}
+	if c.ReadinessProbe.HTTPGet.Path != "/-/ready" || c.LivenessProbe.HTTPGet.Path != "/-/healthy" {
+		t.Errorf("probes: readiness %s, liveness %s", c.ReadinessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Path)
+	}
+	// The secret: a file named by the flag, from the Secret's secret key.
+	var secretVolume *corev1.Volume
+	for i := range pod.Volumes {
+		if pod.Volumes[i].Name == "secret" {
+			secretVolume = &pod.Volumes[i]
+		}
+	}
+	var mount string
+	for _, m := range c.VolumeMounts {
+		if m.Name == "secret" && m.ReadOnly {
+			mount = m.MountPath
+		}
+	}
+	if secretVolume == nil || secretVolume.Secret == nil || mount == "" ||
+		!slices.Contains(c.Args, "--confluent.api-secret-file="+mount+"/"+secretVolume.Secret.Items[0].Path) {
+		t.Errorf("the secret is not a mounted file passed by --confluent.api-secret-file: volume %+v, mount %q, args %v", secretVolume, mount, c.Args)
+	}
+	for _, e := range c.Env {
+		if e.Name == "CONFLUENT_CLOUD_API_SECRET" || e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Key == secretVolume.Secret.Items[0].Key {
+			t.Errorf("the secret is an environment variable: %+v", e)
+		}
+	}
+	if strings.Contains(string(r.raw), "not-a-real-secret") {
+		t.Error("the secret's value appears in the rendering as it is")
+	}
+	memoryLimit := c.Resources.Limits.Memory()
+	hasGOMEMLIMIT := slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool {
+		return e.Name == "GOMEMLIMIT" && e.ValueFrom.ResourceFieldRef.Resource == "limits.memory"
+	})
+	if hasGOMEMLIMIT != !memoryLimit.IsZero() {
+		t.Errorf("GOMEMLIMIT from the memory limit: %v, limit %v", hasGOMEMLIMIT, memoryLimit)
+	}
+	// A chart-made Secret restarts the pod when it changes; one you manage does not need to.
+	_, checksum := d.Spec.Template.Annotations["checksum/secret"]
+	if checksum != (r.secret != nil) {
+		t.Errorf("checksum annotation %v with a chart-made Secret %v", checksum, r.secret != nil)
+	}
+	if r.secret != nil && r.secret.Name != secretVolume.Secret.SecretName {
+		t.Errorf("the pod mounts %s, the chart made %s", secretVolume.Secret.SecretName, r.secret.Name)
+	}
+	chartYAML := readFile(t, chart+"/Chart.yaml")
+	appVersion := regexp.MustCompile(`(?m)^appVersion: "?([^"\n]+)"?$`).FindStringSubmatch(chartYAML)[1]
+	if values == "" && !strings.HasSuffix(c.Image, ":"+appVersion) {
+		t.Errorf("image %s, want the tag %s (appVersion)", c.Image, appVersion)
+	}
+	if r.testPod.Annotations["helm.sh/hook"] != "test" || !strings.Contains(strings.Join(r.testPod.Spec.Containers[0].Args, " "), "/metrics") {
+		t.Errorf("the helm test pod: %+v", r.testPod.ObjectMeta)
+	}
+	// commonLabels reach every object.
+	if values != "" && strings.Contains(readFile(t, values), "commonLabels:") {
+		for i, l := range r.labelsOfAll {
+			if l["team"] != "platform" {
+				t.Errorf("object %d lacks the common label: %v", i, l)
+			}
+		}
+	}
+}
+
+func checkMonitoring(t *testing.T, r *rendered, values string) {
+	t.Helper()
+	v := ""
+	if values != "" {
+		v = readFile(t, values)
+	}
+	if r.monitor != nil {
+		ep := r.monitor.Spec.Endpoints[0]
+		if len(ep.RelabelConfigs) == 0 || ep.RelabelConfigs[0].TargetLabel != "job" || *ep.RelabelConfigs[0].Replacement != "confluent_keys_exporter" {
+			t.Errorf("the first relabeling must set job=confluent_keys_exporter: %+v", ep.RelabelConfigs)
+		}
+		if strings.Contains(v, "release: kube-prometheus-stack") && r.monitor.Labels["release"] != "kube-prometheus-stack" {
+			t.Errorf("ServiceMonitor labels %v", r.monitor.Labels)
+		}
+	}
+	if r.rule != nil {
+		var alerts monitoringv1.PrometheusRuleSpec
+		if err := yaml.UnmarshalStrict([]byte(readFile(t, root+"/alerts/confluent-keys.rules.yml")), &alerts); err != nil {
+			t.Fatal(err)
+		}
+		want := alerts.Groups
+		if strings.Contains(v, "disableBuiltinAlertGroup: true") {
+			want = want[:1]
+			if want[0].Name != "confluent-keys-thresholds" {
+				t.Fatalf("the first group of alerts/ is %s, not the thresholds", want[0].Name)
+			}
+		}
+		got := r.rule.Spec.Groups
+		if len(got) < len(want) || !reflect.DeepEqual(got[:len(want)], want) {
+			t.Errorf("the PrometheusRule's groups are not those of alerts/ (%d groups, want %d first)", len(got), len(want))
+		}
+		if strings.Contains(v, "extraAlertGroups:") && (len(got) != len(want)+1 || got[len(got)-1].Name != "my-confluent-keys") {
+			t.Errorf("extra groups not added: %d groups", len(got))
+		}
+	}
+	if r.dashboard != nil {
+		if r.dashboard.Labels["grafana_dashboard"] != "1" || r.dashboard.Data["confluent-keys.json"] != strings.TrimSuffix(readFile(t, root+"/dashboards/confluent-keys.json"), "\n") {
+			t.Errorf("the dashboard ConfigMap: labels %v, the dashboard equal: %v", r.dashboard.Labels,
+				r.dashboard.Data["confluent-keys.json"] == readFile(t, root+"/dashboards/confluent-keys.json"))
+		}
+	}
+}
+
+// TestDefaultRenderingGolden: the default values render as recorded, so
+// that a change of the chart shows in review.
+func TestDefaultRenderingGolden(t *testing.T) {
+	r := render(t, "")
+	golden := "testdata/default.yaml"
+	if *update {
+		if err := os.WriteFile(golden, r.raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := readFile(t, golden); string(r.raw) != want {
+		t.Errorf("the default rendering differs from %s (go test -update rewrites it); review the change", golden)
+	}
+}
+
+// TestChartMetadata: appVersion is VERSION, the chart version semver from
+// 1.0.0, files/ holds alerts/ and dashboards/ as they are, and the chart's
+// README lists every value of values.yaml.
+func TestChartMetadata(t *testing.T) {
+	chartYAML := readFile(t, chart+"/Chart.yaml")
+	version := strings.TrimSpace(readFile(t, root+"/VERSION"))
+	if !strings.Contains(chartYAML, "appVersion: \""+version+"\"") {
+		t.Errorf("Chart.yaml appVersion is not VERSION %s", version)
+	}
+	m := regexp.MustCompile(`(?m)^version: (\d+)\.(\d+)\.(\d+)$`).FindStringSubmatch(chartYAML)
+	if m == nil || m[1] < "1" {
+		t.Errorf("chart version %v, want semver from 1.0.0", m)
+	}
+	for copyOf, original := range map[string]string{
+		chart + "/files/confluent-keys.rules.yml": root + "/alerts/confluent-keys.rules.yml",
+		chart + "/files/confluent-keys.json":      root + "/dashboards/confluent-keys.json",
+	} {
+		if readFile(t, copyOf) != readFile(t, original) {
+			t.Errorf("%s differs from %s: run `make prometheusrule`", copyOf, original)
+		}
+	}
+	var values map[string]any
+	if err := yaml.Unmarshal([]byte(readFile(t, chart+"/values.yaml")), &values); err != nil {
+		t.Fatal(err)
+	}
+	readme := readFile(t, chart+"/README.md")
+	for _, path := range leaves(values, "") {
+		if !strings.Contains(readme, "| `"+path+"` |") {
+			t.Errorf("the chart's README does not list %s", path)
+		}
+	}
+}
+
+// leaves are the dotted paths of values.yaml's values, a map with settings
+// of its own (resources, labels) counting as one value.
+func leaves(m map[string]any, prefix string) []string {
+	var out []string
+	for k, v := range m {
+		path := prefix + k
+		sub, isMap := v.(map[string]any)
+		if isMap && len(sub) > 0 && path != "resources" && !strings.HasSuffix(path, "labels") {
+			out = append(out, leaves(sub, path+".")...)
+			continue
+		}
+		out = append(out, path)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
