@@ -55,10 +55,11 @@ type Opts struct {
 
 // Handler serves the metrics. Make it with New.
 type Handler struct {
-	opts  Opts
-	sem   chan struct{}
-	errs  *prometheus.CounterVec
-	cache cache
+	opts    Opts
+	sem     chan struct{}
+	errs    *prometheus.CounterVec
+	cache   cache
+	flights flights
 }
 
 // New returns a Handler.
@@ -114,7 +115,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	defer body.release()
 
 	hdr := w.Header()
 	hdr.Add("Vary", "Accept")
@@ -123,7 +123,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if k.gzip {
 		hdr.Set("Content-Encoding", "gzip")
 	}
-	size := len(body.static) + body.dynamic.Len()
+	size := len(body.static) + len(body.dynamic)
 	hdr.Set("Content-Length", strconv.Itoa(size))
 	if r.Method == http.MethodHead {
 		return
@@ -133,76 +133,89 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.opts.Logger.Debug("Scrape not delivered", "err", err)
 		return
 	}
-	if _, err := body.dynamic.WriteTo(w); err != nil {
+	if _, err := w.Write(body.dynamic); err != nil {
 		h.opts.Logger.Debug("Scrape not delivered", "err", err)
 	}
 }
 
-// response is one scrape's body: the cached bytes and this scrape's own.
+// response is one scrape's body: the cached bytes of the snapshot and the
+// per-scrape part. Both are shared with other scrapes and never modified.
 type response struct {
-	static  []byte
-	dynamic *bytes.Buffer
-}
-
-var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func (b *response) release() {
-	if b.dynamic.Cap() <= 1<<20 {
-		b.dynamic.Reset()
-		buffers.Put(b.dynamic)
-	}
+	static, dynamic []byte
 }
 
 // encode negotiates the format and returns the body: the cached bytes of the
-// snapshot and the dynamic part encoded now. A failed gather of the dynamic
-// part serves what it gathered; a family the snapshot has is not served twice.
+// snapshot and the per-scrape part, encoded now (or by a scrape of the same
+// format running at the same instant, whose bytes this one shares).
 func (h *Handler) encode(r *http.Request) (*response, key, error) {
 	k := key{
 		format: expfmt.NegotiateAccept(r.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...),
 		gzip:   acceptsGzip(r.Header.Get("Accept-Encoding")),
 	}
 	snap := h.opts.Static()
-	static := snap.Families()
-	var names map[string]bool
 	if q := r.URL.Query()["name[]"]; len(q) > 0 {
-		names = map[string]bool{}
-		for _, n := range q {
-			names[n] = true
-		}
+		body, err := h.encodeFiltered(k, snap, q)
+		return body, k, err
 	}
-
-	dyn, gerr := h.opts.Dynamic.Gather()
-	if gerr != nil {
-		h.opts.Logger.Error("error gathering metrics", "err", gerr)
-		h.errs.WithLabelValues("gathering").Inc()
-		if len(dyn) == 0 && len(static) == 0 {
-			return nil, k, gerr
-		}
-	}
-	dyn = h.dropServed(dyn, snap)
-
-	body := &response{dynamic: buffers.Get().(*bytes.Buffer)}
-	if names == nil {
-		h.cache.note(k)
-		static, err := h.cache.entry(snap).bytes(k)
-		if err != nil {
-			h.errs.WithLabelValues("encoding").Inc()
-			h.opts.Logger.Error("error encoding metrics", "err", err)
-			body.release()
-			return nil, k, err
-		}
-		body.static = static
-	} else {
-		// A filtered scrape (?name[]=...) is rare and small: encoded now.
-		dyn = append(filter(static, names), filter(dyn, names)...)
-	}
-	if err := encodeFamilies(body.dynamic, k, dyn, true); err != nil {
+	h.cache.note(k)
+	static, err := h.cache.entry(snap).bytes(k)
+	if err != nil {
 		h.errs.WithLabelValues("encoding").Inc()
 		h.opts.Logger.Error("error encoding metrics", "err", err)
-		body.release()
 		return nil, k, err
 	}
-	return body, k, nil
+	dynamic, err := h.flights.do(flightKey{k, snap}, func() ([]byte, error) { return h.encodeDynamic(k, snap) })
+	if err != nil {
+		return nil, k, err
+	}
+	return &response{static: static, dynamic: dynamic}, k, nil
+}
+
+// encodeDynamic gathers and encodes the per-scrape part, ending the
+// exposition. A failed gather serves what it gathered (logged and counted
+// once); only nothing at all to serve is an error.
+func (h *Handler) encodeDynamic(k key, snap *collector.Snapshot) ([]byte, error) {
+	dyn, err := h.gather(snap)
+	if err != nil && len(dyn) == 0 && len(snap.Families()) == 0 {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := encodeFamilies(&buf, k, dyn, true); err != nil {
+		h.errs.WithLabelValues("encoding").Inc()
+		h.opts.Logger.Error("error encoding metrics", "err", err)
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// encodeFiltered serves ?name[]=...: only the families named, all encoded
+// now (rare, and small).
+func (h *Handler) encodeFiltered(k key, snap *collector.Snapshot, names []string) (*response, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	dyn, err := h.gather(snap)
+	if err != nil && len(dyn) == 0 && len(snap.Families()) == 0 {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := encodeFamilies(&buf, k, append(filter(snap.Families(), want), filter(dyn, want)...), true); err != nil {
+		h.errs.WithLabelValues("encoding").Inc()
+		return nil, err
+	}
+	return &response{dynamic: buf.Bytes()}, nil
+}
+
+// gather gathers the per-scrape part, logging and counting a failure, and
+// leaves out what the snapshot serves.
+func (h *Handler) gather(snap *collector.Snapshot) ([]*dto.MetricFamily, error) {
+	dyn, err := h.opts.Dynamic.Gather()
+	if err != nil {
+		h.opts.Logger.Error("error gathering metrics", "err", err)
+		h.errs.WithLabelValues("gathering").Inc()
+	}
+	return h.dropServed(dyn, snap), err
 }
 
 // dropServed removes from dyn the families the snapshot serves: one name,

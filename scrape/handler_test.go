@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -482,13 +483,14 @@ func TestConcurrentScrapesAreBounded(t *testing.T) {
 	for range limit {
 		wg.Go(func() { codes <- get(h, "", "").Code })
 	}
-	for range limit {
-		select {
-		case <-entered:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the first scrapes did not reach the gatherer")
-		}
+	// One scrape gathers; the others of its format wait for its bytes, each
+	// holding a slot.
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no scrape reached the gatherer")
 	}
+	waitFor(t, 10*time.Second, "every slot to be taken", func() bool { return len(h.sem) == limit })
 	for range extra {
 		if rec := get(h, "", ""); rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "Limit of concurrent requests reached (3)") {
 			t.Errorf("a scrape beyond the limit: %d %q, want 503", rec.Code, rec.Body.String())
@@ -503,7 +505,7 @@ func TestConcurrentScrapesAreBounded(t *testing.T) {
 		}
 	}
 	if len(entered) != 0 {
-		t.Errorf("%d scrapes beyond the limit reached the gatherer", len(entered))
+		t.Errorf("%d more gathers: scrapes beyond the limit reached the gatherer, or concurrent ones did not share", len(entered))
 	}
 	if rec := get(h, "", ""); rec.Code != http.StatusOK {
 		t.Errorf("after the slots freed: %d, want 200", rec.Code)
@@ -545,5 +547,66 @@ func TestAcceptsGzip(t *testing.T) {
 		if got := acceptsGzip(header); got != want {
 			t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
 		}
+	}
+}
+
+// TestConcurrentScrapesShareOneGather: scrapes of one format that arrive
+// while its per-scrape part is being gathered share that gather and its
+// bytes; a scrape after it gathers again.
+func TestConcurrentScrapesShareOneGather(t *testing.T) {
+	var calls atomic.Int32
+	release := make(chan struct{})
+	blocking := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		if calls.Add(1) == 1 {
+			<-release
+		}
+		return dynamicRegistry().Gather()
+	})
+	snap := keySnapshot(10, 1)
+	reg := prometheus.NewRegistry()
+	h, _ := newHandler(t, func() *collector.Snapshot { return snap }, blocking, reg, 0)
+	srv := httptest.NewServer(InstrumentedHandler(reg, h))
+	defer srv.Close()
+	const n = 5
+	bodies := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			resp, err := http.Get(srv.URL)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			bodies <- string(b)
+		})
+	}
+	waitFor(t, 10*time.Second, "every scrape to be in the handler", func() bool {
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == "promhttp_metric_handler_requests_in_flight" {
+				return mf.GetMetric()[0].GetGauge().GetValue() == n
+			}
+		}
+		return false
+	})
+	close(release)
+	wg.Wait()
+	close(bodies)
+	first := ""
+	for b := range bodies {
+		if first == "" {
+			first = b
+		}
+		if b != first || !strings.Contains(b, "confluent_test_success") {
+			t.Errorf("the scrapes did not serve the same complete body")
+		}
+	}
+	if c := calls.Load(); c != 1 {
+		t.Errorf("%d gathers for %d concurrent scrapes, want 1", c, n)
+	}
+	if rec := get(h, "", "gzip"); rec.Code != 200 || calls.Load() != 2 {
+		t.Errorf("a later scrape: %d, %d gathers in all, want 2", rec.Code, calls.Load())
 	}
 }

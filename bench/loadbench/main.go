@@ -94,6 +94,9 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 	heap := m["go_memstats_heap_alloc_bytes"]
 
 	// 2. Scrape load, no refresh running; the heap is sampled once a second.
+	// The peak RSS is reset first (Linux: clear_refs 5), so that it is the
+	// scrapes' peak, not the refresh's.
+	e.resetPeakRSS()
 	stopSampling := make(chan struct{})
 	peakHeap := make(chan float64)
 	go func() {
@@ -241,6 +244,11 @@ func (e *exporter) metrics() (map[string]float64, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// resetPeakRSS makes VmHWM start again from the current RSS.
+func (e *exporter) resetPeakRSS() {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", e.cmd.Process.Pid), []byte("5"), 0)
 }
 
 // rss returns the process's resident and peak resident memory in MiB.
