@@ -418,10 +418,10 @@ func waitForSamples(t *testing.T, promURL, exporterURL string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		scraped, err := promValue(promURL, `scrape_samples_scraped{job="confluent_keys_exporter"}`)
+		scraped, err := testkit.PromValue(promURL, `scrape_samples_scraped{job="confluent_keys_exporter"}`)
 		direct := directSamples(t, exporterURL)
 		if err == nil && scraped == float64(direct) {
-			d, _ := promValue(promURL, `scrape_duration_seconds{job="confluent_keys_exporter"}`)
+			d, _ := testkit.PromValue(promURL, `scrape_duration_seconds{job="confluent_keys_exporter"}`)
 			t.Logf("Prometheus scraped %d samples; its scrape_duration_seconds %.1f ms (through the test's proxy)", direct, d*1000)
 			return
 		}
@@ -450,32 +450,6 @@ func directSamples(t *testing.T, exporterURL string) int {
 		}
 	}
 	return n
-}
-
-// promValue runs an instant query that returns one sample and gives its value.
-func promValue(promURL, expr string) (float64, error) {
-	resp, err := http.Get(promURL + "/api/v1/query?query=" + url.QueryEscape(expr))
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Data struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return 0, err
-	}
-	if len(r.Data.Result) != 1 {
-		return 0, fmt.Errorf("%s: %d results", expr, len(r.Data.Result))
-	}
-	s, _ := r.Data.Result[0].Value[1].(string)
-	var v float64
-	_, err = fmt.Sscan(s, &v)
-	return v, err
 }
 
 func waitForAlert(t *testing.T, hook *webhook, name, keyID, status string, within time.Duration) webhookAlert {

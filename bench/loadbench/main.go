@@ -10,7 +10,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -28,6 +26,7 @@ import (
 	"time"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 )
 
 const (
@@ -353,28 +352,7 @@ func prometheusScrapeDuration(binary, exporterURL string, n int) (float64, error
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	// n scrapes, then the median of their durations.
-	query := func(q string) (float64, error) {
-		resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
-		if err != nil {
-			return 0, err
-		}
-		defer resp.Body.Close()
-		var r struct {
-			Data struct {
-				Result []struct {
-					Value [2]any `json:"value"`
-				} `json:"result"`
-			} `json:"data"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-			return 0, err
-		}
-		if len(r.Data.Result) != 1 {
-			return 0, fmt.Errorf("%d results for %s", len(r.Data.Result), q)
-		}
-		v, _ := r.Data.Result[0].Value[1].(string)
-		return strconv.ParseFloat(v, 64)
-	}
+	query := func(q string) (float64, error) { return testkit.PromValue("http://"+addr, q) }
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if got, err := query(`count_over_time(scrape_duration_seconds{job="exporter"}[2m])`); err == nil && got >= float64(n) {

@@ -1,12 +1,16 @@
 // Package testkit holds what the tests of several packages share: the
-// simulated API on loopback, a log buffer safe for concurrent writers, and a
-// line diff. Only tests import it.
+// simulated API on loopback, a log buffer safe for concurrent writers, a
+// line diff, a Prometheus query. Only tests and the load run import it.
 package testkit
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -91,4 +95,29 @@ func lineSet(s string) map[string]bool {
 		m[l] = true
 	}
 	return m
+}
+
+// PromValue runs an instant query on the Prometheus at promURL that returns
+// one sample and gives its value.
+func PromValue(promURL, expr string) (float64, error) {
+	resp, err := http.Get(promURL + "/api/v1/query?query=" + url.QueryEscape(expr))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return 0, err
+	}
+	if len(r.Data.Result) != 1 {
+		return 0, fmt.Errorf("%s: %d results", expr, len(r.Data.Result))
+	}
+	v, _ := r.Data.Result[0].Value[1].(string)
+	return strconv.ParseFloat(v, 64)
 }
