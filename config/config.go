@@ -44,7 +44,7 @@ type Flags struct {
 func AddFlags(app *kingpin.Application) *Flags {
 	return &Flags{
 		telemetryPath: app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
-		maxRequests:   intFlag(app, "web.max-requests", "Maximum number of scrapes encoded at once; more get 503. 0 means no limit.", "10", ""),
+		maxRequests:   intFlag(app, "web.max-requests", "Maximum number of scrapes encoded at once; more get 503. 0 means no limit.", "10"),
 		pprof:         app.Flag("web.enable-pprof", "Serve Go's profiles under /debug/pprof/ (and link them from the landing page).").Default("false").Bool(),
 		url: app.Flag("confluent.url", "Base URL of the Confluent Cloud API. Plain http:// only for a loopback host.").
 			Envar("CONFLUENT_CLOUD_URL").Default("https://api.confluent.cloud").String(),
@@ -52,7 +52,7 @@ func AddFlags(app *kingpin.Application) *Flags {
 		secretFile: app.Flag("confluent.api-secret-file", "File holding the Cloud API secret, re-read on every request. Without it the secret is read from $"+SecretEnv+".").
 			Envar("CONFLUENT_CLOUD_API_SECRET_FILE").String(),
 		timeout:       durationFlag(app, "confluent.timeout", "Timeout of one HTTP request to the API.", "30s", ""),
-		pageSize:      intFlag(app, "confluent.page-size", "Items per page requested from the API (1-100).", "100", ""),
+		pageSize:      intFlag(app, "confluent.page-size", "Items per page requested from the API (1-100).", "100"),
 		interval:      durationFlag(app, "refresh.interval", "Time between the starts of two refreshes (at least 1s).", "5m", "CONFLUENT_REFRESH_INTERVAL"),
 		byok:          app.Flag("collector.byok", "Collect BYOK keys.").Default("true").Bool(),
 		apiKeys:       app.Flag("collector.api-keys", "Collect IAM API keys.").Default("true").Bool(),
@@ -88,13 +88,9 @@ func durationFlag(app *kingpin.Application, name, help, def, envar string) *time
 }
 
 // intFlag is an integer flag whose parse error names the flag.
-func intFlag(app *kingpin.Application, name, help, def, envar string) *int {
-	v := &namedValue[int]{flag: flagName(name, envar), kind: "a whole number", parse: strconv.Atoi}
-	f := app.Flag(name, help).Default(def)
-	if envar != "" {
-		f = f.Envar(envar)
-	}
-	f.SetValue(v)
+func intFlag(app *kingpin.Application, name, help, def string) *int {
+	v := &namedValue[int]{flag: "--" + name, kind: "a whole number", parse: strconv.Atoi}
+	app.Flag(name, help).Default(def).SetValue(v)
 	return &v.v
 }
 
