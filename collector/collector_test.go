@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
@@ -398,5 +399,73 @@ func TestSnapshotIsSortedAndWhole(t *testing.T) {
 	gathered, _ := r.exp.Gather()
 	if !slices.Equal(gathered, snap.Families()) {
 		t.Error("Gather is not the snapshot")
+	}
+}
+
+// TestUnchangedListKeepsSnapshot: a refresh that reads the same list again
+// keeps the snapshot (and so the encodings cached from it); a change of one
+// value replaces it.
+func TestUnchangedListKeepsSnapshot(t *testing.T) {
+	var swaps atomic.Int32
+	opts := allOn
+	opts.OnSwap = func() { swaps.Add(1) }
+	r := newRig(opts)
+	r.refresh()
+	first, n := r.exp.Snapshot(), swaps.Load()
+	r.refresh()
+	if r.exp.Snapshot() != first || swaps.Load() != n {
+		t.Fatalf("an unchanged refresh replaced the snapshot (%d more swaps)", swaps.Load()-n)
+	}
+	r.fake.mu.Lock()
+	r.fake.byok[0].Validation.Phase = "INVALID"
+	r.fake.mu.Unlock()
+	r.refresh()
+	if r.exp.Snapshot() == first || swaps.Load() != n+1 {
+		t.Fatalf("a changed phase: %d swaps, want 1", swaps.Load()-n)
+	}
+	if !strings.Contains(scrape(t, r.exp, "confluent_byok_key_validation_phase"), `value:"INVALID"`) {
+		t.Error("the changed list is not served")
+	}
+}
+
+func TestSameFamilies(t *testing.T) {
+	build := func(mod func(*snapshot)) []*dto.MetricFamily {
+		s := newSnapshot()
+		s.add(byokKeysMetric, 2, "AWS", "IN_USE", "VALID", "us-east-1")
+		s.add(byokStateMetric, 1, "cck-1", "IN_USE")
+		if mod != nil {
+			mod(s)
+		}
+		mfs, err := s.build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mfs
+	}
+	base := build(nil)
+	if !sameFamilies(base, build(nil)) {
+		t.Fatal("the same list twice differs")
+	}
+	other := newMetric("byok", "keys", "Another help.", "provider", "state", "validation_phase", "region")
+	for name, mod := range map[string]func(*snapshot){
+		"another value":  func(s *snapshot) { s.families[byokStateMetric].gauges[0] = 0 },
+		"another label":  func(s *snapshot) { s.families[byokStateMetric].values[1] = "AVAILABLE" },
+		"another series": func(s *snapshot) { s.add(byokStateMetric, 0, "cck-1", "AVAILABLE") },
+		"another family": func(s *snapshot) { s.add(byokPhaseMetric, 1, "cck-1", "VALID") },
+		"another help":   func(s *snapshot) { s.families[other] = s.families[byokKeysMetric]; delete(s.families, byokKeysMetric) },
+		"another label name": func(s *snapshot) {
+			renamed := newMetric("byok", "key_state", byokStateMetric.help, "key_id", "status")
+			s.families[renamed] = s.families[byokStateMetric]
+			delete(s.families, byokStateMetric)
+		},
+	} {
+		if sameFamilies(base, build(mod)) || sameFamilies(build(mod), base) {
+			t.Errorf("%s: reported the same", name)
+		}
+	}
+	typed := build(nil)
+	typed[0].Type = dto.MetricType_COUNTER.Enum()
+	if sameFamilies(base, typed) {
+		t.Error("another type: reported the same")
 	}
 }

@@ -245,15 +245,21 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	j.duration = took
 	j.pages = stats.Pages
 	j.success = err == nil
+	changed := false
 	if err == nil {
-		j.snapshot.Store(&families)
+		// A list that did not change leaves the snapshot, and the encodings
+		// cached from it, as they are: most refreshes change nothing.
+		if old := j.snapshot.Load(); old == nil || !sameFamilies(*old, families) {
+			j.snapshot.Store(&families)
+			changed = true
+		}
 		j.lastSuccess = time.Now()
 		j.complete = stats
 	} else {
 		j.errors[reasonOf(err)]++
 	}
 	j.mu.Unlock()
-	if err == nil {
+	if changed {
 		e.swap()
 	}
 

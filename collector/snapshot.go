@@ -3,6 +3,7 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -175,4 +176,33 @@ func (f *familyBuilder) family(m *metric) (*dto.MetricFamily, error) {
 		Type:   dto.MetricType_GAUGE.Enum(),
 		Metric: metricPtrs,
 	}, nil
+}
+
+// sameFamilies reports whether two lists of built families hold the same
+// series with the same values (help and type included), in the same order:
+// what build makes of the same list twice.
+func sameFamilies(a, b []*dto.MetricFamily) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		fa, fb := a[i], b[i]
+		if fa.GetName() != fb.GetName() || fa.GetHelp() != fb.GetHelp() || fa.GetType() != fb.GetType() ||
+			len(fa.GetMetric()) != len(fb.GetMetric()) {
+			return false
+		}
+		for j, ma := range fa.GetMetric() {
+			mb := fb.GetMetric()[j]
+			if math.Float64bits(ma.GetGauge().GetValue()) != math.Float64bits(mb.GetGauge().GetValue()) ||
+				len(ma.GetLabel()) != len(mb.GetLabel()) {
+				return false
+			}
+			for k, la := range ma.GetLabel() {
+				if lb := mb.GetLabel()[k]; la.GetName() != lb.GetName() || la.GetValue() != lb.GetValue() {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
