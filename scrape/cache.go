@@ -3,8 +3,6 @@ package scrape
 import (
 	"bytes"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -135,33 +133,4 @@ func (f *flights) do(k flightKey, fn func() ([]byte, error)) ([]byte, error) {
 	f.mu.Unlock()
 	close(fl.done)
 	return fl.b, fl.err
-}
-
-// splitComma splits a header value at commas, trimming spaces, lower-cased.
-func splitComma(v string) []string {
-	var out []string
-	for p := range strings.SplitSeq(v, ",") {
-		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// cutSemicolon splits "gzip;q=0.5" into the name and its parameters.
-func cutSemicolon(part string) (string, string) {
-	name, params, _ := strings.Cut(part, ";")
-	return strings.TrimSpace(name), params
-}
-
-// qValue reads q=... from parameters.
-func qValue(params string) (float64, bool) {
-	for p := range strings.SplitSeq(params, ";") {
-		name, v, ok := strings.Cut(strings.TrimSpace(p), "=")
-		if ok && strings.TrimSpace(name) == "q" {
-			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return q, err == nil
-		}
-	}
-	return 0, false
 }

@@ -153,9 +153,13 @@ func (h *Handler) encode(r *http.Request) (*response, key, error) {
 		gzip:   acceptsGzip(r.Header.Get("Accept-Encoding")),
 	}
 	snap := h.opts.Static()
-	if q := r.URL.Query()["name[]"]; len(q) > 0 {
-		body, err := h.encodeFiltered(k, snap, q)
-		return body, k, err
+	if names := r.URL.Query()["name[]"]; len(names) > 0 {
+		want := map[string]bool{}
+		for _, n := range names {
+			want[n] = true
+		}
+		dynamic, err := h.encodeDynamic(k, snap, want)
+		return &response{dynamic: dynamic}, k, err
 	}
 	h.cache.note(k)
 	static, err := h.cache.entry(snap).bytes(k)
@@ -164,7 +168,7 @@ func (h *Handler) encode(r *http.Request) (*response, key, error) {
 		h.opts.Logger.Error("error encoding metrics", "err", err)
 		return nil, k, err
 	}
-	dynamic, err := h.flights.do(flightKey{k, snap}, func() ([]byte, error) { return h.encodeDynamic(k, snap) })
+	dynamic, err := h.flights.do(flightKey{k, snap}, func() ([]byte, error) { return h.encodeDynamic(k, snap, nil) })
 	if err != nil {
 		return nil, k, err
 	}
@@ -172,12 +176,17 @@ func (h *Handler) encode(r *http.Request) (*response, key, error) {
 }
 
 // encodeDynamic gathers and encodes the per-scrape part, ending the
-// exposition. A failed gather serves what it gathered (logged and counted
-// once); only nothing at all to serve is an error.
-func (h *Handler) encodeDynamic(k key, snap *collector.Snapshot) ([]byte, error) {
+// exposition. With want (a scrape's ?name[]=..., rare and small) it encodes
+// only the families named, the snapshot's among them. A failed gather serves
+// what it gathered (logged and counted once); only nothing at all to serve
+// is an error.
+func (h *Handler) encodeDynamic(k key, snap *collector.Snapshot, want map[string]bool) ([]byte, error) {
 	dyn, err := h.gather(snap)
 	if err != nil && len(dyn) == 0 && len(snap.Families()) == 0 {
 		return nil, err
+	}
+	if want != nil {
+		dyn = append(filter(snap.Families(), want), filter(dyn, want)...)
 	}
 	var buf bytes.Buffer
 	if err := encodeFamilies(&buf, k, dyn, true); err != nil {
@@ -186,25 +195,6 @@ func (h *Handler) encodeDynamic(k key, snap *collector.Snapshot) ([]byte, error)
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-// encodeFiltered serves ?name[]=...: only the families named, all encoded
-// now (rare, and small).
-func (h *Handler) encodeFiltered(k key, snap *collector.Snapshot, names []string) (*response, error) {
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
-	dyn, err := h.gather(snap)
-	if err != nil && len(dyn) == 0 && len(snap.Families()) == 0 {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := encodeFamilies(&buf, k, append(filter(snap.Families(), want), filter(dyn, want)...), true); err != nil {
-		h.errs.WithLabelValues("encoding").Inc()
-		return nil, err
-	}
-	return &response{dynamic: buf.Bytes()}, nil
 }
 
 // gather gathers the per-scrape part, logging and counting a failure, and
@@ -269,29 +259,6 @@ func encodeFamilies(w io.Writer, k key, mfs []*dto.MetricFamily, last bool) erro
 		return closer.Close()
 	}
 	return nil
-}
-
-// acceptsGzip reports whether an Accept-Encoding header allows gzip: named
-// (or "*") with a q-value above 0.
-func acceptsGzip(header string) bool {
-	gzipQ, anyQ := -1.0, -1.0
-	for _, part := range splitComma(header) {
-		name, params := cutSemicolon(part)
-		q := 1.0
-		if v, ok := qValue(params); ok {
-			q = v
-		}
-		switch name {
-		case "gzip", "x-gzip":
-			gzipQ = q
-		case "*":
-			anyQ = q
-		}
-	}
-	if gzipQ >= 0 {
-		return gzipQ > 0
-	}
-	return anyQ > 0
 }
 
 var _ http.Handler = (*Handler)(nil)
