@@ -149,7 +149,7 @@ func stableSeries(scrape string) string {
 			continue
 		}
 		volatile := false
-		for _, v := range []string{"_duration_seconds", "confluent_refresh_last_success", "confluent_rate_limit"} {
+		for _, v := range []string{"_duration_seconds", "confluent_refresh_last_success", "confluent_rate_limit", "confluent_config_last_reload_success_timestamp"} {
 			volatile = volatile || strings.Contains(l, v)
 		}
 		if !volatile {
@@ -196,7 +196,7 @@ func TestEndToEnd(t *testing.T) {
 	for _, m := range []string{
 		"confluent_rate_limit{", "confluent_rate_limit_remaining{", "confluent_rate_limit_reset_timestamp_seconds{",
 		"confluent_refresh_last_success_timestamp_seconds{", "confluent_http_request_duration_seconds_bucket{",
-		"confluent_keys_exporter_build_info{", "go_goroutines ", "process_resident_memory_bytes ",
+		"confluent_keys_exporter_build_info{", "confluent_config_last_reload_success_timestamp_seconds ", "go_goroutines ", "process_resident_memory_bytes ",
 	} {
 		if !strings.Contains(scrape, m) {
 			t.Errorf("scrape lacks %s", m)
@@ -215,8 +215,8 @@ func TestEndToEnd(t *testing.T) {
 	checkMetricsWithPromtool(t, scrape)
 
 	for _, want := range []string{
-		`msg="Refresh complete" collector=byok items=36 pages=1`, `msg="Refresh complete" collector=api_keys items=2495 pages=25`,
-		`msg="Refresh complete" collector=kafka_clusters items=40 pages=7`, `msg="Refresh complete" collector=service_accounts items=250 pages=3`,
+		`msg="Refresh complete" organization=default collector=byok items=36 pages=1`, `msg="Refresh complete" organization=default collector=api_keys items=2495 pages=25`,
+		`msg="Refresh complete" organization=default collector=kafka_clusters items=40 pages=7`, `msg="Refresh complete" organization=default collector=service_accounts items=250 pages=3`,
 		"secret_from=$CONFLUENT_CLOUD_API_SECRET",
 	} {
 		if !strings.Contains(e.output.String(), want) {
@@ -240,11 +240,12 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("no exporter-toolkit line to check:\n%s", e.output.String())
 	}
 
-	// SIGHUP (logrotate, systemctl reload): logged, and the exporter keeps serving.
+	// SIGHUP (logrotate, systemctl reload): the configuration is read
+	// again (nothing changes without a file), and the exporter keeps serving.
 	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(e.output.String(), "Received SIGHUP: nothing to reload"); {
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(e.output.String(), `msg="Configuration loaded"`) < 2; {
 		if time.Now().After(deadline) {
 			t.Fatalf("no log line for SIGHUP within 10s:\n%s", e.output.String())
 		}
@@ -290,15 +291,15 @@ func TestFailingUpstreamIsLoggedAndCounted(t *testing.T) {
 	body := e.waitFor(t, "/metrics", 200, 5*time.Second)
 	deadline := time.Now().Add(10 * time.Second)
 	// Both collectors' first refreshes end independently: wait for both.
-	for !strings.Contains(body, `confluent_refresh_errors_total{collector="byok",reason="unauthorized"} 1`) ||
-		!strings.Contains(body, `confluent_refresh_success{collector="api_keys"}`) {
+	for !strings.Contains(body, `confluent_refresh_errors_total{collector="byok",organization="default",reason="unauthorized"} 1`) ||
+		!strings.Contains(body, `confluent_refresh_success{collector="api_keys",organization="default"}`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no unauthorized error counted, or no API key refresh done:\n%s", body)
 		}
 		time.Sleep(25 * time.Millisecond)
 		_, body, _ = get(e.url + "/metrics")
 	}
-	for _, want := range []string{`confluent_refresh_success{collector="byok"} 0`, `confluent_refresh_success{collector="api_keys"} 1`} {
+	for _, want := range []string{`confluent_refresh_success{collector="byok",organization="default"} 0`, `confluent_refresh_success{collector="api_keys",organization="default"} 1`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}

@@ -26,10 +26,10 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 	slgk "github.com/tjhop/slog-gokit"
 
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/supervisor"
 )
 
 const name = "confluent_keys_exporter"
@@ -60,61 +60,45 @@ func run(args []string, stderr io.Writer) int {
 	}
 
 	level.Info(logger).Log("msg", "Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
-	level.Info(logger).Log("msg", "Configuration", "url", cfg.BaseURL, "api_key", cfg.APIKey, "secret_from", cfg.SecretSource,
-		"page_size", cfg.PageSize, "timeout", cfg.Timeout, "refresh_interval", cfg.Interval,
-		"collector.byok", cfg.BYOK, "collector.api_keys", cfg.APIKeys, "collector.api_keys.per_key", cfg.APIKeysPerKey,
-		"collector.service_accounts", cfg.ServiceAccounts, "collector.users", cfg.Users, "collector.environments", cfg.Environments,
-		"collector.kafka_clusters", cfg.KafkaClusters, "collector.quotas", cfg.Quotas)
 	level.Info(logger).Log("msg", "Each replica of the exporter makes its own API requests: N replicas use N times the rate-limit quota")
-	if cfg.Interval < 30*time.Second {
-		level.Warn(logger).Log("msg", "A refresh interval under 30s spends the API's rate limit fast", "refresh_interval", cfg.Interval)
-	}
 
-	upstream := collector.NewUpstream()
-	client, err := apiclient.New(apiclient.Config{
-		BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Secret: cfg.Secret,
-		PageSize: cfg.PageSize, Timeout: cfg.Timeout, Observer: upstream,
-		UserAgent: name + "/" + version.Version,
-	})
-	if err != nil {
-		level.Error(logger).Log("msg", "Invalid configuration", "err", err)
-		return 1
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var limit chan struct{}
+	if cfg.MaxRequests > 0 {
+		limit = make(chan struct{}, cfg.MaxRequests) // /metrics and /probe together
 	}
 	reg := prometheus.NewRegistry()
 	// The key metrics are served from the encodings the scrape handler caches
 	// per snapshot (warmed after each refresh); the registry is the part
 	// encoded per scrape.
-	var exporter *collector.Exporter
+	var sup *supervisor.Supervisor
 	metrics := scrape.New(scrape.Opts{
-		Static: func() *collector.Snapshot { return exporter.Snapshot() }, Dynamic: reg, Registry: reg,
-		MaxRequests: cfg.MaxRequests, Logger: slogger,
+		Static: func() *collector.Snapshot { return sup.Snapshot() }, Dynamic: reg, Registry: reg,
+		Limit: limit, Logger: slogger,
 	})
-	exporter = collector.New(client, collector.Options{
-		Interval: cfg.Interval, BYOK: cfg.BYOK, APIKeys: cfg.APIKeys, APIKeysPerKey: cfg.APIKeysPerKey,
-		ServiceAccounts: cfg.ServiceAccounts, Users: cfg.Users, Environments: cfg.Environments,
-		KafkaClusters: cfg.KafkaClusters, Quotas: cfg.Quotas,
-		Logger: logger, OnSwap: metrics.Warm,
+	sup = supervisor.New(ctx, supervisor.Options{
+		OnProbe: cfg.RefreshOnProbe, OnSwap: metrics.Warm, Limit: limit,
+		UserAgent: name + "/" + version.Version, Logger: logger, Slogger: slogger,
 	})
+	defer sup.Close()
+	reload := newReloader(cfg, sup, logger)
+	if err := reload.reload(); err != nil {
+		return 1
+	}
 	reg.MustRegister(
-		exporter, upstream,
+		sup, reload,
 		versioncollector.NewCollector(name),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	go logHangups(ctx, hup, logger)
-	refreshDone := make(chan struct{})
-	go func() {
-		defer close(refreshDone)
-		exporter.Run(ctx)
-	}()
+	go reloadOnHangup(ctx, hup, reload)
 
-	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), exporter.Ready, cfg.TelemetryPath, cfg.Pprof)
+	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), sup, reload.handler(cfg.Lifecycle), cfg.TelemetryPath, cfg.Pprof)
 	if err != nil {
 		level.Error(logger).Log("msg", "Building the landing page", "err", err)
 		return 1
@@ -138,20 +122,18 @@ func run(args []string, stderr io.Writer) int {
 	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		level.Warn(logger).Log("msg", "HTTP server shutdown", "err", err)
 	}
-	<-refreshDone
 	return code
 }
 
-// logHangups answers SIGHUP, which logrotate and `systemctl reload` send
-// out of habit and which would otherwise kill the exporter: there is no
-// configuration file to reload yet, and it says so.
-func logHangups(ctx context.Context, hup <-chan os.Signal, logger log.Logger) {
+// reloadOnHangup reloads the configuration on SIGHUP, as Prometheus does.
+// Without --config.file there is nothing new to read, and nothing changes.
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, r *reloader) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			level.Info(logger).Log("msg", "Received SIGHUP: nothing to reload (the configuration comes from flags and the environment); still running")
+			_ = r.reload() // logged, and exported
 		}
 	}
 }
@@ -169,11 +151,21 @@ func checkWebConfig(path string) error {
 	return nil
 }
 
-// newMux serves metrics at metricsPath, the landing page, the health
-// endpoints and, with pprof, Go's profiles under /debug/pprof/.
-func newMux(metrics http.Handler, ready func() bool, metricsPath string, pprofOn bool) (*http.ServeMux, error) {
+// organizations is what the mux serves of the supervisor.
+type organizations interface {
+	Ready() bool
+	Probe() http.Handler
+	Names() []string
+}
+
+// newMux serves metrics at metricsPath, each organisation at /probe, the
+// landing page, the health and lifecycle endpoints and, with pprof, Go's
+// profiles under /debug/pprof/.
+func newMux(metrics http.Handler, sup organizations, reload http.Handler, metricsPath string, pprofOn bool) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle(metricsPath, metrics)
+	mux.Handle("/probe", sup.Probe())
+	mux.Handle("/-/reload", reload)
 	profiling := "false"
 	if pprofOn {
 		profiling = "true"
@@ -187,8 +179,8 @@ func newMux(metrics http.Handler, ready func() bool, metricsPath string, pprofOn
 		fmt.Fprintln(w, "Healthy")
 	})
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready() {
-			http.Error(w, "Not ready: waiting for the first complete refresh of every collector", http.StatusServiceUnavailable)
+		if !sup.Ready() {
+			http.Error(w, "Not ready: waiting for the first complete refresh of every collector of every organization", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "Ready")
@@ -201,6 +193,7 @@ func newMux(metrics http.Handler, ready func() bool, metricsPath string, pprofOn
 			Profiling:   profiling,
 			Links: []web.LandingLinks{
 				{Address: metricsPath, Text: "Metrics"},
+				{Address: "/probe?organization=" + firstOrDefault(sup.Names()), Text: "One organization (/probe?organization=NAME)"},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness"},
 			},
@@ -256,4 +249,11 @@ func sameShape(base log.Logger) log.Logger {
 		}
 		return base.Log(append([]any{"ts", ts, "caller", caller, "level", lvl}, rest...)...)
 	})
+}
+
+func firstOrDefault(names []string) string {
+	if len(names) == 0 {
+		return config.DefaultOrganization
+	}
+	return names[0]
 }

@@ -40,7 +40,7 @@ func serveMux(t *testing.T, g prometheus.Gatherer, ready func() bool, path strin
 		Static: func() *collector.Snapshot { return empty }, Dynamic: g, Registry: reg, MaxRequests: maxRequests,
 		Logger: slog.New(slog.NewTextHandler(&testkit.Buffer{}, nil)),
 	})
-	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), ready, path, pprofOn)
+	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), fakeOrgs{ready}, http.NotFoundHandler(), path, pprofOn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +48,13 @@ func serveMux(t *testing.T, g prometheus.Gatherer, ready func() bool, path strin
 	t.Cleanup(srv.Close)
 	return srv, reg
 }
+
+// fakeOrgs is the supervisor as the mux sees it: ready or not, no /probe.
+type fakeOrgs struct{ ready func() bool }
+
+func (f fakeOrgs) Ready() bool         { return f.ready() }
+func (f fakeOrgs) Probe() http.Handler { return http.NotFoundHandler() }
+func (f fakeOrgs) Names() []string     { return []string{"default"} }
 
 func fetch(t *testing.T, method, url string) (int, string) {
 	t.Helper()

@@ -214,7 +214,7 @@ func TestSecretNeverLeaks(t *testing.T) {
 		{sim.Faults{Status: 403, Echo: "raw", ErrorShape: "gzip"}, "forbidden"},
 		{sim.Faults{Status: 429, RetryAfter: 60}, "rate_limited"}, // last: it holds every list for a minute
 	} {
-		series := fmt.Sprintf(`confluent_refresh_errors_total{collector="api_keys",reason=%q}`, tc.reason)
+		series := fmt.Sprintf(`confluent_refresh_errors_total{collector="api_keys",organization="default",reason=%q}`, tc.reason)
 		_, body, _ := get(e.url + "/metrics")
 		before := seriesValue(body, series)
 		s.SetFaults(tc.faults)

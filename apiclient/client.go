@@ -29,6 +29,7 @@ const (
 	EndpointEnvironments    = "org_environments"
 	EndpointKafkaClusters   = "cmk_clusters"
 	EndpointAppliedQuotas   = "service_quota_applied_quotas"
+	EndpointOrganizations   = "org_organizations"
 )
 
 const (

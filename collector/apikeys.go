@@ -3,8 +3,6 @@ package collector
 import (
 	"context"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
 
@@ -32,20 +30,19 @@ func (c *apiKeysCollector) skipReasons() []string {
 	return []string{apiclient.SkipNoID, apiclient.SkipNoOwner}
 }
 
-func (c *apiKeysCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
+func (c *apiKeysCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
 	keys, stats, err := c.lister.ListAPIKeys(ctx, nil)
 	if err != nil {
-		return nil, 0, stats, err
+		return 0, stats, err
 	}
-	m, err := apiKeyMetrics(keys, c.perKey)
-	return m, len(keys), stats, err
+	apiKeyMetrics(s, keys, c.perKey)
+	return len(keys), stats, nil
 }
 
-// apiKeyMetrics builds every API key metric of one complete list.
-func apiKeyMetrics(keys []apiclient.APIKey, perKey bool) ([]*dto.MetricFamily, error) {
+// apiKeyMetrics adds every API key metric of one complete list to s.
+func apiKeyMetrics(s *snapshot, keys []apiclient.APIKey, perKey bool) {
 	type group struct{ ownerKind, resourceKind string }
 	counts := map[group]int{}
-	s := newSnapshot()
 	for _, k := range keys {
 		counts[group{k.OwnerKind, k.ResourceKind}]++
 		if perKey {
@@ -57,5 +54,4 @@ func apiKeyMetrics(keys []apiclient.APIKey, perKey bool) ([]*dto.MetricFamily, e
 	for g, n := range counts {
 		s.add(apiKeysMetric, float64(n), g.ownerKind, g.resourceKind)
 	}
-	return s.build()
 }

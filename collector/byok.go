@@ -4,8 +4,6 @@ import (
 	"context"
 	"slices"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
 
@@ -45,20 +43,19 @@ func (c *byokCollector) name() string { return "byok" }
 
 func (c *byokCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
-func (c *byokCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
+func (c *byokCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
 	keys, stats, err := c.lister.ListBYOKKeys(ctx, nil)
 	if err != nil {
-		return nil, 0, stats, err
+		return 0, stats, err
 	}
-	m, err := byokMetrics(keys)
-	return m, len(keys), stats, err
+	byokMetrics(s, keys)
+	return len(keys), stats, nil
 }
 
-// byokMetrics builds every BYOK metric of one complete list.
-func byokMetrics(keys []apiclient.BYOKKey) ([]*dto.MetricFamily, error) {
+// byokMetrics adds every BYOK metric of one complete list to s.
+func byokMetrics(s *snapshot, keys []apiclient.BYOKKey) {
 	type group struct{ provider, state, phase, region string }
 	counts := map[group]int{}
-	s := newSnapshot()
 	for _, k := range keys {
 		v := k.Validation
 		counts[group{k.Provider, k.State, v.Phase, v.Region}]++
@@ -74,5 +71,4 @@ func byokMetrics(keys []apiclient.BYOKKey) ([]*dto.MetricFamily, error) {
 	for g, n := range counts {
 		s.add(byokKeysMetric, float64(n), g.provider, g.state, g.phase, g.region)
 	}
-	return s.build()
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"maps"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
 
@@ -21,21 +19,20 @@ type kafkaClustersCollector struct{ lister Lister }
 func (c *kafkaClustersCollector) name() string          { return "kafka_clusters" }
 func (c *kafkaClustersCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
-func (c *kafkaClustersCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
+func (c *kafkaClustersCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
 	envs, stats, err := c.lister.ListEnvironments(ctx)
 	if err != nil {
-		return nil, 0, stats, err
+		return 0, stats, err
 	}
 	// Only what bears on the clusters is kept of the environments list:
 	// its pages and the items it skipped; their names are not used here.
 	stats.Invalid = nil
-	s := newSnapshot()
 	seen := map[string]bool{}
 	for _, env := range envs {
 		clusters, st, err := c.lister.ListKafkaClusters(ctx, env.ID)
 		stats = addStats(stats, st)
 		if err != nil {
-			return nil, 0, stats, err
+			return 0, stats, err
 		}
 		for _, k := range clusters {
 			if seen[k.ID] {
@@ -45,8 +42,7 @@ func (c *kafkaClustersCollector) update(ctx context.Context) ([]*dto.MetricFamil
 			s.add(kafkaClusterInfoMetric, 1, k.ID, k.DisplayName, k.Environment, k.Cloud, k.Region, k.Availability, k.BYOKKeyID)
 		}
 	}
-	m, err := s.build()
-	return m, len(seen), stats, err
+	return len(seen), stats, nil
 }
 
 // addStats adds the pages and the items and values left out of b to a.

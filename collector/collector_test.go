@@ -40,6 +40,7 @@ func fixtureAPI(t *testing.T) *httptest.Server {
 		"/iam/v2/service-accounts":         "service_accounts.json",
 		"/iam/v2/users":                    "users.json",
 		"/org/v2/environments":             "environments.json",
+		"/org/v2/organizations":            "organizations.json",
 		"/cmk/v2/clusters":                 "clusters-" + "%s" + ".json",
 		"/service-quota/v1/applied-quotas": "quotas.json",
 	}
@@ -85,6 +86,7 @@ func newSimAPI(t *testing.T, org sim.OrgConfig) (*sim.Server, *httptest.Server) 
 }
 
 var allOn = Options{
+	Organization: "acme", OrgInfo: true,
 	Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true,
 	ServiceAccounts: true, Users: true, Environments: true, KafkaClusters: true, Quotas: true,
 }
@@ -98,7 +100,7 @@ func TestFixtureExposition(t *testing.T) {
 		golden string
 	}{
 		{"all", allOn, "all.prom"},
-		{"no-per-key", Options{Interval: time.Minute, BYOK: true, APIKeys: true}, "no-per-key.prom"},
+		{"no-per-key", Options{Organization: "acme", Interval: time.Minute, BYOK: true, APIKeys: true}, "no-per-key.prom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := New(newClient(t, fixtureAPI(t).URL, nil), tc.opts)
@@ -116,7 +118,7 @@ func TestFixtureExposition(t *testing.T) {
 				"confluent_iam_api_key_created_timestamp_seconds", "confluent_iam_api_key_expires_timestamp_seconds",
 				"confluent_byok_key_access_principal_info",
 				"confluent_iam_service_account_info", "confluent_iam_user_info", "confluent_environment_info",
-				"confluent_kafka_cluster_info", "confluent_quota_limit", "confluent_quota_usage",
+				"confluent_kafka_cluster_info", "confluent_quota_limit", "confluent_quota_usage", "confluent_organization_info",
 				"confluent_refresh_success", "confluent_refresh_pages", "confluent_refresh_errors_total",
 				"confluent_refresh_skipped_items", "confluent_refresh_invalid_values",
 			}
@@ -164,7 +166,7 @@ func writeExposition(t *testing.T, g prometheus.Gatherer, file string, names []s
 
 func TestDeletedKeysVanish(t *testing.T) {
 	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, APIKeys: 30})
-	e := New(newClient(t, ts.URL, nil), Options{Interval: time.Minute, APIKeys: true, APIKeysPerKey: true})
+	e := New(newClient(t, ts.URL, nil), Options{Organization: "acme", Interval: time.Minute, APIKeys: true, APIKeysPerKey: true})
 	refreshOnce(e)
 	gone := s.APIKeys()[7].ID
 	if !strings.Contains(scrape(t, e, "confluent_iam_"), gone) {
@@ -182,7 +184,7 @@ func TestDeletedKeysVanish(t *testing.T) {
 
 func TestRunRefreshesOnSchedule(t *testing.T) {
 	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, BYOKKeys: 3, APIKeys: 3})
-	e := New(newClient(t, ts.URL, nil), Options{Interval: 200 * time.Millisecond, BYOK: true, APIKeys: true})
+	e := New(newClient(t, ts.URL, nil), Options{Organization: "acme", Interval: 200 * time.Millisecond, BYOK: true, APIKeys: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
@@ -228,38 +230,41 @@ func TestScrapeDoesNotCallUpstream(t *testing.T) {
 }
 
 func TestUpstreamMetrics(t *testing.T) {
-	up := NewUpstream()
+	up := NewUpstream("acme")
 	e := New(newClient(t, fixtureAPI(t).URL, up), allOn)
 	start := time.Now()
 	refreshOnce(e)
 	want := `
 # HELP confluent_http_requests_total Requests sent to the Confluent Cloud API, by HTTP status code ("error" when no response came).
 # TYPE confluent_http_requests_total counter
-confluent_http_requests_total{code="200",endpoint="byok_keys"} 1
-confluent_http_requests_total{code="200",endpoint="cmk_clusters"} 2
-confluent_http_requests_total{code="200",endpoint="iam_api_keys"} 1
-confluent_http_requests_total{code="200",endpoint="iam_service_accounts"} 1
-confluent_http_requests_total{code="200",endpoint="iam_users"} 1
-confluent_http_requests_total{code="200",endpoint="org_environments"} 2
-confluent_http_requests_total{code="200",endpoint="service_quota_applied_quotas"} 1
+confluent_http_requests_total{code="200",endpoint="byok_keys",organization="acme"} 1
+confluent_http_requests_total{code="200",endpoint="cmk_clusters",organization="acme"} 2
+confluent_http_requests_total{code="200",endpoint="iam_api_keys",organization="acme"} 1
+confluent_http_requests_total{code="200",endpoint="iam_service_accounts",organization="acme"} 1
+confluent_http_requests_total{code="200",endpoint="iam_users",organization="acme"} 1
+confluent_http_requests_total{code="200",endpoint="org_environments",organization="acme"} 2
+confluent_http_requests_total{code="200",endpoint="org_organizations",organization="acme"} 1
+confluent_http_requests_total{code="200",endpoint="service_quota_applied_quotas",organization="acme"} 1
 # HELP confluent_rate_limit Requests allowed per rate-limit window, from the last X-RateLimit-Limit seen.
 # TYPE confluent_rate_limit gauge
-confluent_rate_limit{endpoint="byok_keys"} 120
-confluent_rate_limit{endpoint="cmk_clusters"} 120
-confluent_rate_limit{endpoint="iam_api_keys"} 120
-confluent_rate_limit{endpoint="iam_service_accounts"} 120
-confluent_rate_limit{endpoint="iam_users"} 120
-confluent_rate_limit{endpoint="org_environments"} 120
-confluent_rate_limit{endpoint="service_quota_applied_quotas"} 120
+confluent_rate_limit{endpoint="byok_keys",organization="acme"} 120
+confluent_rate_limit{endpoint="cmk_clusters",organization="acme"} 120
+confluent_rate_limit{endpoint="iam_api_keys",organization="acme"} 120
+confluent_rate_limit{endpoint="iam_service_accounts",organization="acme"} 120
+confluent_rate_limit{endpoint="iam_users",organization="acme"} 120
+confluent_rate_limit{endpoint="org_environments",organization="acme"} 120
+confluent_rate_limit{endpoint="org_organizations",organization="acme"} 120
+confluent_rate_limit{endpoint="service_quota_applied_quotas",organization="acme"} 120
 # HELP confluent_rate_limit_remaining Requests left in the rate-limit window, from the last X-RateLimit-Remaining seen.
 # TYPE confluent_rate_limit_remaining gauge
-confluent_rate_limit_remaining{endpoint="byok_keys"} 119
-confluent_rate_limit_remaining{endpoint="cmk_clusters"} 119
-confluent_rate_limit_remaining{endpoint="iam_api_keys"} 119
-confluent_rate_limit_remaining{endpoint="iam_service_accounts"} 119
-confluent_rate_limit_remaining{endpoint="iam_users"} 119
-confluent_rate_limit_remaining{endpoint="org_environments"} 119
-confluent_rate_limit_remaining{endpoint="service_quota_applied_quotas"} 119
+confluent_rate_limit_remaining{endpoint="byok_keys",organization="acme"} 119
+confluent_rate_limit_remaining{endpoint="cmk_clusters",organization="acme"} 119
+confluent_rate_limit_remaining{endpoint="iam_api_keys",organization="acme"} 119
+confluent_rate_limit_remaining{endpoint="iam_service_accounts",organization="acme"} 119
+confluent_rate_limit_remaining{endpoint="iam_users",organization="acme"} 119
+confluent_rate_limit_remaining{endpoint="org_environments",organization="acme"} 119
+confluent_rate_limit_remaining{endpoint="org_organizations",organization="acme"} 119
+confluent_rate_limit_remaining{endpoint="service_quota_applied_quotas",organization="acme"} 119
 `
 	if err := testutil.CollectAndCompare(up, strings.NewReader(want),
 		"confluent_http_requests_total", "confluent_rate_limit", "confluent_rate_limit_remaining"); err != nil {
@@ -269,8 +274,8 @@ confluent_rate_limit_remaining{endpoint="service_quota_applied_quotas"} 119
 	if lo, hi := float64(start.Add(59*time.Second).Unix()), float64(time.Now().Add(61*time.Second).Unix()); reset < lo || reset > hi {
 		t.Fatalf("reset timestamp %v, want arrival + 60s (%v..%v)", reset, lo, hi)
 	}
-	if n := testutil.CollectAndCount(up, "confluent_http_request_duration_seconds"); n != 7 {
-		t.Fatalf("%d duration histograms, want 7", n)
+	if n := testutil.CollectAndCount(up, "confluent_http_request_duration_seconds"); n != 8 {
+		t.Fatalf("%d duration histograms, want 8", n)
 	}
 	if problems, err := testutil.CollectAndLint(up); err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %+v", err, problems)
@@ -349,19 +354,19 @@ func sumOf(t *testing.T, e *Exporter, name string) float64 {
 // left, or no requests allowed) and is set; an absent header (-1, zero
 // time) leaves the last value seen.
 func TestObserveRateLimitEdges(t *testing.T) {
-	up := NewUpstream()
+	up := NewUpstream("acme")
 	up.ObserveRateLimit("byok_keys", apiclient.RateLimit{Limit: 0, Remaining: 0, Reset: time.Unix(1700000000, 0)})
 	up.ObserveRateLimit("byok_keys", apiclient.RateLimit{Limit: -1, Remaining: -1})
 	want := `
 # HELP confluent_rate_limit Requests allowed per rate-limit window, from the last X-RateLimit-Limit seen.
 # TYPE confluent_rate_limit gauge
-confluent_rate_limit{endpoint="byok_keys"} 0
+confluent_rate_limit{endpoint="byok_keys",organization="acme"} 0
 # HELP confluent_rate_limit_remaining Requests left in the rate-limit window, from the last X-RateLimit-Remaining seen.
 # TYPE confluent_rate_limit_remaining gauge
-confluent_rate_limit_remaining{endpoint="byok_keys"} 0
+confluent_rate_limit_remaining{endpoint="byok_keys",organization="acme"} 0
 # HELP confluent_rate_limit_reset_timestamp_seconds When the rate-limit window resets: arrival of the last response plus its X-RateLimit-Reset.
 # TYPE confluent_rate_limit_reset_timestamp_seconds gauge
-confluent_rate_limit_reset_timestamp_seconds{endpoint="byok_keys"} 1.7e+09
+confluent_rate_limit_reset_timestamp_seconds{endpoint="byok_keys",organization="acme"} 1.7e+09
 `
 	if err := testutil.CollectAndCompare(up, strings.NewReader(want),
 		"confluent_rate_limit", "confluent_rate_limit_remaining", "confluent_rate_limit_reset_timestamp_seconds"); err != nil {
@@ -393,8 +398,8 @@ func TestSnapshotIsSortedAndWhole(t *testing.T) {
 	if !snap.Has("confluent_kafka_cluster_info") || snap.Has("confluent_refresh_success") || snap.Has("zzz") {
 		t.Error("Has answers wrong")
 	}
-	if swaps.Load() != 7 || first == snap {
-		t.Errorf("%d swaps for 7 collectors, snapshot replaced: %v", swaps.Load(), first != snap)
+	if swaps.Load() != 8 || first == snap {
+		t.Errorf("%d swaps for 8 collectors, snapshot replaced: %v", swaps.Load(), first != snap)
 	}
 	gathered, _ := r.exp.Gather()
 	if !slices.Equal(gathered, snap.Families()) {
@@ -430,7 +435,7 @@ func TestUnchangedListKeepsSnapshot(t *testing.T) {
 
 func TestSameFamilies(t *testing.T) {
 	build := func(mod func(*snapshot)) []*dto.MetricFamily {
-		s := newSnapshot()
+		s := newSnapshot("acme")
 		s.add(byokKeysMetric, 2, "AWS", "IN_USE", "VALID", "us-east-1")
 		s.add(byokStateMetric, 1, "cck-1", "IN_USE")
 		if mod != nil {
@@ -468,4 +473,68 @@ func TestSameFamilies(t *testing.T) {
 	if sameFamilies(base, typed) {
 		t.Error("another type: reported the same")
 	}
+}
+
+// TestCombine: two organisations with the same key ids are one exposition,
+// each family once, its series sorted as a registry sorts them; one
+// snapshot is returned as it is (its cached encodings stay valid).
+func TestCombine(t *testing.T) {
+	build := func(org string, phase string) *Snapshot {
+		s := newSnapshot(org)
+		byokMetrics(s, []apiclient.BYOKKey{{ID: "cck-1", Provider: "AWS", State: "IN_USE", Validation: apiclient.Validation{Phase: phase}}})
+		s.add(environmentInfoMetric, 1, "env-1", org+"-prod")
+		mfs, err := s.build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return NewSnapshot(mfs)
+	}
+	b, a := build("b", "VALID"), build("a", "INVALID")
+	if Combine(a) != a {
+		t.Error("Combine of one snapshot is not that snapshot")
+	}
+	both := Combine(b, a)
+	reg := prometheus.NewPedanticRegistry()
+	for _, s := range []*Snapshot{a, b} {
+		for _, mf := range s.Families() {
+			for _, m := range mf.GetMetric() {
+				labels := prometheus.Labels{}
+				for _, l := range m.GetLabel() {
+					labels[l.GetName()] = l.GetValue()
+				}
+				reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: mf.GetName(), Help: mf.GetHelp(), ConstLabels: labels},
+					func() float64 { return m.GetGauge().GetValue() }))
+			}
+		}
+	}
+	want, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, exp := textOf(t, both.Families()), textOf(t, want); got != exp {
+		t.Errorf("combined:\n%s\nwant what a registry makes of the same series:\n%s", got, exp)
+	}
+	if len(a.Families()) != len(both.Families()) || len(a.Families()[0].GetMetric()) == len(both.Families()[0].GetMetric()) {
+		t.Error("a family is not merged, or an input was modified")
+	}
+}
+
+func textOf(t *testing.T, mfs []*dto.MetricFamily) string {
+	t.Helper()
+	var b strings.Builder
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
+
+func TestNoMetricDefinesTheOrganizationLabel(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("a metric with its own organization label was accepted")
+		}
+	}()
+	newMetric("x", "y", "h", "key_id", "organization")
 }

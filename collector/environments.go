@@ -3,8 +3,6 @@ package collector
 import (
 	"context"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
 
@@ -17,15 +15,13 @@ type environmentsCollector struct{ lister Lister }
 func (c *environmentsCollector) name() string          { return "environments" }
 func (c *environmentsCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
-func (c *environmentsCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
+func (c *environmentsCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
 	envs, stats, err := c.lister.ListEnvironments(ctx)
 	if err != nil {
-		return nil, 0, stats, err
+		return 0, stats, err
 	}
-	s := newSnapshot()
 	for _, e := range envs {
 		s.add(environmentInfoMetric, 1, e.ID, e.DisplayName)
 	}
-	m, err := s.build()
-	return m, len(envs), stats, err
+	return len(envs), stats, nil
 }

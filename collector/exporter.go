@@ -37,10 +37,14 @@ type Lister interface {
 	ListEnvironments(ctx context.Context) ([]apiclient.Environment, apiclient.ListStats, error)
 	ListKafkaClusters(ctx context.Context, environment string) ([]apiclient.KafkaCluster, apiclient.ListStats, error)
 	ListAppliedQuotas(ctx context.Context, scope string) ([]apiclient.AppliedQuota, apiclient.ListStats, error)
+	ListOrganizations(ctx context.Context) ([]apiclient.Organization, apiclient.ListStats, error)
 }
 
 // Options says which collectors run and how often. main builds it from flags.
 type Options struct {
+	// Organization is the value of the organization label of every series.
+	Organization string
+
 	Interval      time.Duration // between the starts of two refreshes
 	BYOK          bool          // BYOK keys
 	APIKeys       bool          // IAM API keys
@@ -52,6 +56,7 @@ type Options struct {
 	Environments    bool
 	KafkaClusters   bool
 	Quotas          bool
+	OrgInfo         bool // confluent_organization_info
 
 	Logger log.Logger
 	// OnSwap, if set, is called after a complete refresh changed what
@@ -69,8 +74,9 @@ type keyCollector interface {
 	// skipReasons are the reasons the list may skip an item for
 	// (apiclient.SkipNoID, ...), exported as 0 when none was skipped.
 	skipReasons() []string
-	// update reads the whole list and returns its metric families and how many items it exported.
-	update(ctx context.Context) (families []*dto.MetricFamily, items int, stats apiclient.ListStats, err error)
+	// update reads the whole list, adds its series to s and returns how
+	// many items it exported.
+	update(ctx context.Context, s *snapshot) (items int, stats apiclient.ListStats, err error)
 }
 
 // job is one collector with its latest complete snapshot and its health.
@@ -92,6 +98,7 @@ type job struct {
 // metrics and the prometheus.Collector of the exporter's own health; serve
 // both with Merge(registry, exporter).
 type Exporter struct {
+	org      string
 	interval time.Duration
 	logger   log.Logger
 	jobs     []*job
@@ -99,6 +106,9 @@ type Exporter struct {
 
 	swapMu   sync.Mutex // one swap of the merged snapshot at a time
 	snapshot atomic.Pointer[Snapshot]
+
+	pending   atomic.Int32 // collectors that have not finished a refresh yet
+	attempted chan struct{}
 }
 
 // Snapshot is the key metrics of every collector's last complete refresh,
@@ -132,21 +142,21 @@ var (
 
 var (
 	refreshSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "success"),
-		"1 if the last refresh of the collector read every page, 0 if it failed.", []string{"collector"}, nil)
+		"1 if the last refresh of the collector read every page, 0 if it failed.", []string{"organization", "collector"}, nil)
 	refreshDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "duration_seconds"),
-		"How long the last refresh of the collector took.", []string{"collector"}, nil)
+		"How long the last refresh of the collector took.", []string{"organization", "collector"}, nil)
 	refreshPagesDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "pages"),
-		"Pages read by the last refresh of the collector.", []string{"collector"}, nil)
+		"Pages read by the last refresh of the collector.", []string{"organization", "collector"}, nil)
 	refreshLastSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "last_success_timestamp_seconds"),
-		"When the data now served by the collector was read.", []string{"collector"}, nil)
+		"When the data now served by the collector was read.", []string{"organization", "collector"}, nil)
 	refreshErrorsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "errors_total"),
-		"Failed refreshes of the collector, by reason.", []string{"collector", "reason"}, nil)
+		"Failed refreshes of the collector, by reason.", []string{"organization", "collector", "reason"}, nil)
 	refreshSkippedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "skipped_items"),
 		"Items of the last complete list that were not exported: no_id, no_owner (Confluent-internal API keys).",
-		[]string{"collector", "reason"}, nil)
+		[]string{"organization", "collector", "reason"}, nil)
 	refreshInvalidDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "invalid_values"),
 		"Values of the last complete list left out of exported items, by field: unreadable, or missing though required.",
-		[]string{"collector", "field"}, nil)
+		[]string{"organization", "collector", "field"}, nil)
 )
 
 // New returns an Exporter for the collectors opts enables. Run starts it.
@@ -155,7 +165,7 @@ func New(lister Lister, opts Options) *Exporter {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
-	e := &Exporter{interval: opts.Interval, logger: logger, onSwap: opts.OnSwap}
+	e := &Exporter{attempted: make(chan struct{}), org: opts.Organization, interval: opts.Interval, logger: logger, onSwap: opts.OnSwap}
 	e.snapshot.Store(&Snapshot{})
 	var collectors []keyCollector
 	if opts.BYOK {
@@ -179,6 +189,9 @@ func New(lister Lister, opts Options) *Exporter {
 	if opts.Quotas {
 		collectors = append(collectors, &quotasCollector{lister: lister})
 	}
+	if opts.OrgInfo {
+		collectors = append(collectors, &organizationCollector{lister: lister})
+	}
 	for _, c := range collectors {
 		j := &job{keyCollector: c, errors: map[apiclient.Reason]float64{}}
 		for _, r := range apiclient.Reasons {
@@ -186,8 +199,16 @@ func New(lister Lister, opts Options) *Exporter {
 		}
 		e.jobs = append(e.jobs, j)
 	}
+	e.pending.Store(int32(len(e.jobs)))
+	if len(e.jobs) == 0 {
+		close(e.attempted)
+	}
 	return e
 }
+
+// Attempted is closed once every collector has finished its first
+// refresh, successful or not.
+func (e *Exporter) Attempted() <-chan struct{} { return e.attempted }
 
 // Run refreshes every collector at once and then every interval, until ctx
 // ends. Collectors refresh concurrently; one collector's refreshes never overlap.
@@ -233,7 +254,12 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	ctx, cancel := context.WithDeadline(parent, deadline)
 	defer cancel()
 	start := time.Now()
-	families, items, stats, err := j.update(ctx)
+	s := newSnapshot(e.org)
+	items, stats, err := j.update(ctx, s)
+	var families []*dto.MetricFamily
+	if err == nil {
+		families, err = s.build()
+	}
 	took := time.Since(start)
 	if err != nil && parent.Err() != nil {
 		return // shutting down: not a failure of the upstream
@@ -241,6 +267,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 
 	j.mu.Lock()
 	served := !j.lastSuccess.IsZero()
+	first := !j.attempted
 	j.attempted = true
 	j.duration = took
 	j.pages = stats.Pages
@@ -262,6 +289,9 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	if changed {
 		e.swap()
 	}
+	if first && e.pending.Add(-1) == 0 {
+		close(e.attempted)
+	}
 
 	if err != nil {
 		msg := "Refresh failed, serving the previous complete data"
@@ -270,7 +300,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 		}
 		// err names the endpoint, the HTTP status, the API's error title and
 		// X-Request-Id where there was one; never the credentials.
-		kv := []any{"msg", msg, "collector", j.name(), "reason", reasonOf(err), "pages", stats.Pages, "duration", took, "err", err}
+		kv := []any{"msg", msg, "organization", e.org, "collector", j.name(), "reason", reasonOf(err), "pages", stats.Pages, "duration", took, "err", err}
 		if hint := hints[reasonOf(err)]; hint != "" {
 			kv = append(kv, "hint", hint)
 		}
@@ -278,7 +308,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 		return
 	}
 	e.logDropped(j.name(), stats)
-	level.Info(e.logger).Log("msg", "Refresh complete", "collector", j.name(), "items", items,
+	level.Info(e.logger).Log("msg", "Refresh complete", "organization", e.org, "collector", j.name(), "items", items,
 		"pages", stats.Pages, "duration", took)
 }
 
@@ -292,12 +322,12 @@ func (e *Exporter) logDropped(collector string, stats apiclient.ListStats) {
 		if reason == apiclient.SkipNoOwner {
 			lvl = level.Debug
 		}
-		lvl(e.logger).Log("msg", "Skipped list items", "collector", collector, "reason", reason,
+		lvl(e.logger).Log("msg", "Skipped list items", "organization", e.org, "collector", collector, "reason", reason,
 			"count", t.Count, "example", t.Example)
 	}
 	for _, field := range slices.Sorted(maps.Keys(stats.Invalid)) {
 		t := stats.Invalid[field]
-		level.Warn(e.logger).Log("msg", "Left out values that could not be read", "collector", collector, "field", field,
+		level.Warn(e.logger).Log("msg", "Left out values that could not be read", "organization", e.org, "collector", collector, "field", field,
 			"count", t.Count, "example_id", t.Example)
 	}
 }
@@ -370,33 +400,33 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 // never waits on the API.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, j := range e.jobs {
-		j.collectHealth(ch)
+		j.collectHealth(ch, e.org)
 	}
 }
 
-func (j *job) collectHealth(ch chan<- prometheus.Metric) {
+func (j *job) collectHealth(ch chan<- prometheus.Metric, org string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	name := j.name()
 	if j.attempted {
-		ch <- prometheus.MustNewConstMetric(refreshSuccessDesc, prometheus.GaugeValue, boolFloat(j.success), name)
-		ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, j.duration.Seconds(), name)
-		ch <- prometheus.MustNewConstMetric(refreshPagesDesc, prometheus.GaugeValue, float64(j.pages), name)
+		ch <- prometheus.MustNewConstMetric(refreshSuccessDesc, prometheus.GaugeValue, boolFloat(j.success), org, name)
+		ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, j.duration.Seconds(), org, name)
+		ch <- prometheus.MustNewConstMetric(refreshPagesDesc, prometheus.GaugeValue, float64(j.pages), org, name)
 	}
 	if !j.lastSuccess.IsZero() {
-		ch <- prometheus.MustNewConstMetric(refreshLastSuccessDesc, prometheus.GaugeValue, unixSeconds(j.lastSuccess), name)
+		ch <- prometheus.MustNewConstMetric(refreshLastSuccessDesc, prometheus.GaugeValue, unixSeconds(j.lastSuccess), org, name)
 	}
 	for _, r := range apiclient.Reasons {
-		ch <- prometheus.MustNewConstMetric(refreshErrorsDesc, prometheus.CounterValue, j.errors[r], name, string(r))
+		ch <- prometheus.MustNewConstMetric(refreshErrorsDesc, prometheus.CounterValue, j.errors[r], org, name, string(r))
 	}
 	if j.lastSuccess.IsZero() {
 		return
 	}
 	for _, r := range j.skipReasons() {
-		ch <- prometheus.MustNewConstMetric(refreshSkippedDesc, prometheus.GaugeValue, float64(j.complete.Skipped[r].Count), name, r)
+		ch <- prometheus.MustNewConstMetric(refreshSkippedDesc, prometheus.GaugeValue, float64(j.complete.Skipped[r].Count), org, name, r)
 	}
 	for field, t := range j.complete.Invalid {
-		ch <- prometheus.MustNewConstMetric(refreshInvalidDesc, prometheus.GaugeValue, float64(t.Count), name, field)
+		ch <- prometheus.MustNewConstMetric(refreshInvalidDesc, prometheus.GaugeValue, float64(t.Count), org, name, field)
 	}
 }
 

@@ -41,7 +41,7 @@ func newFaultRig(t *testing.T) *faultRig {
 		t.Fatal(err)
 	}
 	buf := &testkit.Buffer{}
-	e := New(c, Options{Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true, Logger: log.NewLogfmtLogger(buf)})
+	e := New(c, Options{Organization: "acme", Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true, Logger: log.NewLogfmtLogger(buf)})
 	return &faultRig{sim: s, client: c, exp: e, log: buf}
 }
 
@@ -112,7 +112,7 @@ func TestA429HoldsBothCollectors(t *testing.T) {
 	r.refresh(10 * time.Second)
 	r.sim.SetFaults(sim.Faults{Status: http.StatusTooManyRequests, RetryAfter: 30, Endpoint: "byok_keys"})
 	// The BYOK list first, alone, then the others over the same client.
-	byok := New(r.client, Options{Interval: time.Minute, BYOK: true, Logger: log.NewNopLogger()})
+	byok := New(r.client, Options{Organization: "acme", Interval: time.Minute, BYOK: true, Logger: log.NewNopLogger()})
 	byok.Refresh(context.Background(), time.Now().Add(5*time.Second))
 	before := len(r.sim.Requests())
 	r.refresh(5 * time.Second)
@@ -141,7 +141,7 @@ func TestRateLimitStorm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(c, Options{Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true})
+	e := New(c, Options{Organization: "acme", Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true})
 	e.Refresh(context.Background(), time.Now().Add(30*time.Second)) // 18 pages at 5 a second
 	if !e.Ready() {
 		t.Fatal("the refresh did not complete under the rate limit")
@@ -228,10 +228,10 @@ func TestOddItemsAreCountedAndLoggedOnce(t *testing.T) {
 	got := scrape(t, r.exp, "confluent_refresh_skipped_items", "confluent_refresh_invalid_values")
 	got = strings.Join(strings.Fields(got), " ") // protobuf's text spacing varies
 	for _, want := range []string{
-		`confluent_refresh_skipped_items label:{name:"collector" value:"byok"} label:{name:"reason" value:"no_id"} gauge:{value:3}`,
-		`confluent_refresh_skipped_items label:{name:"collector" value:"api_keys"} label:{name:"reason" value:"no_id"} gauge:{value:2}`,
-		`confluent_refresh_invalid_values label:{name:"collector" value:"byok"} label:{name:"field" value:"provider"} gauge:{value:2}`,
-		`confluent_refresh_invalid_values label:{name:"collector" value:"api_keys"} label:{name:"field" value:"spec.expires_at"} gauge:{value:1}`,
+		`confluent_refresh_skipped_items label:{name:"collector" value:"byok"} label:{name:"organization" value:"acme"} label:{name:"reason" value:"no_id"} gauge:{value:3}`,
+		`confluent_refresh_skipped_items label:{name:"collector" value:"api_keys"} label:{name:"organization" value:"acme"} label:{name:"reason" value:"no_id"} gauge:{value:2}`,
+		`confluent_refresh_invalid_values label:{name:"collector" value:"byok"} label:{name:"field" value:"provider"} label:{name:"organization" value:"acme"} gauge:{value:2}`,
+		`confluent_refresh_invalid_values label:{name:"collector" value:"api_keys"} label:{name:"field" value:"spec.expires_at"} label:{name:"organization" value:"acme"} gauge:{value:1}`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %s in:\n%s", want, got)
@@ -242,9 +242,9 @@ func TestOddItemsAreCountedAndLoggedOnce(t *testing.T) {
 	}
 	log := r.log.String()
 	for _, want := range []string{
-		`level=warn msg="Skipped list items" collector=byok reason=no_id count=3 example="page 1 item 11"`,
-		`level=warn msg="Left out values that could not be read" collector=byok field=provider count=2 example_id=cck-odd01`,
-		`level=warn msg="Left out values that could not be read" collector=api_keys field=metadata.created_at count=1 example_id=ODDTIMES`,
+		`level=warn msg="Skipped list items" organization=acme collector=byok reason=no_id count=3 example="page 1 item 11"`,
+		`level=warn msg="Left out values that could not be read" organization=acme collector=byok field=provider count=2 example_id=cck-odd01`,
+		`level=warn msg="Left out values that could not be read" organization=acme collector=api_keys field=metadata.created_at count=1 example_id=ODDTIMES`,
 	} {
 		if strings.Count(log, want) != 1 {
 			t.Errorf("want the line once:\n%s\nlog:\n%s", want, log)

@@ -3,8 +3,6 @@ package collector
 import (
 	"context"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
 
@@ -27,17 +25,15 @@ type serviceAccountsCollector struct{ lister Lister }
 func (c *serviceAccountsCollector) name() string          { return "service_accounts" }
 func (c *serviceAccountsCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
-func (c *serviceAccountsCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
+func (c *serviceAccountsCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
 	accounts, stats, err := c.lister.ListServiceAccounts(ctx)
 	if err != nil {
-		return nil, 0, stats, err
+		return 0, stats, err
 	}
-	s := newSnapshot()
 	for _, a := range accounts {
 		s.add(serviceAccountInfoMetric, 1, a.ID, a.DisplayName, a.Description)
 	}
-	m, err := s.build()
-	return m, len(accounts), stats, err
+	return len(accounts), stats, nil
 }
 
 // usersCollector serves the users of GET /iam/v2/users: their full names
@@ -47,15 +43,13 @@ type usersCollector struct{ lister Lister }
 func (c *usersCollector) name() string          { return "users" }
 func (c *usersCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
-func (c *usersCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
+func (c *usersCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
 	users, stats, err := c.lister.ListUsers(ctx)
 	if err != nil {
-		return nil, 0, stats, err
+		return 0, stats, err
 	}
-	s := newSnapshot()
 	for _, u := range users {
 		s.add(userInfoMetric, 1, u.ID, u.FullName)
 	}
-	m, err := s.build()
-	return m, len(users), stats, err
+	return len(users), stats, nil
 }

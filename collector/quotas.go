@@ -3,8 +3,6 @@ package collector
 import (
 	"context"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
 
@@ -22,12 +20,11 @@ type quotasCollector struct{ lister Lister }
 func (c *quotasCollector) name() string          { return "quotas" }
 func (c *quotasCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
-func (c *quotasCollector) update(ctx context.Context) ([]*dto.MetricFamily, int, apiclient.ListStats, error) {
+func (c *quotasCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
 	quotas, stats, err := c.lister.ListAppliedQuotas(ctx, apiclient.ScopeOrganization)
 	if err != nil {
-		return nil, 0, stats, err
+		return 0, stats, err
 	}
-	s := newSnapshot()
 	for _, q := range quotas {
 		if q.HasLimit {
 			s.add(quotaLimitMetric, q.Limit, q.Code, q.Scope)
@@ -36,6 +33,5 @@ func (c *quotasCollector) update(ctx context.Context) ([]*dto.MetricFamily, int,
 			s.add(quotaUsageMetric, q.Usage, q.Code, q.Scope)
 		}
 	}
-	m, err := s.build()
-	return m, len(quotas), stats, err
+	return len(quotas), stats, nil
 }

@@ -32,6 +32,7 @@ type fakeLister struct {
 	envs       []apiclient.Environment
 	clusters   map[string][]apiclient.KafkaCluster // by environment
 	quotas     []apiclient.AppliedQuota
+	orgs       []apiclient.Organization
 	stats      apiclient.ListStats
 	byokErr    error
 	apiKeysErr error
@@ -78,6 +79,10 @@ func (f *fakeLister) ListAppliedQuotas(ctx context.Context, scope string) ([]api
 		return nil, apiclient.ListStats{}, fmt.Errorf("quotas of scope %q asked for", scope)
 	}
 	return answer(ctx, f, apiclient.EndpointAppliedQuotas, &f.quotas, f.errOf(apiclient.EndpointAppliedQuotas))
+}
+
+func (f *fakeLister) ListOrganizations(ctx context.Context) ([]apiclient.Organization, apiclient.ListStats, error) {
+	return answer(ctx, f, apiclient.EndpointOrganizations, &f.orgs, f.errOf(apiclient.EndpointOrganizations))
 }
 
 // errOf is where the error of endpoint is kept.
@@ -156,6 +161,9 @@ type rig struct {
 func newRig(opts Options) *rig {
 	r := &rig{fake: newFake(), log: &testkit.Buffer{}}
 	opts.Logger = log.NewLogfmtLogger(r.log)
+	if opts.Organization == "" {
+		opts.Organization = "acme"
+	}
 	r.exp = New(r.fake, opts)
 	return r
 }
@@ -263,7 +271,7 @@ func TestShutdownIsNotAFailure(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r.fake.fail(context.Canceled, context.Canceled)
-	for _, endpoint := range []string{apiclient.EndpointServiceAccounts, apiclient.EndpointUsers, apiclient.EndpointEnvironments, apiclient.EndpointAppliedQuotas} {
+	for _, endpoint := range []string{apiclient.EndpointServiceAccounts, apiclient.EndpointUsers, apiclient.EndpointEnvironments, apiclient.EndpointAppliedQuotas, apiclient.EndpointOrganizations} {
 		r.fake.failList(endpoint, context.Canceled)
 	}
 	r.exp.Refresh(ctx, time.Now().Add(time.Minute))
@@ -281,10 +289,11 @@ func TestRefreshDeadline(t *testing.T) {
 	r := newRig(allOn)
 	deadline := time.Now().Add(42 * time.Second)
 	r.exp.Refresh(context.Background(), deadline)
-	// byok, api keys, service accounts, users, environments, and for the
-	// clusters the environments again and the clusters of each of the two.
-	if len(r.fake.deadlines) != 9 {
-		t.Fatalf("%d lists read, want 9: %v", len(r.fake.deadlines), r.fake.calls)
+	// byok, api keys, service accounts, users, environments, quotas, the
+	// organisation, and for the clusters the environments again and the
+	// clusters of each of the two.
+	if len(r.fake.deadlines) != 10 {
+		t.Fatalf("%d lists read, want 10: %v", len(r.fake.deadlines), r.fake.calls)
 	}
 	for _, d := range r.fake.deadlines {
 		if !d.Equal(deadline) {
@@ -296,7 +305,7 @@ func TestRefreshDeadline(t *testing.T) {
 // TestDroppedItemsAndValues: what a complete list left out is served as
 // gauges of that list, logged once per kind, and replaced by the next list.
 func TestDroppedItemsAndValues(t *testing.T) {
-	r := newRig(Options{Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true, Logger: log.NewNopLogger()})
+	r := newRig(Options{Organization: "acme", Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true, Logger: log.NewNopLogger()})
 	r.fake.stats = apiclient.ListStats{
 		Pages:   3,
 		Skipped: map[string]apiclient.Tally{apiclient.SkipNoID: {Count: 2, Example: "page 1 item 4"}, apiclient.SkipNoOwner: {Count: 5, Example: "K9"}},
@@ -306,26 +315,26 @@ func TestDroppedItemsAndValues(t *testing.T) {
 	want := `
 # HELP confluent_refresh_invalid_values Values of the last complete list left out of exported items, by field: unreadable, or missing though required.
 # TYPE confluent_refresh_invalid_values gauge
-confluent_refresh_invalid_values{collector="api_keys",field="metadata.created_at"} 3
-confluent_refresh_invalid_values{collector="byok",field="metadata.created_at"} 3
+confluent_refresh_invalid_values{collector="api_keys",field="metadata.created_at",organization="acme"} 3
+confluent_refresh_invalid_values{collector="byok",field="metadata.created_at",organization="acme"} 3
 # HELP confluent_refresh_skipped_items Items of the last complete list that were not exported: no_id, no_owner (Confluent-internal API keys).
 # TYPE confluent_refresh_skipped_items gauge
-confluent_refresh_skipped_items{collector="api_keys",reason="no_id"} 2
-confluent_refresh_skipped_items{collector="api_keys",reason="no_owner"} 5
-confluent_refresh_skipped_items{collector="byok",reason="no_id"} 2
+confluent_refresh_skipped_items{collector="api_keys",organization="acme",reason="no_id"} 2
+confluent_refresh_skipped_items{collector="api_keys",organization="acme",reason="no_owner"} 5
+confluent_refresh_skipped_items{collector="byok",organization="acme",reason="no_id"} 2
 # HELP confluent_refresh_pages Pages read by the last refresh of the collector.
 # TYPE confluent_refresh_pages gauge
-confluent_refresh_pages{collector="api_keys"} 3
-confluent_refresh_pages{collector="byok"} 3
+confluent_refresh_pages{collector="api_keys",organization="acme"} 3
+confluent_refresh_pages{collector="byok",organization="acme"} 3
 `
 	names := []string{"confluent_refresh_invalid_values", "confluent_refresh_skipped_items", "confluent_refresh_pages"}
 	if err := testutil.GatherAndCompare(gatherer(r.exp), strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range []string{
-		`level=warn msg="Skipped list items" collector=byok reason=no_id count=2 example="page 1 item 4"`,
-		`level=debug msg="Skipped list items" collector=api_keys reason=no_owner count=5 example=K9`,
-		`level=warn msg="Left out values that could not be read" collector=api_keys field=metadata.created_at count=3 example_id=cck-1`,
+		`level=warn msg="Skipped list items" organization=acme collector=byok reason=no_id count=2 example="page 1 item 4"`,
+		`level=debug msg="Skipped list items" organization=acme collector=api_keys reason=no_owner count=5 example=K9`,
+		`level=warn msg="Left out values that could not be read" organization=acme collector=api_keys field=metadata.created_at count=3 example_id=cck-1`,
 	} {
 		if n := len(r.log.Lines(line)); n != 1 {
 			t.Errorf("%d lines %s, want 1:\n%s", n, line, r.log.String())
@@ -392,7 +401,7 @@ func TestFailureHints(t *testing.T) {
 		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 403}, "OrganizationAdmin reads every list"},
 		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 503}, ""},
 	} {
-		r := newRig(Options{Interval: time.Minute, BYOK: true})
+		r := newRig(Options{Organization: "acme", Interval: time.Minute, BYOK: true})
 		r.fake.fail(tc.err, nil)
 		r.refresh()
 		line := r.log.Lines("level=warn", "collector=byok")

@@ -26,6 +26,9 @@ type metric struct {
 }
 
 func newMetric(subsystem, name, help string, labels ...string) *metric {
+	if slices.Contains(labels, organizationLabel) {
+		panic(name + ": the organization label is added to every family by the snapshot")
+	}
 	m := &metric{name: prometheus.BuildFQName(namespace, subsystem, name), help: help, labels: labels}
 	m.order = make([]int, len(labels))
 	for i := range m.order {
@@ -43,17 +46,26 @@ func newMetric(subsystem, name, help string, labels ...string) *metric {
 // scrape only encodes them: no per-scrape Collect, copy, sort or check.
 // Series of a family share their label names and sit in contiguous memory,
 // which matters at 100,000 keys (docs/benchmarks.md).
+//
+// Every family carries the organisation's name as the label organization,
+// built in here, once per series: the metric definitions leave it out.
 type snapshot struct {
-	families map[*metric]*familyBuilder
-	err      error
+	organization string
+	families     map[*metric]*familyBuilder
+	err          error
 }
+
+// organizationLabel tells the organisations of one exporter apart.
+const organizationLabel = "organization"
 
 type familyBuilder struct {
 	values []string  // label values, len(names) per series, in name order
 	gauges []float64 // one per series
 }
 
-func newSnapshot() *snapshot { return &snapshot{families: map[*metric]*familyBuilder{}} }
+func newSnapshot(organization string) *snapshot {
+	return &snapshot{organization: organization, families: map[*metric]*familyBuilder{}}
+}
 
 func (s *snapshot) add(m *metric, value float64, labels ...string) {
 	if s.err != nil {
@@ -108,7 +120,7 @@ func (s *snapshot) build() ([]*dto.MetricFamily, error) {
 	}
 	out := make([]*dto.MetricFamily, 0, len(s.families))
 	for m, f := range s.families {
-		mf, err := f.family(m)
+		mf, err := f.family(m, s.organization)
 		if err != nil {
 			return nil, err
 		}
@@ -118,7 +130,7 @@ func (s *snapshot) build() ([]*dto.MetricFamily, error) {
 	return out, nil
 }
 
-func (f *familyBuilder) family(m *metric) (*dto.MetricFamily, error) {
+func (f *familyBuilder) family(m *metric, organization string) (*dto.MetricFamily, error) {
 	k, n := len(m.names), len(f.gauges)
 	row := func(i int) []string { return f.values[i*k : (i+1)*k] }
 	idx := make([]int, n)
@@ -135,8 +147,10 @@ func (f *familyBuilder) family(m *metric) (*dto.MetricFamily, error) {
 	// One allocation per kind of object, not per series, and the label
 	// values copied in scrape order into one string: encoding a scrape then
 	// reads memory in order instead of chasing pointers across the heap.
-	names := make([]string, k)
-	copy(names, m.names)
+	// The organization label goes in at its place in name order; its name
+	// and value are shared by every series.
+	at, _ := slices.BinarySearch(m.names, organizationLabel)
+	names := slices.Insert(slices.Clone(m.names), at, organizationLabel)
 	size := 0
 	for _, v := range f.values {
 		size += len(v)
@@ -150,8 +164,8 @@ func (f *familyBuilder) family(m *metric) (*dto.MetricFamily, error) {
 	}
 	all, offset := arena.String(), 0
 	values := make([]string, n*k)
-	pairs := make([]dto.LabelPair, n*k)
-	labelPtrs := make([]*dto.LabelPair, n*k)
+	pairs := make([]dto.LabelPair, n*(k+1))
+	labelPtrs := make([]*dto.LabelPair, n*(k+1))
 	gauges := make([]dto.Gauge, n)
 	metrics := make([]dto.Metric, n)
 	metricPtrs := make([]*dto.Metric, n)
@@ -160,13 +174,21 @@ func (f *familyBuilder) family(m *metric) (*dto.MetricFamily, error) {
 			values[pos*k+j] = all[offset : offset+len(v)]
 			offset += len(v)
 		}
-		for j := range k {
-			p := &pairs[pos*k+j]
-			p.Name, p.Value = &names[j], &values[pos*k+j]
-			labelPtrs[pos*k+j] = p
+		series := labelPtrs[pos*(k+1) : (pos+1)*(k+1) : (pos+1)*(k+1)]
+		for j := range k + 1 {
+			p := &pairs[pos*(k+1)+j]
+			switch {
+			case j < at:
+				p.Name, p.Value = &names[j], &values[pos*k+j]
+			case j == at:
+				p.Name, p.Value = &names[j], &organization
+			default:
+				p.Name, p.Value = &names[j], &values[pos*k+j-1]
+			}
+			series[j] = p
 		}
 		gauges[pos].Value = &f.gauges[i]
-		metrics[pos].Label = labelPtrs[pos*k : (pos+1)*k : (pos+1)*k]
+		metrics[pos].Label = series
 		metrics[pos].Gauge = &gauges[pos]
 		metricPtrs[pos] = &metrics[pos]
 	}
@@ -205,4 +227,54 @@ func sameFamilies(a, b []*dto.MetricFamily) bool {
 		}
 	}
 	return true
+}
+
+// Combine returns the snapshots of several organisations as one: a family
+// found in more than one holds the series of each, sorted by label values
+// as a registry would. One snapshot is returned as it is, so that what was
+// cached for it stays valid. The snapshots are not modified.
+func Combine(snaps ...*Snapshot) *Snapshot {
+	if len(snaps) == 1 {
+		return snaps[0]
+	}
+	var all []*dto.MetricFamily
+	for _, s := range snaps {
+		all = append(all, s.Families()...)
+	}
+	slices.SortStableFunc(all, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	out := make([]*dto.MetricFamily, 0, len(all))
+	for i := 0; i < len(all); {
+		j := i + 1
+		for j < len(all) && all[j].GetName() == all[i].GetName() {
+			j++
+		}
+		if j == i+1 {
+			out = append(out, all[i])
+			i = j
+			continue
+		}
+		mf := &dto.MetricFamily{Name: all[i].Name, Help: all[i].Help, Type: all[i].Type}
+		for _, f := range all[i:j] {
+			mf.Metric = append(mf.Metric, f.GetMetric()...)
+		}
+		slices.SortFunc(mf.Metric, compareLabels)
+		out = append(out, mf)
+		i = j
+	}
+	return &Snapshot{families: out}
+}
+
+// compareLabels orders two series of one family by their label values
+// (their names are the same, in name order).
+func compareLabels(a, b *dto.Metric) int {
+	la, lb := a.GetLabel(), b.GetLabel()
+	for i := range min(len(la), len(lb)) {
+		if c := strings.Compare(la[i].GetName(), lb[i].GetName()); c != 0 {
+			return c
+		}
+		if c := strings.Compare(la[i].GetValue(), lb[i].GetValue()); c != 0 {
+			return c
+		}
+	}
+	return len(la) - len(lb)
 }

@@ -24,29 +24,31 @@ var (
 	_ apiclient.Observer   = (*Upstream)(nil)
 )
 
-// NewUpstream returns an Upstream with no observations.
-func NewUpstream() *Upstream {
+// NewUpstream returns an Upstream with no observations, for the
+// organisation whose name its series carry as the label organization.
+func NewUpstream(organization string) *Upstream {
 	endpoint := []string{"endpoint"}
+	org := prometheus.Labels{organizationLabel: organization}
 	return &Upstream{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Subsystem: "http", Name: "requests_total",
+			Namespace: namespace, Subsystem: "http", Name: "requests_total", ConstLabels: org,
 			Help: `Requests sent to the Confluent Cloud API, by HTTP status code ("error" when no response came).`,
 		}, []string{"endpoint", "code"}),
 		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: namespace, Subsystem: "http", Name: "request_duration_seconds",
+			Namespace: namespace, Subsystem: "http", Name: "request_duration_seconds", ConstLabels: org,
 			Help:    "Duration of requests to the Confluent Cloud API, body included.",
 			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, endpoint),
 		limit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "rate_limit",
+			Namespace: namespace, Name: "rate_limit", ConstLabels: org,
 			Help: "Requests allowed per rate-limit window, from the last X-RateLimit-Limit seen.",
 		}, endpoint),
 		remaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "rate_limit_remaining",
+			Namespace: namespace, Name: "rate_limit_remaining", ConstLabels: org,
 			Help: "Requests left in the rate-limit window, from the last X-RateLimit-Remaining seen.",
 		}, endpoint),
 		reset: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "rate_limit_reset_timestamp_seconds",
+			Namespace: namespace, Name: "rate_limit_reset_timestamp_seconds", ConstLabels: org,
 			Help: "When the rate-limit window resets: arrival of the last response plus its X-RateLimit-Reset.",
 		}, endpoint),
 	}

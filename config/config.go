@@ -23,6 +23,9 @@ const SecretEnv = "CONFLUENT_CLOUD_API_SECRET"
 // Flags are the exporter's own command-line flags (the web flags come from
 // exporter-toolkit), as parsed.
 type Flags struct {
+	configFile    *string
+	lifecycle     *bool
+	onProbe       *bool
 	telemetryPath *string
 	maxRequests   *int
 	pprof         *bool
@@ -43,6 +46,9 @@ type Flags struct {
 // AddFlags defines the exporter's flags on app.
 func AddFlags(app *kingpin.Application) *Flags {
 	return &Flags{
+		configFile:    app.Flag("config.file", "YAML file listing the organisations to read (examples/organizations.yml). Without it, the flags and environment describe one organisation named \""+DefaultOrganization+"\"; with it they give each organisation's defaults.").String(),
+		lifecycle:     app.Flag("web.enable-lifecycle", "Reload the configuration on POST /-/reload (SIGHUP always does).").Default("false").Bool(),
+		onProbe:       app.Flag("refresh.on-probe", "Refresh an organisation only while /probe?organization=NAME is scraped: from the first probe until no probe came for three refresh intervals.").Default("false").Bool(),
 		telemetryPath: app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
 		maxRequests:   intFlag(app, "web.max-requests", "Maximum number of scrapes encoded at once; more get 503. 0 means no limit.", "10"),
 		pprof:         app.Flag("web.enable-pprof", "Serve Go's profiles under /debug/pprof/ (and link them from the landing page).").Default("false").Bool(),
@@ -63,6 +69,7 @@ func AddFlags(app *kingpin.Application) *Flags {
 			environments:    app.Flag("collector.environments", "Collect environment names.").Default("true").Bool(),
 			kafkaClusters:   app.Flag("collector.kafka-clusters", "Collect Kafka clusters of every environment and the BYOK key that encrypts each.").Default("true").Bool(),
 			quotas:          app.Flag("collector.quotas", "Collect the organisation's service quotas (limit and usage).").Default("true").Bool(),
+			orgInfo:         app.Flag("collector.organization", "Collect Confluent's id and name of the organisation (confluent_organization_info).").Default("true").Bool(),
 		},
 		logLevel:  app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error"),
 		logFormat: app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
@@ -71,7 +78,7 @@ func AddFlags(app *kingpin.Application) *Flags {
 
 // enrichment are the flags of the collectors of names and quotas.
 type enrichment struct {
-	serviceAccounts, users, environments, kafkaClusters, quotas *bool
+	serviceAccounts, users, environments, kafkaClusters, quotas, orgInfo *bool
 }
 
 // durationFlag is a duration flag whose parse error names the flag (and its
@@ -120,20 +127,41 @@ func (n *namedValue[T]) Set(s string) error {
 
 func (n *namedValue[T]) String() string { return fmt.Sprint(n.v) }
 
+// DefaultOrganization names the one organisation the flags describe when
+// there is no --config.file.
+const DefaultOrganization = "default"
+
 // Config is the checked configuration.
 type Config struct {
-	TelemetryPath string
-	MaxRequests   int
-	Pprof         bool
+	TelemetryPath  string
+	MaxRequests    int
+	Pprof          bool
+	Lifecycle      bool // POST /-/reload
+	RefreshOnProbe bool
 
+	// File is --config.file: the organisations to read, or "".
+	File string
+	// Organization is what the flags and environment say: the one
+	// organisation read when there is no File, and the defaults of every
+	// organisation File lists.
+	Organization
+}
+
+// Organization is one organisation the exporter reads.
+type Organization struct {
+	Name         string // the organization label's value
 	BaseURL      *url.URL
 	APIKey       string
 	Secret       apiclient.SecretSource
 	SecretSource string // where the secret comes from, for the start-up log line
 	Timeout      time.Duration
 	PageSize     int
+	Interval     time.Duration
+	Collectors
+}
 
-	Interval      time.Duration
+// Collectors says which collectors run for an organisation.
+type Collectors struct {
 	BYOK          bool
 	APIKeys       bool
 	APIKeysPerKey bool
@@ -143,6 +171,27 @@ type Config struct {
 	Environments    bool
 	KafkaClusters   bool
 	Quotas          bool
+	OrgInfo         bool
+}
+
+func (c Collectors) any() bool {
+	return c.BYOK || c.APIKeys || c.ServiceAccounts || c.Users || c.Environments || c.KafkaClusters || c.Quotas || c.OrgInfo
+}
+
+// Equal reports whether o and p read the same organisation the same way.
+func (o Organization) Equal(p Organization) bool {
+	return o.Name == p.Name && o.BaseURL.String() == p.BaseURL.String() && o.APIKey == p.APIKey &&
+		o.Secret == p.Secret && o.Timeout == p.Timeout && o.PageSize == p.PageSize && o.Interval == p.Interval &&
+		o.Collectors == p.Collectors
+}
+
+// Organizations returns the organisations to read: the one of the flags, or
+// those File lists, read and checked now (a reload calls it again).
+func (c *Config) Organizations() ([]Organization, error) {
+	if c.File == "" {
+		return []Organization{c.Organization}, nil
+	}
+	return LoadFile(c.File, c.Organization)
 }
 
 // Logging is the log level and format asked for; the logger is built before
@@ -153,7 +202,7 @@ func (f *Flags) Logging() (level, format string) { return *f.logLevel, *f.logFor
 // (The checks are if statements, not the cases of a switch, so that
 // mutation testing reaches their conditions: docs/testing.md.)
 func (f *Flags) Check(getenv func(string) string) (*Config, error) {
-	if *f.apiKey == "" {
+	if *f.configFile == "" && *f.apiKey == "" {
 		return nil, errors.New("no API key: set --confluent.api-key or CONFLUENT_CLOUD_API_KEY")
 	}
 	if *f.pageSize < 1 || *f.pageSize > apiclient.MaxPageSize {
@@ -171,19 +220,33 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 	if !strings.HasPrefix(*f.telemetryPath, "/") {
 		return nil, fmt.Errorf("--web.telemetry-path=%q must start with /", *f.telemetryPath)
 	}
-	if !*f.byok && !*f.apiKeys && !*f.names.serviceAccounts && !*f.names.users && !*f.names.environments && !*f.names.kafkaClusters && !*f.names.quotas {
+	collectors := Collectors{
+		BYOK: *f.byok, APIKeys: *f.apiKeys, APIKeysPerKey: *f.apiKeysPerKey,
+		ServiceAccounts: *f.names.serviceAccounts, Users: *f.names.users, Environments: *f.names.environments,
+		KafkaClusters: *f.names.kafkaClusters, Quotas: *f.names.quotas, OrgInfo: *f.names.orgInfo,
+	}
+	if *f.configFile == "" && !collectors.any() {
 		return nil, errors.New("every collector is disabled: nothing to export")
 	}
-	u, err := checkURL(*f.url)
+	u, err := checkURL("--confluent.url", *f.url)
 	if err != nil {
 		return nil, err
 	}
 	cfg := &Config{
 		TelemetryPath: *f.telemetryPath, MaxRequests: *f.maxRequests, Pprof: *f.pprof,
-		BaseURL: u, APIKey: *f.apiKey, Timeout: *f.timeout, PageSize: *f.pageSize,
-		Interval: *f.interval, BYOK: *f.byok, APIKeys: *f.apiKeys, APIKeysPerKey: *f.apiKeysPerKey,
-		ServiceAccounts: *f.names.serviceAccounts, Users: *f.names.users, Environments: *f.names.environments,
-		KafkaClusters: *f.names.kafkaClusters, Quotas: *f.names.quotas,
+		Lifecycle: *f.lifecycle, RefreshOnProbe: *f.onProbe, File: *f.configFile,
+		Organization: Organization{
+			Name: DefaultOrganization, BaseURL: u, APIKey: *f.apiKey, Timeout: *f.timeout, PageSize: *f.pageSize,
+			Interval: *f.interval, Collectors: collectors,
+		},
+	}
+	if cfg.File != "" {
+		// The file names each organisation's key and secret; the flags'
+		// and environment's are not used.
+		if _, err := cfg.Organizations(); err != nil {
+			return nil, err
+		}
+		return cfg, nil
 	}
 	if *f.secretFile != "" {
 		src := apiclient.SecretFile(*f.secretFile)
@@ -203,25 +266,25 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 
 // checkURL accepts https URLs, and http ones only for a loopback host, so
 // credentials never travel unencrypted.
-func checkURL(raw string) (*url.URL, error) {
+func checkURL(what, raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("--confluent.url is not a URL: %w", err)
+		return nil, fmt.Errorf("%s is not a URL: %w", what, err)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return nil, fmt.Errorf("--confluent.url=%q must be an http(s) URL", raw)
+		return nil, fmt.Errorf("%s=%q must be an http(s) URL", what, raw)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("--confluent.url=%q has no host", raw)
+		return nil, fmt.Errorf("%s=%q has no host", what, raw)
 	}
 	if u.User != nil {
-		return nil, errors.New("--confluent.url must not carry credentials; use --confluent.api-key and the secret file or variable")
+		return nil, fmt.Errorf("%s must not carry credentials; give the API key and its secret apart", what)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("--confluent.url=%q must not have a query or fragment", raw)
+		return nil, fmt.Errorf("%s=%q must not have a query or fragment", what, raw)
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("--confluent.url=%q: plain http is allowed only for a loopback host; use https", raw)
+		return nil, fmt.Errorf("%s=%q: plain http is allowed only for a loopback host; use https", what, raw)
 	}
 	return u, nil
 }

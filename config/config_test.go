@@ -101,7 +101,7 @@ func TestCheck(t *testing.T) {
 // noCollectors are the flags that turn every collector off (users is off by default).
 var noCollectors = []string{
 	"--no-collector.byok", "--no-collector.api-keys", "--no-collector.service-accounts",
-	"--no-collector.environments", "--no-collector.kafka-clusters", "--no-collector.quotas",
+	"--no-collector.environments", "--no-collector.kafka-clusters", "--no-collector.quotas", "--no-collector.organization",
 }
 
 // only is noCollectors but for one.
@@ -119,25 +119,26 @@ func only(name string) []string {
 // documented defaults (users off: names are personal data).
 func TestCollectorFlags(t *testing.T) {
 	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s"}
-	collectors := func(c *Config) [8]bool {
-		return [8]bool{c.BYOK, c.APIKeys, c.APIKeysPerKey, c.ServiceAccounts, c.Users, c.Environments, c.KafkaClusters, c.Quotas}
+	collectors := func(c *Config) [9]bool {
+		return [9]bool{c.BYOK, c.APIKeys, c.APIKeysPerKey, c.ServiceAccounts, c.Users, c.Environments, c.KafkaClusters, c.Quotas, c.OrgInfo}
 	}
 	cfg, err := parseFlags(t, nil, env).Check(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := collectors(cfg), [8]bool{true, true, true, true, false, true, true, true}; got != want {
+	if got, want := collectors(cfg), [9]bool{true, true, true, true, false, true, true, true, true}; got != want {
 		t.Errorf("defaults %v, want %v", got, want)
 	}
 	for i, flag := range []string{
 		"--no-collector.byok", "--no-collector.api-keys", "--no-collector.api-keys.per-key", "--no-collector.service-accounts",
 		"--collector.users", "--no-collector.environments", "--no-collector.kafka-clusters", "--no-collector.quotas",
+		"--no-collector.organization",
 	} {
 		cfg, err := parseFlags(t, []string{flag}, env).Check(os.Getenv)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := [8]bool{true, true, true, true, false, true, true, true}
+		want := [9]bool{true, true, true, true, false, true, true, true, true}
 		want[i] = !want[i]
 		if got := collectors(cfg); got != want {
 			t.Errorf("%s: %v, want %v", flag, got, want)
@@ -197,7 +198,7 @@ func TestCheckURL(t *testing.T) {
 		{"https://api.confluent.cloud#top", "must not have a query or fragment"},
 		{"::nope", "is not a URL"},
 	} {
-		u, err := checkURL(tc.url)
+		u, err := checkURL("--confluent.url", tc.url)
 		switch {
 		case tc.want == "" && (err != nil || u == nil):
 			t.Errorf("%s rejected: %v", tc.url, err)

@@ -53,7 +53,7 @@ func benchWired(b *testing.B, n int) wired {
 	ts := httptest.NewServer(s)
 	b.Cleanup(ts.Close)
 	u, _ := url.Parse(ts.URL)
-	up := collector.NewUpstream()
+	up := collector.NewUpstream("bench")
 	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: benchKey, Secret: apiclient.StaticSecret(benchSecret), Observer: up})
 	if err != nil {
 		b.Fatal(err)

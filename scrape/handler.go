@@ -50,7 +50,10 @@ type Opts struct {
 	// MaxRequests bounds the scrapes encoding at once; more get 503. The
 	// writing of a response is not bounded: write deadlines end stuck clients.
 	MaxRequests int
-	Logger      *slog.Logger
+	// Limit, if set, is shared with other handlers in place of MaxRequests:
+	// its capacity bounds the scrapes of all of them encoding at once.
+	Limit  chan struct{}
+	Logger *slog.Logger
 }
 
 // Handler serves the metrics. Make it with New.
@@ -79,7 +82,10 @@ func New(opts Opts) *Handler {
 	if opts.Registry != nil {
 		opts.Registry.MustRegister(h.errs)
 	}
-	if opts.MaxRequests > 0 {
+	switch {
+	case opts.Limit != nil:
+		h.sem = opts.Limit
+	case opts.MaxRequests > 0:
 		h.sem = make(chan struct{}, opts.MaxRequests)
 	}
 	return h

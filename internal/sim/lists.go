@@ -22,6 +22,7 @@ var endpoints = map[string]endpoint{
 	"/iam/v2/service-accounts":         {"iam_service_accounts", "iam/v2", "ServiceAccountList", "", 100},
 	"/iam/v2/users":                    {"iam_users", "iam/v2", "UserList", "", 100},
 	"/org/v2/environments":             {"org_environments", "org/v2", "EnvironmentList", "", 100},
+	"/org/v2/organizations":            {"org_organizations", "org/v2", "OrganizationList", "", 100},
 	"/cmk/v2/clusters":                 {"cmk_clusters", "cmk/v2", "ClusterList", "environment", 100},
 	"/service-quota/v1/applied-quotas": {"service_quota_applied_quotas", "service-quota/v1", "AppliedQuotaList", "scope", 200},
 }
@@ -94,6 +95,13 @@ func (s *Server) listing(endpoint string, q url.Values) listing {
 			e.Metadata.Self = base + "/org/v2/environments/" + e.ID
 			e.Metadata.ResourceName = crn + "/environment=" + e.ID
 			return e
+		}}
+	case "org_organizations":
+		return listing{n: 1, item: func(_ int, base string) any {
+			o := s.cfg.Org.organization()
+			o.Metadata.Self = base + "/org/v2/organizations/" + o.ID
+			o.Metadata.ResourceName = "crn://confluent.cloud/organization=" + o.ID
+			return o
 		}}
 	case "cmk_clusters":
 		env := q.Get("environment")

@@ -47,6 +47,31 @@ type Environment struct {
 	DisplayName string     `json:"display_name"`
 }
 
+// Organization is the organisation as GET /org/v2/organizations lists it.
+type Organization struct {
+	APIVersion  string     `json:"api_version"`
+	Kind        string     `json:"kind"`
+	ID          string     `json:"id"`
+	Metadata    ObjectMeta `json:"metadata"`
+	DisplayName string     `json:"display_name"`
+	JITEnabled  bool       `json:"jit_enabled"`
+}
+
+// organization is the one organisation a Cloud API key sees.
+func (cfg OrgConfig) organization() Organization {
+	id, name := cfg.ID, cfg.DisplayName
+	if id == "" {
+		id = orgID
+	}
+	if name == "" {
+		name = "Simulated Org"
+	}
+	return Organization{
+		APIVersion: "org/v2", Kind: "Organization", ID: id, DisplayName: name,
+		Metadata: ObjectMeta{CreatedAt: ts(cfg.now().AddDate(-4, 0, 0))},
+	}
+}
+
 // KafkaCluster is one cluster as GET /cmk/v2/clusters lists it.
 type KafkaCluster struct {
 	APIVersion string        `json:"api_version"`

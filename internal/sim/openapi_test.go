@@ -59,6 +59,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"/iam/v2/service-accounts", "iam-v2-users-service-accounts.openapi.yaml", ""},
 		{"/iam/v2/users", "iam-v2-users-service-accounts.openapi.yaml", ""},
 		{"/org/v2/environments", "org-v2.openapi.yaml", ""},
+		{"/org/v2/organizations", "org-v2.openapi.yaml", ""},
 		{"/cmk/v2/clusters", "cmk-v2.openapi.yaml", "environment=env-001"},
 		{"/service-quota/v1/applied-quotas", "service-quota-v1.openapi.yaml", "scope=ORGANIZATION"},
 	}
@@ -150,7 +151,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		}
 	}
 	for _, l := range lists {
-		if pages[l.path] == 0 {
+		if pages[l.path] == 0 && l.path != "/org/v2/organizations" { // a list of one: no second page
 			t.Errorf("%s: no response had a next link: pagination was not validated", l.path)
 		}
 	}

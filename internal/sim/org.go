@@ -33,6 +33,9 @@ type OrgConfig struct {
 	// (upstream-api notes): ownerless internal API keys, null resources,
 	// Schema Registry keys reported as kind Cluster, null validation.since.
 	Quirks bool
+	// ID and DisplayName are what GET /org/v2/organizations says of the
+	// organisation ("": a fixed UUID, "Simulated Org").
+	ID, DisplayName string
 }
 
 // DefaultOrg is a realistic organisation for the demo and the end-to-end tests.

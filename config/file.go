@@ -1,0 +1,254 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+)
+
+// maxFileSize bounds what is read of --config.file.
+const maxFileSize = 1 << 20
+
+// validName is what an organisation may be called: a label value that is
+// also safe, unescaped, in /probe?organization=NAME and in a file name.
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+
+// file is --config.file as written. Unknown fields are errors.
+type file struct {
+	Organizations []fileOrganization `yaml:"organizations"`
+}
+
+// fileOrganization is one organisation of the file. Omitted optional
+// fields take the flags' values.
+type fileOrganization struct {
+	Name            string          `yaml:"name"`
+	APIKey          string          `yaml:"api_key"`
+	APISecretFile   string          `yaml:"api_secret_file"`
+	URL             string          `yaml:"url"`
+	RefreshInterval *time.Duration  `yaml:"refresh_interval"`
+	PageSize        *int            `yaml:"page_size"`
+	Collectors      *fileCollectors `yaml:"collectors"`
+}
+
+// fileCollectors turns collectors on or off; an omitted one is as the
+// flags say.
+type fileCollectors struct {
+	BYOK            *bool `yaml:"byok"`
+	APIKeys         *bool `yaml:"api_keys"`
+	APIKeysPerKey   *bool `yaml:"api_keys_per_key"`
+	ServiceAccounts *bool `yaml:"service_accounts"`
+	Users           *bool `yaml:"users"`
+	Environments    *bool `yaml:"environments"`
+	KafkaClusters   *bool `yaml:"kafka_clusters"`
+	Quotas          *bool `yaml:"quotas"`
+	Organization    *bool `yaml:"organization"`
+}
+
+// LoadFile reads the organisations path lists, each completed with
+// defaults (what the flags say), and checks them: every error is one line
+// naming the file, the line and the organisation.
+func LoadFile(path string, defaults Organization) ([]Organization, error) {
+	raw, err := readFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--config.file=%s: %w", path, err)
+	}
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: the file is empty; it must list organizations", path)
+		}
+		return nil, yamlError(path, err, items(raw))
+	}
+	lines := items(raw)
+	if len(f.Organizations) == 0 {
+		return nil, fmt.Errorf("%s: no organizations listed", path)
+	}
+	seen := map[string]int{}
+	out := make([]Organization, 0, len(f.Organizations))
+	for i, fo := range f.Organizations {
+		line := 0
+		if i < len(lines) {
+			line = lines[i].line
+		}
+		where := fmt.Sprintf("%s:%d: organization %q", path, line, fo.Name)
+		if fo.Name == "" {
+			where = fmt.Sprintf("%s:%d: organization #%d", path, line, i+1)
+		}
+		o, err := fo.check(defaults)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		if first, dup := seen[o.Name]; dup {
+			return nil, fmt.Errorf("%s: the name is used twice (first at line %d)", where, first)
+		}
+		seen[o.Name] = line
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func readFile(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	raw, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > maxFileSize {
+		return nil, fmt.Errorf("larger than %d bytes", maxFileSize)
+	}
+	return raw, nil
+}
+
+// yamlTypes names the file's parts in yaml's errors as a user sees them.
+var yamlTypes = strings.NewReplacer(
+	"in type config.fileOrganization", "in an organization",
+	"in type config.fileCollectors", "in collectors",
+	"in type config.file", "at the top level",
+	"into config.fileOrganization", "into an organization",
+	"into []config.fileOrganization", "into the list of organizations",
+	"into config.fileCollectors", "into collectors",
+	"into config.file", "into the file",
+)
+
+// yamlLine is the line number yaml's errors start with.
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
+
+// yamlError makes yaml's errors one line, in the file's own words, each
+// with the organisation it is in: `f.yml:7: organization "prod": field
+// token not found in an organization`.
+func yamlError(path string, err error, orgs []item) error {
+	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	for i, m := range msgs {
+		where := path
+		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
+			line, _ := strconv.Atoi(sub[1])
+			m = m[len(sub[0]):]
+			where = fmt.Sprintf("%s:%d", path, line)
+			for i, o := range orgs { // the last item starting at or before the line
+				switch {
+				case o.line > line:
+				case o.name != "":
+					where = fmt.Sprintf("%s:%d: organization %q", path, line, o.name)
+				default:
+					where = fmt.Sprintf("%s:%d: organization #%d", path, line, i+1)
+				}
+			}
+		}
+		msgs[i] = where + ": " + yamlTypes.Replace(m)
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// item is where an organisation starts in the file, and its name.
+type item struct {
+	line int
+	name string
+}
+
+// items returns where each item of organizations starts, for errors.
+func items(raw []byte) []item {
+	var doc yaml.Node
+	if yaml.Unmarshal(raw, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "organizations" {
+			continue
+		}
+		var out []item
+		for _, n := range root.Content[i+1].Content {
+			it := item{line: n.Line}
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if n.Content[j].Value == "name" {
+					it.name = n.Content[j+1].Value
+				}
+			}
+			out = append(out, it)
+		}
+		return out
+	}
+	return nil
+}
+
+// check completes fo with defaults and checks it, as Flags.Check checks
+// the flags.
+func (fo fileOrganization) check(defaults Organization) (Organization, error) {
+	o := defaults
+	if fo.Name == "" {
+		return o, errors.New("no name: every organisation needs one (the value of its organization label)")
+	}
+	if !validName.MatchString(fo.Name) {
+		return o, errors.New("the name must be 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit")
+	}
+	o.Name = fo.Name
+	if fo.APIKey == "" {
+		return o, errors.New("no api_key")
+	}
+	o.APIKey = fo.APIKey
+	if fo.APISecretFile == "" {
+		return o, errors.New("no api_secret_file: the secret is read from a file, never written in this one")
+	}
+	src := apiclient.SecretFile(fo.APISecretFile)
+	if _, err := src.Secret(); err != nil {
+		return o, fmt.Errorf("unreadable api_secret_file: %w", err)
+	}
+	o.Secret, o.SecretSource = src, "file "+fo.APISecretFile
+	if fo.URL != "" {
+		u, err := checkURL("url", fo.URL)
+		if err != nil {
+			return o, err
+		}
+		o.BaseURL = u
+	}
+	if fo.RefreshInterval != nil {
+		if *fo.RefreshInterval < time.Second {
+			return o, fmt.Errorf("refresh_interval=%s is under the minimum of 1s", *fo.RefreshInterval)
+		}
+		o.Interval = *fo.RefreshInterval
+	}
+	if fo.PageSize != nil {
+		if *fo.PageSize < 1 || *fo.PageSize > apiclient.MaxPageSize {
+			return o, fmt.Errorf("page_size=%d is outside 1..%d", *fo.PageSize, apiclient.MaxPageSize)
+		}
+		o.PageSize = *fo.PageSize
+	}
+	if c := fo.Collectors; c != nil {
+		for _, set := range []struct {
+			to   *bool
+			from *bool
+		}{
+			{&o.BYOK, c.BYOK}, {&o.APIKeys, c.APIKeys}, {&o.APIKeysPerKey, c.APIKeysPerKey},
+			{&o.ServiceAccounts, c.ServiceAccounts}, {&o.Users, c.Users}, {&o.Environments, c.Environments},
+			{&o.KafkaClusters, c.KafkaClusters}, {&o.Quotas, c.Quotas}, {&o.OrgInfo, c.Organization},
+		} {
+			if set.from != nil {
+				*set.to = *set.from
+			}
+		}
+	}
+	if !o.any() {
+		return o, errors.New("every collector is disabled: nothing to export")
+	}
+	return o, nil
+}

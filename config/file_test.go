@@ -1,0 +1,158 @@
+package config
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+)
+
+// flagDefaults is an organisation as the flags' defaults make it.
+func flagDefaults() Organization {
+	u, _ := url.Parse("https://api.confluent.cloud")
+	return Organization{
+		Name: DefaultOrganization, BaseURL: u, Timeout: 30 * time.Second, PageSize: 100, Interval: 5 * time.Minute,
+		Collectors: Collectors{BYOK: true, APIKeys: true, APIKeysPerKey: true, ServiceAccounts: true, Environments: true,
+			KafkaClusters: true, Quotas: true, OrgInfo: true},
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadFile(t *testing.T) {
+	dir := t.TempDir()
+	secret := writeFile(t, dir, "prod.secret", "s3cr3t\n")
+	path := writeFile(t, dir, "orgs.yml", `
+organizations:
+  - name: production
+    api_key: PRODKEY
+    api_secret_file: `+secret+`
+  - name: bu-2.eu
+    api_key: BUKEY
+    api_secret_file: `+secret+`
+    url: http://127.0.0.1:10062
+    refresh_interval: 10m
+    page_size: 50
+    collectors:
+      users: true
+      quotas: false
+`)
+	orgs, err := LoadFile(path, flagDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(orgs) != 2 {
+		t.Fatalf("%d organisations, want 2", len(orgs))
+	}
+	prod, bu := orgs[0], orgs[1]
+	want := flagDefaults()
+	want.Name, want.APIKey, want.Secret, want.SecretSource = "production", "PRODKEY", apiclient.SecretFile(secret), "file "+secret
+	if !prod.Equal(want) || prod.SecretSource != want.SecretSource {
+		t.Errorf("production: %+v, want the flags' defaults with its key: %+v", prod, want)
+	}
+	if s, err := prod.Secret.Secret(); err != nil || s != "s3cr3t" {
+		t.Errorf("secret %q, %v", s, err)
+	}
+	if bu.Name != "bu-2.eu" || bu.BaseURL.String() != "http://127.0.0.1:10062" || bu.Interval != 10*time.Minute ||
+		bu.PageSize != 50 || !bu.Users || bu.Quotas || !bu.BYOK || bu.Timeout != 30*time.Second {
+		t.Errorf("bu-2.eu: %+v", bu)
+	}
+	if prod.Equal(bu) {
+		t.Error("two organisations compare equal")
+	}
+}
+
+// TestLoadFileErrors: every mistake is one line naming the file, the line
+// and the organisation.
+func TestLoadFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	secret := writeFile(t, dir, "s", "x")
+	org := func(name, extra string) string {
+		return "  - name: " + name + "\n    api_key: K\n    api_secret_file: " + secret + "\n" + extra
+	}
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"unknown field", "organizations:\n" + org("prod", "    api_secert_file: x\n"),
+			`orgs.yml:5: organization "prod": field api_secert_file not found in an organization`},
+		{"unknown top-level field", "organisations: []\n", `orgs.yml:1: field organisations not found at the top level`},
+		{"unknown collector", "organizations:\n" + org("prod", "    collectors:\n      byok_keys: true\n"),
+			`orgs.yml:6: organization "prod": field byok_keys not found in collectors`},
+		{"duplicate name", "organizations:\n" + org("prod", "") + org("prod", ""),
+			`orgs.yml:5: organization "prod": the name is used twice (first at line 2)`},
+		{"missing secret file", "organizations:\n  - name: prod\n    api_key: K\n    api_secret_file: /nonexistent/s\n",
+			`orgs.yml:2: organization "prod": unreadable api_secret_file: open /nonexistent/s: no such file or directory`},
+		{"no secret file", "organizations:\n  - name: prod\n    api_key: K\n", `orgs.yml:2: organization "prod": no api_secret_file`},
+		{"no key", "organizations:\n  - name: prod\n    api_secret_file: " + secret + "\n", `orgs.yml:2: organization "prod": no api_key`},
+		{"no name", "organizations:\n  - api_key: K\n", `orgs.yml:2: organization #1: no name`},
+		{"bad name", "organizations:\n" + org("prod finance", ""), `orgs.yml:2: organization "prod finance": the name must be`},
+		{"plain http", "organizations:\n" + org("prod", "    url: http://api.confluent.cloud\n"),
+			`orgs.yml:2: organization "prod": url="http://api.confluent.cloud": plain http is allowed only for a loopback host`},
+		{"bad interval", "organizations:\n" + org("prod", "    refresh_interval: 500ms\n"), `orgs.yml:2: organization "prod": refresh_interval=500ms is under the minimum of 1s`},
+		{"unparsable interval", "organizations:\n" + org("prod", "    refresh_interval: soon\n"),
+			"orgs.yml:5: organization \"prod\": cannot unmarshal !!str `soon` into time.Duration"},
+		{"page size", "organizations:\n" + org("prod", "    page_size: 500\n"), `organization "prod": page_size=500 is outside 1..100`},
+		{"no collectors", "organizations:\n" + org("prod", "    collectors: {byok: false, api_keys: false, service_accounts: false, environments: false, kafka_clusters: false, quotas: false, organization: false}\n"),
+			`organization "prod": every collector is disabled`},
+		{"empty file", "", `orgs.yml: the file is empty; it must list organizations`},
+		{"empty list", "organizations: []\n", `orgs.yml: no organizations listed`},
+		{"not YAML", "organizations: [\n", `orgs.yml:1: did not find expected node content`},
+		{"a list of strings", "organizations:\n  - prod\n", "orgs.yml:2: organization #1: cannot unmarshal !!str `prod` into an organization"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, dir, "orgs.yml", tc.content)
+			_, err := LoadFile(path, flagDefaults())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error of more than one line: %q", err)
+			}
+			if !strings.HasPrefix(err.Error(), path) {
+				t.Errorf("error does not start with the file: %q", err)
+			}
+		})
+	}
+	if _, err := LoadFile(filepath.Join(dir, "missing.yml"), flagDefaults()); err == nil || !strings.Contains(err.Error(), "--config.file=") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestConfigFileFlag: with --config.file the flags are the defaults, no
+// API key or secret is needed of them, and the file is read at Check.
+func TestConfigFileFlag(t *testing.T) {
+	dir := t.TempDir()
+	secret := writeFile(t, dir, "s", "x")
+	path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secret+"\n")
+	cfg, err := parseFlags(t, []string{"--config.file=" + path, "--refresh.interval=2m", "--no-collector.quotas"}, nil).Check(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs, err := cfg.Organizations()
+	if err != nil || len(orgs) != 1 || orgs[0].Name != "a" || orgs[0].Interval != 2*time.Minute || orgs[0].Quotas {
+		t.Fatalf("%+v, %v", orgs, err)
+	}
+	bad := writeFile(t, dir, "bad.yml", "organizations:\n  - name: a\n")
+	if _, err := parseFlags(t, []string{"--config.file=" + bad}, nil).Check(os.Getenv); err == nil || !strings.Contains(err.Error(), "bad.yml:2") {
+		t.Errorf("a bad file passed Check: %v", err)
+	}
+	// Without the file: one organisation, named default.
+	cfg, err = parseFlags(t, nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s"}).Check(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orgs, err := cfg.Organizations(); err != nil || len(orgs) != 1 || orgs[0].Name != DefaultOrganization || orgs[0].APIKey != "k" {
+		t.Errorf("flags only: %+v, %v", orgs, err)
+	}
+}

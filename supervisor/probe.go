@@ -1,0 +1,104 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-kit/log/level"
+)
+
+// firstProbeWait is how long a probe that starts an organisation waits for
+// its first refresh when Prometheus does not say its scrape timeout.
+const firstProbeWait = 10 * time.Second
+
+// Probe serves /probe?organization=NAME: that organisation's series only,
+// with its health and upstream metrics (the blackbox exporter's pattern), so
+// that each organisation can be its own target, and Prometheus can spread
+// organisations across replicas by relabelling.
+func (s *Supervisor) Probe() http.Handler { return http.HandlerFunc(s.serveProbe) }
+
+func (s *Supervisor) serveProbe(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("organization")
+	var o *organization
+	for _, c := range *s.running.Load() {
+		if c.cfg.Name == name {
+			o = c
+		}
+	}
+	switch {
+	case name == "":
+		http.Error(w, fmt.Sprintf("The organization parameter is missing: /probe?organization=NAME (configured: %s)",
+			strings.Join(s.Names(), ", ")), http.StatusBadRequest)
+		return
+	case o == nil:
+		http.Error(w, fmt.Sprintf("Unknown organization %q: not in the configuration (configured: %s)",
+			name, strings.Join(s.Names(), ", ")), http.StatusNotFound)
+		return
+	}
+	run := o.current()
+	if s.opts.OnProbe {
+		run = o.probed()
+		wait := firstProbeWait
+		if secs, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && secs > 0 {
+			wait = time.Duration(secs * 0.8 * float64(time.Second)) // leave time to answer
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		select { // a started organisation answers once it has tried every list
+		case <-run.exporter.Attempted():
+		case <-ctx.Done():
+		}
+		cancel()
+	}
+	run.probe.ServeHTTP(w, r)
+}
+
+// probed notes a probe of the organisation and returns its run, started
+// if it was not running.
+func (o *organization) probed() *run {
+	o.lastProbe.Store(time.Now().UnixNano())
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.run.done == nil {
+		level.Info(o.sup.opts.Logger).Log("msg", "Refreshing organization while it is probed", "organization", o.cfg.Name)
+		o.startLocked(o.sup.ctx)
+		go o.stopWhenIdle(o.run)
+	}
+	return o.run
+}
+
+// stopWhenIdle stops r once the organisation has not been probed for
+// idleIntervals refresh intervals, and puts a new run, not started, in its
+// place: the next probe starts afresh.
+func (o *organization) stopWhenIdle(r *run) {
+	t := time.NewTicker(o.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.done:
+			return
+		case <-t.C:
+		}
+		if time.Since(time.Unix(0, o.lastProbe.Load())) < idleIntervals*o.cfg.Interval {
+			continue
+		}
+		o.mu.Lock()
+		if o.run != r {
+			o.mu.Unlock()
+			return
+		}
+		fresh, err := o.newRun()
+		if err == nil {
+			o.run = fresh
+		}
+		o.mu.Unlock()
+		r.cancel()
+		<-r.done
+		level.Info(o.sup.opts.Logger).Log("msg", "Stopped refreshing organization: not probed for "+strconv.Itoa(idleIntervals)+" refresh intervals",
+			"organization", o.cfg.Name)
+		return
+	}
+}

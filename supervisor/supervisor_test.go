@@ -1,0 +1,348 @@
+package supervisor
+
+// The supervisor over real simulated organisations on one loopback
+// listener (told apart by their API keys, as Confluent Cloud does) and the
+// real API client: independence, reload, /probe and refresh on probe.
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
+)
+
+// world is three simulated organisations behind one listener.
+type world struct {
+	healthy, broken, slow *sim.Server
+	url                   *url.URL
+	secret                string // a file holding every organisation's secret
+	wrong                 string // a file holding a secret no organisation accepts
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	org := func(seed uint64, key string) *sim.Server {
+		return sim.New(sim.Config{
+			Org:    sim.OrgConfig{Seed: seed, BYOKKeys: 4, APIKeys: 30, ID: "org-" + key, DisplayName: "Org " + key},
+			APIKey: key, APISecret: "the-secret",
+		})
+	}
+	w := &world{healthy: org(1, "HEALTHY"), broken: org(2, "BROKEN"), slow: org(3, "SLOW")}
+	ts := httptest.NewServer(sim.Organizations{w.healthy, w.broken, w.slow})
+	t.Cleanup(ts.Close)
+	w.url, _ = url.Parse(ts.URL)
+	dir := t.TempDir()
+	w.secret, w.wrong = filepath.Join(dir, "secret"), filepath.Join(dir, "wrong")
+	for p, s := range map[string]string{w.secret: "the-secret", w.wrong: "not-the-secret"} {
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+// org is the configuration of one organisation of w.
+func (w *world) org(name, key, secretFile string, interval time.Duration) config.Organization {
+	return config.Organization{
+		Name: name, BaseURL: w.url, APIKey: key, Secret: apiclient.SecretFile(secretFile), Timeout: 5 * time.Second,
+		PageSize: 10, Interval: interval,
+		Collectors: config.Collectors{BYOK: true, APIKeys: true, APIKeysPerKey: true, ServiceAccounts: true, OrgInfo: true},
+	}
+}
+
+func newSupervisor(t *testing.T, opts Options) (*Supervisor, *testkit.Buffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &testkit.Buffer{}
+	opts.Logger = log.NewLogfmtLogger(logs)
+	s := New(ctx, opts)
+	t.Cleanup(func() {
+		cancel()
+		s.Close()
+	})
+	return s, logs
+}
+
+// text is what g gathers, in the text format.
+func text(t *testing.T, g prometheus.Gatherer) string {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
+
+// health gathers the supervisor's health and upstream metrics.
+func health(t *testing.T, s *Supervisor) string {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s)
+	return text(t, reg)
+}
+
+func keys(t *testing.T, s *Supervisor) string {
+	t.Helper()
+	return text(t, prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return s.Snapshot().Families(), nil }))
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, what)
+		}
+	}
+}
+
+func count(s *sim.Server) int { return len(s.Requests()) }
+
+// TestOrganizationsAreIndependent: one organisation refused (401), one
+// slow (its lists held), one healthy. Each shows its own series, health
+// and reasons; the healthy one refreshes again and again while the slow
+// one is still on its first refresh; nothing waits for another.
+func TestOrganizationsAreIndependent(t *testing.T) {
+	w := newWorld(t)
+	w.slow.SetFaults(sim.Faults{Hold: true})
+	s, logs := newSupervisor(t, Options{})
+	err := s.Apply([]config.Organization{
+		w.org("healthy", "HEALTHY", w.secret, time.Second),
+		w.org("broken", "BROKEN", w.wrong, time.Minute),
+		w.org("slow", "SLOW", w.secret, time.Minute),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the healthy organisation refreshed three times while the slow one is held", func() bool {
+		return strings.Count(logs.String(), `msg="Refresh complete" organization=healthy collector=byok`) >= 3
+	})
+	if w.slow.Held() == 0 {
+		t.Fatal("the slow organisation is not held")
+	}
+	got := keys(t, s)
+	if !strings.Contains(got, `confluent_byok_keys{organization="healthy",`) {
+		t.Errorf("the healthy organisation's keys are not served:\n%.2000s", got)
+	}
+	if strings.Contains(got, `organization="broken"`) || strings.Contains(got, `organization="slow"`) {
+		t.Errorf("series of an organisation that never completed a refresh:\n%s", got)
+	}
+	if !strings.Contains(got, `confluent_organization_info{display_name="Org HEALTHY",organization="healthy",organization_id="org-HEALTHY"} 1`) {
+		t.Errorf("no organization_info of the healthy organisation:\n%.3000s", got)
+	}
+	h := health(t, s)
+	for _, want := range []string{
+		`confluent_refresh_success{collector="byok",organization="healthy"} 1`,
+		`confluent_refresh_success{collector="byok",organization="broken"} 0`,
+		`confluent_refresh_errors_total{collector="byok",organization="broken",reason="unauthorized"} 1`,
+		`confluent_refresh_errors_total{collector="byok",organization="healthy",reason="unauthorized"} 0`,
+		`confluent_http_requests_total{code="401",endpoint="byok_keys",organization="broken"} 1`,
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("health lacks %s:\n%s", want, h)
+		}
+	}
+	if strings.Contains(h, `confluent_refresh_success{collector="byok",organization="slow"}`) {
+		t.Error("the slow organisation's refresh is reported before it ended")
+	}
+	if s.Ready() {
+		t.Error("ready while two organisations have no complete refresh")
+	}
+	if len(logs.Lines(`organization=broken`, `reason=unauthorized`, "hint=")) == 0 {
+		t.Errorf("the refused organisation's failure is not logged with its name and a hint:\n%s", logs.String())
+	}
+
+	w.slow.SetFaults(sim.Faults{}) // the slow lists answer now
+	eventually(t, 10*time.Second, "the slow organisation's keys are served", func() bool {
+		return strings.Contains(keys(t, s), `confluent_byok_keys{organization="slow",`)
+	})
+	// Both are served together, each family once, series sorted.
+	got = keys(t, s)
+	if strings.Count(got, "# TYPE confluent_byok_keys gauge") != 1 {
+		t.Errorf("a family twice:\n%s", got)
+	}
+	if i, j := strings.Index(got, `confluent_byok_key_info{cloud_key_id`), strings.Index(got, `organization="slow"`); i < 0 || j < 0 {
+		t.Fatalf("missing series:\n%s", got)
+	}
+}
+
+// TestReload: Apply adds, removes and restarts organisations; an unchanged
+// one keeps running with its data; a removed one's series disappear.
+func TestReload(t *testing.T) {
+	w := newWorld(t)
+	var swaps atomic.Int32
+	s, logs := newSupervisor(t, Options{OnSwap: func() { swaps.Add(1) }})
+	healthy := w.org("healthy", "HEALTHY", w.secret, time.Minute)
+	if err := s.Apply([]config.Organization{healthy}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "healthy ready", s.Ready)
+	before := count(w.healthy)
+
+	slow := w.org("slow", "SLOW", w.secret, time.Minute)
+	if err := s.Apply([]config.Organization{healthy, slow}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the added organisation ready", s.Ready)
+	if count(w.healthy) != before {
+		t.Errorf("the unchanged organisation was refreshed again by the reload: %d requests, had %d", count(w.healthy), before)
+	}
+	if got := s.Names(); strings.Join(got, ",") != "healthy,slow" {
+		t.Errorf("names %v", got)
+	}
+	both := keys(t, s)
+	if !strings.Contains(both, `organization="healthy"`) || !strings.Contains(both, `organization="slow"`) {
+		t.Fatalf("not both served:\n%.1000s", both)
+	}
+
+	if err := s.Apply([]config.Organization{slow}); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(t, s) + health(t, s); strings.Contains(got, `organization="healthy"`) {
+		t.Errorf("the removed organisation's series are still served:\n%s", got)
+	}
+	if len(logs.Lines(`msg="Stopped organization: no longer configured"`, "organization=healthy")) != 1 {
+		t.Errorf("the removal is not logged:\n%s", logs.String())
+	}
+	after := count(w.healthy)
+	slow.PageSize = 5
+	if err := s.Apply([]config.Organization{slow}); err != nil {
+		t.Fatal(err)
+	}
+	if len(logs.Lines(`msg="Restarting organization: its configuration changed"`, "organization=slow")) != 1 {
+		t.Errorf("the restart is not logged:\n%s", logs.String())
+	}
+	eventually(t, 10*time.Second, "the restarted organisation ready", s.Ready)
+	if count(w.healthy) != after {
+		t.Error("a removed organisation still sends requests")
+	}
+	if swaps.Load() == 0 {
+		t.Error("OnSwap never called")
+	}
+}
+
+func get(t *testing.T, h http.Handler, target string, header http.Header) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	h.ServeHTTP(rec, req)
+	body, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, string(body)
+}
+
+// TestProbe: /probe?organization=NAME serves that organisation's series
+// and health only; an unknown or missing name is a clear 4xx.
+func TestProbe(t *testing.T) {
+	w := newWorld(t)
+	s, _ := newSupervisor(t, Options{})
+	if err := s.Apply([]config.Organization{
+		w.org("healthy", "HEALTHY", w.secret, time.Minute), w.org("slow", "SLOW", w.secret, time.Minute),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "ready", s.Ready)
+	code, body := get(t, s.Probe(), "/probe?organization=slow", nil)
+	if code != 200 || !strings.Contains(body, `confluent_byok_keys{organization="slow"`) ||
+		!strings.Contains(body, `confluent_refresh_success{collector="byok",organization="slow"} 1`) ||
+		!strings.Contains(body, `confluent_rate_limit_remaining{endpoint="byok_keys",organization="slow"}`) {
+		t.Errorf("probe of slow: %d\n%.2000s", code, body)
+	}
+	if strings.Contains(body, `organization="healthy"`) || strings.Contains(body, "go_goroutines") {
+		t.Errorf("the probe serves more than its organisation:\n%s", body)
+	}
+	code, body = get(t, s.Probe(), "/probe?organization=nope", nil)
+	if code != 404 || !strings.Contains(body, `Unknown organization "nope"`) || !strings.Contains(body, "healthy, slow") {
+		t.Errorf("unknown organisation: %d %.300q", code, body)
+	}
+	if code, body = get(t, s.Probe(), "/probe", nil); code != 400 || !strings.Contains(body, "organization parameter is missing") {
+		t.Errorf("no organisation: %d %.300q", code, body)
+	}
+}
+
+// TestRefreshOnProbe: with OnProbe an organisation sends no request until
+// it is probed; the first probe starts it and answers with its first
+// refresh; it stops after three intervals without a probe; /metrics
+// serves no organisation's series.
+func TestRefreshOnProbe(t *testing.T) {
+	w := newWorld(t)
+	s, logs := newSupervisor(t, Options{OnProbe: true})
+	if err := s.Apply([]config.Organization{
+		w.org("healthy", "HEALTHY", w.secret, 200*time.Millisecond), w.org("slow", "SLOW", w.secret, time.Second),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Ready() {
+		t.Error("not ready: organisations refreshed on probe are not waited for")
+	}
+	if count(w.healthy)+count(w.slow) != 0 {
+		t.Fatal("requests sent before any probe")
+	}
+	code, body := get(t, s.Probe(), "/probe?organization=healthy", http.Header{"X-Prometheus-Scrape-Timeout-Seconds": {"5"}})
+	if code != 200 || !strings.Contains(body, `confluent_byok_keys{organization="healthy"`) {
+		t.Fatalf("first probe: %d\n%.1000s", code, body)
+	}
+	if count(w.slow) != 0 {
+		t.Error("an organisation never probed sent requests")
+	}
+	if got := keys(t, s) + health(t, s); got != "" {
+		t.Errorf("/metrics serves organisation series with refresh on probe:\n%s", got)
+	}
+	eventually(t, 10*time.Second, "stopped after three intervals without a probe", func() bool {
+		return len(logs.Lines(`msg="Stopped refreshing organization: not probed for 3 refresh intervals"`, "organization=healthy")) == 1
+	})
+	// The stop waited for the refresh loops to end: nothing sends now.
+	stopped := count(w.healthy)
+	// The next probe starts it again, afresh.
+	if code, body := get(t, s.Probe(), "/probe?organization=healthy", nil); code != 200 || !strings.Contains(body, `confluent_byok_keys{organization="healthy"`) {
+		t.Errorf("probe after the stop: %d\n%.500s", code, body)
+	}
+	if count(w.healthy) == stopped {
+		t.Error("the probe after the stop did not start the organisation again")
+	}
+}
+
+// TestCombine: several organisations' snapshots are one, each family once,
+// its series sorted by label values; one snapshot is returned as it is.
+func TestCombine(t *testing.T) {
+	w := newWorld(t)
+	s, _ := newSupervisor(t, Options{})
+	if err := s.Apply([]config.Organization{w.org("b", "HEALTHY", w.secret, time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "ready", s.Ready)
+	one := s.orgs["b"].current().exporter.Snapshot()
+	if s.Snapshot() != one {
+		t.Error("one organisation's snapshot is not served as it is (its cached encodings would be lost)")
+	}
+	if collector.Combine(one) != one {
+		t.Error("Combine of one is not that one")
+	}
+}
