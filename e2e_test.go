@@ -323,6 +323,17 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := []string{"CONFLUENT_CLOUD_API_KEY=k", "CONFLUENT_CLOUD_API_SECRET=" + e2eSecret}
+	dupOrgs := filepath.Join(t.TempDir(), "dup.yml")
+	noSecret := filepath.Join(t.TempDir(), "nosecret.yml")
+	org := "  - name: prod\n    api_key: K\n    api_secret_file: " + secretFile + "\n"
+	for file, content := range map[string]string{
+		dupOrgs:  "organizations:\n" + org + org,
+		noSecret: "organizations:\n  - name: prod\n    api_key: K\n    api_secret_file: /nonexistent/secret\n",
+	} {
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	badYAML := filepath.Join(t.TempDir(), "web-bad.yml")
 	badHash := filepath.Join(t.TempDir(), "web-hash.yml")
 	for file, content := range map[string]string{
@@ -351,6 +362,9 @@ func TestConfigErrors(t *testing.T) {
 		{"web config YAML", good, []string{"--web.config.file=" + badYAML}, "--web.config.file=" + badYAML + ": "},
 		{"web config bcrypt hash", good, []string{"--web.config.file=" + badHash}, "--web.config.file=" + badHash + ": "},
 		{"web config missing", good, []string{"--web.config.file=/nonexistent/web.yml"}, "--web.config.file=/nonexistent/web.yml: "},
+		{"config file missing", nil, []string{"--config.file=/nonexistent/orgs.yml"}, "--config.file=/nonexistent/orgs.yml: open /nonexistent/orgs.yml: no such file or directory"},
+		{"config file duplicate", nil, []string{"--config.file=" + dupOrgs}, dupOrgs + `:5: organization \"prod\": the name is used twice (first at line 2)`},
+		{"config file missing secret", nil, []string{"--config.file=" + noSecret}, noSecret + `:2: organization \"prod\": unreadable api_secret_file: open /nonexistent/secret`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
