@@ -68,6 +68,7 @@ var grafanaVars = strings.NewReplacer(
 	"$__range", "1h",
 	"$job", ".*",
 	"$instance", ".*",
+	"$organization", ".*",
 )
 
 // loadDashboards reads every dashboard and checks what can be checked without
@@ -95,7 +96,7 @@ func loadDashboards(t *testing.T) []dashboardQuery {
 		for _, v := range d.Templating.List {
 			vars = append(vars, v.Name+":"+v.Type)
 		}
-		for _, want := range []string{"datasource:datasource", "job:query", "instance:query"} {
+		for _, want := range []string{"datasource:datasource", "job:query", "instance:query", "organization:query"} {
 			if !slices.Contains(vars, want) {
 				t.Errorf("%s: no %s variable (have %v)", f, want, vars)
 			}
@@ -284,4 +285,54 @@ func TestDashboardsAndRulesUseExposedMetrics(t *testing.T) {
 		t.Fatal("an unknown metric passed the check")
 	}
 	fmt.Fprintf(os.Stderr, "checked %d dashboard queries against %d exposed metric names\n", len(queries), len(exposed))
+}
+
+// TestQueriesKeepOrganizationsApart: two organisations may hold the same key
+// ids, so every dashboard and alert query that joins or groups by job and
+// instance does so by organization too, and every dashboard selector of an
+// exporter metric obeys the organization variable.
+func TestQueriesKeepOrganizationsApart(t *testing.T) {
+	type query struct{ where, expr string }
+	var all []query
+	for _, q := range loadDashboards(t) {
+		all = append(all, query{q.file + ": panel " + q.panel, q.expr})
+	}
+	rf, _ := loadRules(t)
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			all = append(all, query{"alerts: " + r.Alert + r.Record, r.Expr})
+		}
+	}
+	raw, err := os.ReadFile("dashboards/confluent-keys.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`"expr": "(.*)"`).FindAllStringSubmatch(string(raw), -1) {
+		if n, o := strings.Count(m[1], `instance=~\"$instance\"`), strings.Count(m[1], `organization=~\"$organization\"`); n == 0 || n != o {
+			t.Errorf("%d selectors by instance, %d by organization: each must obey the organization variable: %s", n, o, m[1])
+		}
+	}
+	for _, q := range all {
+		e, err := parser.NewParser(parser.Options{}).ParseExpr(q.expr)
+		if err != nil {
+			t.Fatalf("%s: %v", q.where, err)
+		}
+		parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+			var labels []string
+			switch n := n.(type) {
+			case *parser.BinaryExpr:
+				if n.VectorMatching != nil && n.VectorMatching.On {
+					labels = n.VectorMatching.MatchingLabels
+				}
+			case *parser.AggregateExpr:
+				if !n.Without {
+					labels = n.Grouping
+				}
+			}
+			if slices.Contains(labels, "instance") && !slices.Contains(labels, "organization") {
+				t.Errorf("%s: %s (%v) leaves out organization", q.where, n, labels)
+			}
+			return nil
+		})
+	}
 }
