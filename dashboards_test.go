@@ -303,6 +303,9 @@ func TestQueriesKeepOrganizationsApart(t *testing.T) {
 			all = append(all, query{"alerts: " + r.Alert + r.Record, r.Expr})
 		}
 	}
+	for i, q := range readmeQueries(t) {
+		all = append(all, query{fmt.Sprintf("README.md: query %d", i+1), q})
+	}
 	raw, err := os.ReadFile("dashboards/confluent-keys.json")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,31 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExampleFile: examples/organizations.yml loads, once its secret files
+// exist, and says what the README says it does.
+func TestExampleFile(t *testing.T) {
+	raw, err := os.ReadFile("../examples/organizations.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	text := strings.ReplaceAll(string(raw), "/etc/confluent_keys_exporter/", dir+"/")
+	for _, f := range []string{"production.secret", "analytics.secret"} {
+		writeFile(t, dir, f, "s")
+	}
+	path := writeFile(t, dir, "organizations.yml", text)
+	orgs, err := LoadFile(path, flagDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(orgs) != 2 || orgs[0].Name != "production" || orgs[1].Name != "analytics" || orgs[1].Quotas || orgs[1].Users ||
+		!orgs[1].BYOK || orgs[1].Interval.Minutes() != 10 || orgs[0].SecretSource != "file "+filepath.Join(dir, "production.secret") {
+		t.Errorf("the example says something else: %+v", orgs)
+	}
+}
