@@ -238,9 +238,15 @@ func (fo fileOrganization) check(defaults Organization) (Organization, error) {
 			to   *bool
 			from *bool
 		}{
-			{&o.BYOK, c.BYOK}, {&o.APIKeys, c.APIKeys}, {&o.APIKeysPerKey, c.APIKeysPerKey},
-			{&o.ServiceAccounts, c.ServiceAccounts}, {&o.Users, c.Users}, {&o.Environments, c.Environments},
-			{&o.KafkaClusters, c.KafkaClusters}, {&o.Quotas, c.Quotas}, {&o.OrgInfo, c.Organization},
+			{&o.BYOK, c.BYOK},
+			{&o.APIKeys, c.APIKeys},
+			{&o.APIKeysPerKey, c.APIKeysPerKey},
+			{&o.ServiceAccounts, c.ServiceAccounts},
+			{&o.Users, c.Users},
+			{&o.Environments, c.Environments},
+			{&o.KafkaClusters, c.KafkaClusters},
+			{&o.Quotas, c.Quotas},
+			{&o.OrgInfo, c.Organization},
 		} {
 			if set.from != nil {
 				*set.to = *set.from

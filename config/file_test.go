@@ -16,8 +16,10 @@ func flagDefaults() Organization {
 	u, _ := url.Parse("https://api.confluent.cloud")
 	return Organization{
 		Name: DefaultOrganization, BaseURL: u, Timeout: 30 * time.Second, PageSize: 100, Interval: 5 * time.Minute,
-		Collectors: Collectors{BYOK: true, APIKeys: true, APIKeysPerKey: true, ServiceAccounts: true, Environments: true,
-			KafkaClusters: true, Quotas: true, OrgInfo: true},
+		Collectors: Collectors{
+			BYOK: true, APIKeys: true, APIKeysPerKey: true, ServiceAccounts: true, Environments: true,
+			KafkaClusters: true, Quotas: true, OrgInfo: true,
+		},
 	}
 }
 
@@ -84,27 +86,41 @@ func TestLoadFileErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, content, want string
 	}{
-		{"unknown field", "organizations:\n" + org("prod", "    api_secert_file: x\n"),
-			`orgs.yml:5: organization "prod": field api_secert_file not found in an organization`},
+		{
+			"unknown field", "organizations:\n" + org("prod", "    api_secert_file: x\n"),
+			`orgs.yml:5: organization "prod": field api_secert_file not found in an organization`,
+		},
 		{"unknown top-level field", "organisations: []\n", `orgs.yml:1: field organisations not found at the top level`},
-		{"unknown collector", "organizations:\n" + org("prod", "    collectors:\n      byok_keys: true\n"),
-			`orgs.yml:6: organization "prod": field byok_keys not found in collectors`},
-		{"duplicate name", "organizations:\n" + org("prod", "") + org("prod", ""),
-			`orgs.yml:5: organization "prod": the name is used twice (first at line 2)`},
-		{"missing secret file", "organizations:\n  - name: prod\n    api_key: K\n    api_secret_file: /nonexistent/s\n",
-			`orgs.yml:2: organization "prod": unreadable api_secret_file: open /nonexistent/s: no such file or directory`},
+		{
+			"unknown collector", "organizations:\n" + org("prod", "    collectors:\n      byok_keys: true\n"),
+			`orgs.yml:6: organization "prod": field byok_keys not found in collectors`,
+		},
+		{
+			"duplicate name", "organizations:\n" + org("prod", "") + org("prod", ""),
+			`orgs.yml:5: organization "prod": the name is used twice (first at line 2)`,
+		},
+		{
+			"missing secret file", "organizations:\n  - name: prod\n    api_key: K\n    api_secret_file: /nonexistent/s\n",
+			`orgs.yml:2: organization "prod": unreadable api_secret_file: open /nonexistent/s: no such file or directory`,
+		},
 		{"no secret file", "organizations:\n  - name: prod\n    api_key: K\n", `orgs.yml:2: organization "prod": no api_secret_file`},
 		{"no key", "organizations:\n  - name: prod\n    api_secret_file: " + secret + "\n", `orgs.yml:2: organization "prod": no api_key`},
 		{"no name", "organizations:\n  - api_key: K\n", `orgs.yml:2: organization #1: no name`},
 		{"bad name", "organizations:\n" + org("prod finance", ""), `orgs.yml:2: organization "prod finance": the name must be`},
-		{"plain http", "organizations:\n" + org("prod", "    url: http://api.confluent.cloud\n"),
-			`orgs.yml:2: organization "prod": url="http://api.confluent.cloud": plain http is allowed only for a loopback host`},
+		{
+			"plain http", "organizations:\n" + org("prod", "    url: http://api.confluent.cloud\n"),
+			`orgs.yml:2: organization "prod": url="http://api.confluent.cloud": plain http is allowed only for a loopback host`,
+		},
 		{"bad interval", "organizations:\n" + org("prod", "    refresh_interval: 500ms\n"), `orgs.yml:2: organization "prod": refresh_interval=500ms is under the minimum of 1s`},
-		{"unparsable interval", "organizations:\n" + org("prod", "    refresh_interval: soon\n"),
-			"orgs.yml:5: organization \"prod\": cannot unmarshal !!str `soon` into time.Duration"},
+		{
+			"unparsable interval", "organizations:\n" + org("prod", "    refresh_interval: soon\n"),
+			"orgs.yml:5: organization \"prod\": cannot unmarshal !!str `soon` into time.Duration",
+		},
 		{"page size", "organizations:\n" + org("prod", "    page_size: 500\n"), `organization "prod": page_size=500 is outside 1..100`},
-		{"no collectors", "organizations:\n" + org("prod", "    collectors: {byok: false, api_keys: false, service_accounts: false, environments: false, kafka_clusters: false, quotas: false, organization: false}\n"),
-			`organization "prod": every collector is disabled`},
+		{
+			"no collectors", "organizations:\n" + org("prod", "    collectors: {byok: false, api_keys: false, service_accounts: false, environments: false, kafka_clusters: false, quotas: false, organization: false}\n"),
+			`organization "prod": every collector is disabled`,
+		},
 		{"empty file", "", `orgs.yml: the file is empty; it must list organizations`},
 		{"empty list", "organizations: []\n", `orgs.yml: no organizations listed`},
 		{"not YAML", "organizations: [\n", `orgs.yml:1: did not find expected node content`},

@@ -59,7 +59,7 @@ func benchWired(b *testing.B, n int) wired {
 		b.Fatal(err)
 	}
 	e := collector.New(c, collector.Options{
-		Interval: time.Hour, BYOK: true, APIKeys: true, APIKeysPerKey: true,
+		Organization: "bench", OrgInfo: true, Interval: time.Hour, BYOK: true, APIKeys: true, APIKeysPerKey: true,
 		ServiceAccounts: true, Users: true, Environments: true, KafkaClusters: true, Quotas: true,
 	})
 	e.Refresh(context.Background(), time.Now().Add(5*time.Minute))

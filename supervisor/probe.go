@@ -62,7 +62,7 @@ func (o *organization) probed() *run {
 	o.lastProbe.Store(time.Now().UnixNano())
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.run.done == nil {
+	if o.run.done == nil && !o.closed {
 		level.Info(o.sup.opts.Logger).Log("msg", "Refreshing organization while it is probed", "organization", o.cfg.Name)
 		o.startLocked(o.sup.ctx)
 		go o.stopWhenIdle(o.run)
@@ -86,9 +86,9 @@ func (o *organization) stopWhenIdle(r *run) {
 			continue
 		}
 		o.mu.Lock()
-		if o.run != r {
+		if o.run != r || o.closed {
 			o.mu.Unlock()
-			return
+			return // Apply stops it
 		}
 		fresh, err := o.newRun()
 		if err == nil {

@@ -216,8 +216,9 @@ type organization struct {
 	sup       *Supervisor
 	lastProbe atomic.Int64 // Unix nanoseconds
 
-	mu  sync.Mutex
-	run *run
+	mu     sync.Mutex
+	run    *run
+	closed bool // stopped by Apply or Close: never started again
 }
 
 // run is one organisation's client, collectors and probe handler, from
@@ -287,8 +288,8 @@ func (o *organization) start(ctx context.Context) {
 
 func (o *organization) startLocked(ctx context.Context) {
 	r := o.run
-	if r.done != nil {
-		return // running
+	if r.done != nil || o.closed {
+		return // running, or removed by a reload
 	}
 	ctx, r.cancel = context.WithCancel(ctx)
 	r.done = make(chan struct{})
@@ -301,6 +302,7 @@ func (o *organization) startLocked(ctx context.Context) {
 // stop ends the refresh loops and waits for them.
 func (o *organization) stop() {
 	o.mu.Lock()
+	o.closed = true
 	cancel, done := o.run.cancel, o.run.done
 	o.mu.Unlock()
 	if done == nil {

@@ -346,3 +346,23 @@ func TestCombine(t *testing.T) {
 		t.Error("Combine of one is not that one")
 	}
 }
+
+// TestRemovedOrganizationIsNotStartedByALateProbe: a probe that found an
+// organisation just before a reload removed it does not start it again.
+func TestRemovedOrganizationIsNotStartedByALateProbe(t *testing.T) {
+	w := newWorld(t)
+	s, _ := newSupervisor(t, Options{OnProbe: true})
+	if err := s.Apply([]config.Organization{w.org("healthy", "HEALTHY", w.secret, time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	o := s.orgs["healthy"]
+	if err := s.Apply(nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := o.probed(); r.done != nil {
+		t.Error("a removed organisation was started by a probe")
+	}
+	if count(w.healthy) != 0 {
+		t.Error("a removed organisation sent requests")
+	}
+}
