@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 )
 
 // orgsSim serves organisations named after their keys on one listener,
@@ -168,5 +169,38 @@ func TestReloadNeedsLifecycle(t *testing.T) {
 	e := startExporter(t, api.URL)
 	if code, body := post(t, e.url+"/-/reload"); code != http.StatusForbidden || !strings.Contains(body, "--web.enable-lifecycle") {
 		t.Errorf("POST /-/reload without the flag: %d %q", code, body)
+	}
+}
+
+// TestSimulatorOrganizations: the simulator binary serves several
+// organisations (`--organizations`), and one exporter reads them all, as a
+// user trying the config file locally would run them.
+func TestSimulatorOrganizations(t *testing.T) {
+	_, simBin := demoBinaries(t)
+	simAddr := freePort(t)
+	simCmd := exec.Command(simBin, "--listen-address="+simAddr, "--organizations=2", "--api-keys=30", "--byok-keys=3")
+	simCmd.Env = []string{"CONFLUENT_CLOUD_API_SECRET=" + e2eSecret}
+	simOut := &testkit.Buffer{}
+	simCmd.Stdout, simCmd.Stderr = simOut, simOut
+	if err := simCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = simCmd.Process.Kill(); _ = simCmd.Wait() })
+
+	dir := t.TempDir()
+	secret := writeConfig(t, dir, "secret", e2eSecret)
+	cfg := writeConfig(t, dir, "orgs.yml", "organizations:\n"+
+		"  - {name: first, api_key: DEMOKEY, api_secret_file: "+secret+", url: http://"+simAddr+"}\n"+
+		"  - {name: second, api_key: DEMOKEY2, api_secret_file: "+secret+", url: http://"+simAddr+"}\n")
+	addr := freePort(t)
+	cmd := exec.Command(binary, "--web.listen-address="+addr, "--config.file="+cfg)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	e := runExporter(t, cmd, addr)
+	body := e.until(t, "/metrics", "both simulated organisations read", func(b string) bool {
+		return strings.Contains(b, `confluent_organization_info{display_name="Simulated Org",organization="first",`) &&
+			strings.Contains(b, `confluent_organization_info{display_name="Simulated Org 2",organization="second",`)
+	})
+	if !strings.Contains(body, `confluent_refresh_success{collector="byok",organization="second"} 1`) {
+		t.Errorf("the second organisation's refresh failed:\n%s", simOut.String())
 	}
 }

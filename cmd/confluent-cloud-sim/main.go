@@ -36,6 +36,7 @@ func run() int {
 		latency   = app.Flag("latency", "Latency added to every list request.").Default("0s").Duration()
 		now       = app.Flag("now", "The time the organisation is generated at, RFC 3339 (default: when the simulator starts); with --seed it gives the same organisation.").String()
 		expired   = app.Flag("expired-keys", "API keys already expired (hidden unless a client asks show_expired=true).").Default("0").Int()
+		orgs      = app.Flag("organizations", "Organisations served, told apart by API key: the first accepts --api-key, the n-th --api-key with n appended (DEMOKEY, DEMOKEY2, ...); each its own data (seed, seed+1, ...) and rate limit.").Default("1").Int()
 	)
 	if _, err := app.Parse(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "confluent-cloud-sim:", err)
@@ -59,21 +60,37 @@ func run() int {
 			return 2
 		}
 	}
-	s := sim.New(sim.Config{
-		Org:       sim.OrgConfig{Seed: *seed, BYOKKeys: *byok, APIKeys: *apiKeys, Quirks: *quirks, Now: at, ExpiredKeys: *expired},
-		APIKey:    *key,
-		APISecret: secret,
-		RateLimit: *rateLimit, RateWindow: *window,
-	})
-	s.SetFaults(sim.Faults{LatencyMS: int(latency.Milliseconds())})
+	if *orgs < 1 || *orgs > 100 {
+		fmt.Fprintf(os.Stderr, "confluent-cloud-sim: --organizations=%d is outside 1..100\n", *orgs)
+		return 2
+	}
+	var served sim.Organizations
+	for i := range *orgs {
+		k, name, id := *key, "", "" // the simulator's defaults
+		if i > 0 {
+			k, name = fmt.Sprintf("%s%d", *key, i+1), fmt.Sprintf("Simulated Org %d", i+1)
+			id = fmt.Sprintf("%08x-0000-4000-8000-%012x", *seed+uint64(i), i+1)
+		}
+		s := sim.New(sim.Config{
+			Org: sim.OrgConfig{
+				Seed: *seed + uint64(i), BYOKKeys: *byok, APIKeys: *apiKeys, Quirks: *quirks, Now: at, ExpiredKeys: *expired,
+				ID: id, DisplayName: name,
+			},
+			APIKey:    k,
+			APISecret: secret,
+			RateLimit: *rateLimit, RateWindow: *window,
+		})
+		s.SetFaults(sim.Faults{LatencyMS: int(latency.Milliseconds())})
+		served = append(served, s)
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "confluent-cloud-sim:", err)
 		return 1
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(os.Stderr, "confluent-cloud-sim: serving %d BYOK keys and %d API keys (seed %d, generated at %s) on http://%s\n",
-		*byok, *apiKeys, *seed, at.Format(time.RFC3339), ln.Addr())
+	srv := &http.Server{Handler: served, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(os.Stderr, "confluent-cloud-sim: serving %d organisation(s) of %d BYOK keys and %d API keys (seed %d, generated at %s) on http://%s\n",
+		*orgs, *byok, *apiKeys, *seed, at.Format(time.RFC3339), ln.Addr())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

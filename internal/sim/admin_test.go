@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -147,5 +148,40 @@ func TestOrganisationDatedFromNow(t *testing.T) {
 	}
 	if all, listed := count("&show_expired=true"), count(""); all != n || listed != n-5 {
 		t.Errorf("%d keys listed with show_expired=true (want %d), %d without (want %d)", all, n, listed, n-5)
+	}
+}
+
+// TestOrganizationsAreToldApartByKey: one listener, two organisations, each
+// answering its own key with its own data; admin requests name theirs.
+func TestOrganizationsAreToldApartByKey(t *testing.T) {
+	a := New(Config{Org: OrgConfig{Seed: 1, BYOKKeys: 2, APIKeys: 2, DisplayName: "A"}, APIKey: "A", APISecret: "s"})
+	b := New(Config{Org: OrgConfig{Seed: 2, BYOKKeys: 2, APIKeys: 2, DisplayName: "B"}, APIKey: "B", APISecret: "s"})
+	ts := httptest.NewServer(Organizations{a, b})
+	defer ts.Close()
+	for key, want := range map[string]string{"A": `"display_name":"A"`, "B": `"display_name":"B"`} {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/org/v2/organizations", nil)
+		req.SetBasicAuth(key, "s")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("key %s: %d %s", key, resp.StatusCode, body)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/byok/v1/keys", nil)
+	req.SetBasicAuth("C", "s")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
+		t.Errorf("an unknown key: %v %v", resp, err)
+	}
+	id := b.BYOKKeys()[0].ID
+	resp, err := http.Post(ts.URL+"/_sim/byok/"+id+"/validation?api_key=B", "application/json", strings.NewReader(`{"phase":"INVALID","message":"x"}`))
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("admin request: %v %v", resp, err)
+	}
+	if b.BYOKKeys()[0].Validation.Phase != "INVALID" || a.BYOKKeys()[0].Validation.Phase == "INVALID" {
+		t.Error("the admin request changed the wrong organisation")
 	}
 }
