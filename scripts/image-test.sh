@@ -46,6 +46,6 @@ for _ in $(seq 200); do
 done
 metrics=$(get "http://127.0.0.1:$exp_port/metrics") || { echo "the image did not serve metrics:" >&2; cat .build/image-test.log >&2; exit 1; }
 grep -q '^confluent_byok_key_info{' <<<"$metrics" || { echo "no BYOK keys in the image's metrics" >&2; exit 1; }
-grep -q '^confluent_refresh_success{collector="api_keys"} 1' <<<"$metrics" || { echo "the image's API-key refresh failed" >&2; exit 1; }
+grep -q '^confluent_refresh_success{collector="api_keys",organization="default"} 1' <<<"$metrics" || { echo "the image's API-key refresh failed" >&2; exit 1; }
 if grep -q "$CONFLUENT_CLOUD_API_SECRET" .build/image-test.log; then echo "the secret is in the image's log" >&2; exit 1; fi
 echo "image-test: $image runs as nobody and serves the simulated org"

@@ -87,7 +87,11 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 		e.stop()
 		return "", fmt.Errorf("%d requests for one refresh, want the minimum %d", requests, minRequests)
 	}
-	refresh := max(m["confluent_refresh_duration_seconds{collector=\"byok\"}"], m["confluent_refresh_duration_seconds{collector=\"api_keys\"}"])
+	refresh, err := slowest(m, "confluent_refresh_duration_seconds")
+	if err != nil {
+		e.stop()
+		return "", err
+	}
 	mbps := float64(s.BytesServed()) / 1e6 / refresh
 	rss, _ := e.rss()
 	heap := m["go_memstats_heap_alloc_bytes"]
@@ -156,8 +160,14 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 		if err != nil {
 			return "", err
 		}
-		took := max(m["confluent_refresh_duration_seconds{collector=\"byok\"}"], m["confluent_refresh_duration_seconds{collector=\"api_keys\"}"])
-		pages := max(m["confluent_refresh_pages{collector=\"byok\"}"], m["confluent_refresh_pages{collector=\"api_keys\"}"])
+		took, err := slowest(m, "confluent_refresh_duration_seconds")
+		if err != nil {
+			return "", err
+		}
+		pages, err := slowest(m, "confluent_refresh_pages")
+		if err != nil {
+			return "", err
+		}
 		floor := pages * latency.Seconds()
 		wall = fmt.Sprintf("%.2f s (%.0f × %s = %.1f s, +%.1f%%)", took, pages, latency, floor, 100*(took-floor)/floor)
 		s.SetFaults(sim.Faults{})
@@ -220,6 +230,21 @@ func (e *exporter) stop() {
 }
 
 // metrics scrapes the exporter and returns its samples by series.
+// slowest is the larger of the byok and api_keys series of name, an error
+// when either is missing (a renamed label must not measure 0).
+func slowest(m map[string]float64, name string) (float64, error) {
+	var out float64
+	for _, c := range []string{"byok", "api_keys"} {
+		series := name + `{collector="` + c + `",organization="default"}`
+		v, ok := m[series]
+		if !ok {
+			return 0, fmt.Errorf("the exporter serves no %s", series)
+		}
+		out = max(out, v)
+	}
+	return out, nil
+}
+
 func (e *exporter) metrics() (map[string]float64, error) {
 	resp, err := http.Get(e.url + "/metrics")
 	if err != nil {
