@@ -167,19 +167,28 @@ func TestOrganizationsAreToldApartByKey(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
 			t.Errorf("key %s: %d %s", key, resp.StatusCode, body)
 		}
 	}
 	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/byok/v1/keys", nil)
 	req.SetBasicAuth("C", "s")
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
-		t.Errorf("an unknown key: %v %v", resp, err)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("an unknown key: %d", resp.StatusCode)
 	}
 	id := b.BYOKKeys()[0].ID
-	resp, err := http.Post(ts.URL+"/_sim/byok/"+id+"/validation?api_key=B", "application/json", strings.NewReader(`{"phase":"INVALID","message":"x"}`))
-	if err != nil || resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("admin request: %v %v", resp, err)
+	resp, err = http.Post(ts.URL+"/_sim/byok/"+id+"/validation?api_key=B", "application/json", strings.NewReader(`{"phase":"INVALID","message":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("admin request: %d", resp.StatusCode)
 	}
 	if b.BYOKKeys()[0].Validation.Phase != "INVALID" || a.BYOKKeys()[0].Validation.Phase == "INVALID" {
 		t.Error("the admin request changed the wrong organisation")
