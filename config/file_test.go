@@ -75,6 +75,35 @@ organizations:
 	}
 }
 
+// TestLoadFileLimits: the limits themselves are accepted.
+func TestLoadFileLimits(t *testing.T) {
+	dir := t.TempDir()
+	secret := writeFile(t, dir, "s", "x")
+	for _, extra := range []string{"refresh_interval: 1s", "page_size: 1", "page_size: 100"} {
+		path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secret+"\n    "+extra+"\n")
+		if _, err := LoadFile(path, flagDefaults()); err != nil {
+			t.Errorf("%s: %v", extra, err)
+		}
+	}
+}
+
+// TestLoadFileSize: a file of maxFileSize bytes is read; one byte more is
+// refused, naming the limit.
+func TestLoadFileSize(t *testing.T) {
+	dir := t.TempDir()
+	secret := writeFile(t, dir, "s", "x")
+	body := "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: " + secret + "\n#"
+	pad := strings.Repeat("x", maxFileSize-len(body)-1) + "\n"
+	path := writeFile(t, dir, "orgs.yml", body+pad)
+	if _, err := LoadFile(path, flagDefaults()); err != nil {
+		t.Errorf("a file of %d bytes: %v", maxFileSize, err)
+	}
+	path = writeFile(t, dir, "orgs.yml", body+"x"+pad)
+	if _, err := LoadFile(path, flagDefaults()); err == nil || !strings.Contains(err.Error(), "larger than 1048576 bytes") {
+		t.Errorf("a file of %d bytes: %v", maxFileSize+1, err)
+	}
+}
+
 // TestLoadFileErrors: every mistake is one line naming the file, the line
 // and the organisation.
 func TestLoadFileErrors(t *testing.T) {

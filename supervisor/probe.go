@@ -12,8 +12,9 @@ import (
 )
 
 // firstProbeWait is how long a probe that starts an organisation waits for
-// its first refresh when Prometheus does not say its scrape timeout.
-const firstProbeWait = 10 * time.Second
+// its first refresh when Prometheus does not say its scrape timeout
+// (Prometheus's default timeout). A variable for the tests.
+var firstProbeWait = 10 * time.Second
 
 // Probe serves /probe?organization=NAME: that organisation's series only,
 // with its health and upstream metrics (the blackbox exporter's pattern), so

@@ -366,3 +366,74 @@ func TestRemovedOrganizationIsNotStartedByALateProbe(t *testing.T) {
 		t.Error("a removed organisation sent requests")
 	}
 }
+
+// TestShortIntervalIsWarned: an organisation refreshed more often than every
+// 30s is warned about, by name; one at the limit is not.
+func TestShortIntervalIsWarned(t *testing.T) {
+	w := newWorld(t)
+	s, logs := newSupervisor(t, Options{OnProbe: true})
+	if err := s.Apply([]config.Organization{
+		w.org("fast", "HEALTHY", w.secret, 29*time.Second), w.org("calm", "SLOW", w.secret, 30*time.Second),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(logs.Lines("level=warn", "spends the API's rate limit fast", "organization=fast")) != 1 ||
+		len(logs.Lines("level=warn", "organization=calm")) != 0 {
+		t.Errorf("warnings:\n%s", logs.String())
+	}
+}
+
+// TestProbedOrganizationKeepsRunning: while probes keep coming, an
+// organisation refreshed on probe is never stopped, however many intervals
+// pass.
+func TestProbedOrganizationKeepsRunning(t *testing.T) {
+	w := newWorld(t)
+	s, logs := newSupervisor(t, Options{OnProbe: true})
+	interval := 100 * time.Millisecond
+	if err := s.Apply([]config.Organization{w.org("healthy", "HEALTHY", w.secret, interval)}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * interval); time.Now().Before(deadline); {
+		if code, _ := get(t, s.Probe(), "/probe?organization=healthy", nil); code != 200 {
+			t.Fatalf("probe: %d", code)
+		}
+		if len(logs.Lines("Stopped refreshing organization")) != 0 {
+			t.Fatalf("stopped while probed every %s:\n%s", interval/2, logs.String())
+		}
+		time.Sleep(interval / 2) // the probes' own pace, as Prometheus's scrape interval
+	}
+}
+
+// TestFirstProbeWaitsWithinTheScrapeTimeout: the probe that starts an
+// organisation waits for its first refresh, but answers (with what there is)
+// before the scrape timeout Prometheus sends; without one, it waits
+// firstProbeWait.
+func TestFirstProbeWaitsWithinTheScrapeTimeout(t *testing.T) {
+	defer func(d time.Duration) { firstProbeWait = d }(firstProbeWait)
+	firstProbeWait = 300 * time.Millisecond
+	for _, tc := range []struct {
+		timeout  string
+		min, max time.Duration
+	}{
+		{"2", time.Second, 2 * time.Second},        // waits, and answers before Prometheus gives up
+		{"0", firstProbeWait, 10 * firstProbeWait}, // no usable timeout: the default
+		{"", firstProbeWait, 10 * firstProbeWait},
+	} {
+		w := newWorld(t)
+		w.slow.SetFaults(sim.Faults{Hold: true}) // the first refresh never ends
+		s, _ := newSupervisor(t, Options{OnProbe: true})
+		if err := s.Apply([]config.Organization{w.org("slow", "SLOW", w.secret, time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		code, body := get(t, s.Probe(), "/probe?organization=slow", http.Header{"X-Prometheus-Scrape-Timeout-Seconds": {tc.timeout}})
+		took := time.Since(start)
+		if code != 200 || strings.Contains(body, "confluent_byok_keys{") {
+			t.Errorf("timeout %q: %d, or keys served before their first refresh completed", tc.timeout, code)
+		}
+		if took < tc.min || took > tc.max {
+			t.Errorf("timeout %q: answered after %s, want %s..%s", tc.timeout, took, tc.min, tc.max)
+		}
+		w.slow.SetFaults(sim.Faults{}) // let the held refresh end
+	}
+}
