@@ -66,22 +66,8 @@ func TestShardedProbes(t *testing.T) {
 	hookSrv := httptest.NewServer(hook)
 	defer hookSrv.Close()
 	amAddr, promAddr := freePort(t), freePort(t)
-	amConfig := writeConfig(t, dir, "alertmanager.yml", fmt.Sprintf(`
-route:
-  receiver: hook
-  group_by: [alertname, organization, key_id]
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: hook
-    webhook_configs:
-      - url: %s/
-        send_resolved: true
-`, hookSrv.URL))
-	startProcess(t, "http://"+amAddr+"/-/ready", "prometheus-alertmanager",
-		"--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	startAlertmanager(t, dir, amAddr, hookSrv.URL, `
+  group_by: [alertname, organization, key_id]`)
 	rules, err := filepath.Abs("alerts/confluent-keys.rules.yml")
 	if err != nil {
 		t.Fatal(err)

@@ -98,6 +98,27 @@ func startProcess(t *testing.T, readyURL string, name string, args ...string) *t
 	}
 }
 
+// startAlertmanager runs Alertmanager on addr, sending every notification
+// to hookURL; route is the rest of its route (group_by, routes).
+func startAlertmanager(t *testing.T, dir, addr, hookURL, route string) {
+	t.Helper()
+	config := writeConfig(t, dir, "alertmanager.yml", fmt.Sprintf(`
+route:
+  receiver: hook%s
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: %s/
+        send_resolved: true
+`, route, hookURL))
+	startProcess(t, "http://"+addr+"/-/ready", "prometheus-alertmanager",
+		"--config.file="+config, "--storage.path="+filepath.Join(dir, "am"),
+		"--web.listen-address="+addr, "--cluster.listen-address=")
+}
+
 func writeConfig(t *testing.T, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
@@ -157,26 +178,12 @@ func TestRealStack(t *testing.T) {
 	seen := &scrapeWitness{}
 	proxy := httptest.NewServer(seen.wrap(httputil.NewSingleHostReverseProxy(target)))
 	defer proxy.Close()
-	amConfig := writeConfig(t, dir, "alertmanager.yml", fmt.Sprintf(`
-route:
-  receiver: hook
+	startAlertmanager(t, dir, amAddr, hookSrv.URL, `
   group_by: [alertname, key_id]
   routes:
     # Whatever else fires at once (the demo organisation's old keys): one notification.
     - matchers: [alertname!~"ConfluentBYOKKeyInvalidInUse|ConfluentAPIKeyRotationOverdue"]
-      group_by: [alertname]
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: hook
-    webhook_configs:
-      - url: %s/
-        send_resolved: true
-`, hookSrv.URL))
-	startProcess(t, "http://"+amAddr+"/-/ready", "prometheus-alertmanager",
-		"--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+      group_by: [alertname]`)
 
 	promConfig := writeConfig(t, dir, "prometheus.yml", fmt.Sprintf(`
 global:
