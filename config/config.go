@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,6 +132,9 @@ func (n *namedValue[T]) String() string { return fmt.Sprint(n.v) }
 // there is no --config.file.
 const DefaultOrganization = "default"
 
+// reservedPaths are the exporter's own endpoints, which the metrics cannot take.
+var reservedPaths = []string{"/probe", "/-/healthy", "/-/ready", "/-/reload"}
+
 // Config is the checked configuration.
 type Config struct {
 	TelemetryPath  string
@@ -219,6 +223,9 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 	}
 	if !strings.HasPrefix(*f.telemetryPath, "/") {
 		return nil, fmt.Errorf("--web.telemetry-path=%q must start with /", *f.telemetryPath)
+	}
+	if slices.Contains(reservedPaths, *f.telemetryPath) {
+		return nil, fmt.Errorf("--web.telemetry-path=%q is taken by the exporter's own endpoint of that name", *f.telemetryPath)
 	}
 	collectors := Collectors{
 		BYOK: *f.byok, APIKeys: *f.apiKeys, APIKeysPerKey: *f.apiKeysPerKey,

@@ -69,6 +69,8 @@ func TestCheck(t *testing.T) {
 		{"max requests -1", []string{"--web.max-requests=-1"}, both, "--web.max-requests=-1 must not be negative"},
 		{"max requests 0", []string{"--web.max-requests=0"}, both, ""},
 		{"telemetry path", []string{"--web.telemetry-path=metrics"}, both, `--web.telemetry-path="metrics" must start with /`},
+		{"telemetry path taken", []string{"--web.telemetry-path=/probe"}, both, `--web.telemetry-path="/probe" is taken by the exporter's own endpoint of that name`},
+		{"telemetry path reload", []string{"--web.telemetry-path=/-/reload"}, both, "is taken"},
 		{"no collectors", noCollectors, both, "every collector is disabled: nothing to export"},
 		{"only BYOK", only("byok"), both, ""},
 		{"only API keys", only("api-keys"), both, ""},
