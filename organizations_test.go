@@ -196,11 +196,16 @@ func TestSimulatorOrganizations(t *testing.T) {
 	cmd := exec.Command(binary, "--web.listen-address="+addr, "--config.file="+cfg)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	e := runExporter(t, cmd, addr)
-	body := e.until(t, "/metrics", "both simulated organisations read", func(b string) bool {
-		return strings.Contains(b, `confluent_organization_info{display_name="Simulated Org",organization="first",`) &&
-			strings.Contains(b, `confluent_organization_info{display_name="Simulated Org 2",organization="second",`)
-	})
-	if !strings.Contains(body, `confluent_refresh_success{collector="byok",organization="second"} 1`) {
-		t.Errorf("the second organisation's refresh failed:\n%s", simOut.String())
+	// Ready: every collector of both organisations has completed a refresh.
+	e.waitFor(t, "/-/ready", 200, 15*time.Second)
+	_, body, _ := get(e.url + "/metrics")
+	for _, want := range []string{
+		`confluent_organization_info{display_name="Simulated Org",organization="first",`,
+		`confluent_organization_info{display_name="Simulated Org 2",organization="second",`,
+		`confluent_refresh_success{collector="byok",organization="second"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s; simulator:\n%s", want, simOut.String())
+		}
 	}
 }

@@ -389,7 +389,7 @@ func TestShortIntervalIsWarned(t *testing.T) {
 func TestProbedOrganizationKeepsRunning(t *testing.T) {
 	w := newWorld(t)
 	s, logs := newSupervisor(t, Options{OnProbe: true})
-	interval := 100 * time.Millisecond
+	interval := 200 * time.Millisecond // stopped after 600ms without a probe; probes come every 50ms
 	if err := s.Apply([]config.Organization{w.org("healthy", "HEALTHY", w.secret, interval)}); err != nil {
 		t.Fatal(err)
 	}
@@ -398,9 +398,9 @@ func TestProbedOrganizationKeepsRunning(t *testing.T) {
 			t.Fatalf("probe: %d", code)
 		}
 		if len(logs.Lines("Stopped refreshing organization")) != 0 {
-			t.Fatalf("stopped while probed every %s:\n%s", interval/2, logs.String())
+			t.Fatalf("stopped while probed every %s:\n%s", interval/4, logs.String())
 		}
-		time.Sleep(interval / 2) // the probes' own pace, as Prometheus's scrape interval
+		time.Sleep(interval / 4) // the probes' own pace, as Prometheus's scrape interval
 	}
 }
 
@@ -415,7 +415,7 @@ func TestFirstProbeWaitsWithinTheScrapeTimeout(t *testing.T) {
 		timeout  string
 		min, max time.Duration
 	}{
-		{"2", time.Second, 2 * time.Second},        // waits, and answers before Prometheus gives up
+		{"3", 2 * time.Second, 3 * time.Second},    // waits 80% of it, and answers before Prometheus gives up
 		{"0", firstProbeWait, 10 * firstProbeWait}, // no usable timeout: the default
 		{"", firstProbeWait, 10 * firstProbeWait},
 	} {
