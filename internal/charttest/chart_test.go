@@ -3,8 +3,10 @@ package charttest
 import (
 	"bytes"
 	"flag"
+	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -49,6 +51,7 @@ type rendered struct {
 	account     *corev1.ServiceAccount
 	secret      *corev1.Secret
 	dashboard   *corev1.ConfigMap
+	orgs        *corev1.ConfigMap // the organisations' --config.file
 	testPod     *corev1.Pod
 	monitor     *monitoringv1.ServiceMonitor
 	rule        *monitoringv1.PrometheusRule
@@ -74,6 +77,7 @@ func render(t *testing.T, values string) *rendered {
 			APIVersion string `json:"apiVersion"`
 			Kind       string `json:"kind"`
 			Metadata   struct {
+				Name   string            `json:"name"`
 				Labels map[string]string `json:"labels"`
 			} `json:"metadata"`
 		}
@@ -96,6 +100,11 @@ func render(t *testing.T, values string) *rendered {
 			r.secret = &corev1.Secret{}
 			into = r.secret
 		case "v1 ConfigMap":
+			if strings.HasSuffix(head.Metadata.Name, "-organizations") {
+				r.orgs = &corev1.ConfigMap{}
+				into = r.orgs
+				break
+			}
 			r.dashboard = &corev1.ConfigMap{}
 			into = r.dashboard
 		case "v1 Pod":
@@ -158,6 +167,10 @@ func checkPod(t *testing.T, r *rendered, values string) {
 	}
 	if c.ReadinessProbe.HTTPGet.Path != "/-/ready" || c.LivenessProbe.HTTPGet.Path != "/-/healthy" {
 		t.Errorf("probes: readiness %s, liveness %s", c.ReadinessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Path)
+	}
+	if r.orgs != nil {
+		checkOrganizations(t, r, values)
+		return
 	}
 	// The secret: a file named by the flag, from the Secret's secret key.
 	var secretVolume *corev1.Volume
@@ -332,4 +345,109 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// checkOrganizations: with organizations set, the pod runs the exporter on a
+// --config.file from the ConfigMap, in which each organisation's
+// api_secret_file is the file of its own Secret, mounted where the file says;
+// no API key or secret of the single-organisation shape is left.
+func checkOrganizations(t *testing.T, r *rendered, values string) {
+	t.Helper()
+	var want struct {
+		Organizations []struct {
+			Name       string          `json:"name"`
+			APIKey     string          `json:"apiKey"`
+			SecretName string          `json:"secretName"`
+			SecretKey  string          `json:"secretKey"`
+			Interval   string          `json:"refreshInterval"`
+			PageSize   int             `json:"pageSize"`
+			Collectors map[string]bool `json:"collectors"`
+		} `json:"organizations"`
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, values)), &want); err != nil {
+		t.Fatal(err)
+	}
+	// The file as the exporter reads it (config/file.go): unknown fields fail.
+	var file struct {
+		Organizations []struct {
+			Name            string          `json:"name"`
+			APIKey          string          `json:"api_key"`
+			APISecretFile   string          `json:"api_secret_file"`
+			URL             string          `json:"url,omitempty"`
+			RefreshInterval string          `json:"refresh_interval,omitempty"`
+			PageSize        int             `json:"page_size,omitempty"`
+			Collectors      map[string]bool `json:"collectors,omitempty"`
+		} `json:"organizations"`
+	}
+	if err := yaml.UnmarshalStrict([]byte(r.orgs.Data["organizations.yml"]), &file); err != nil {
+		t.Fatalf("the organisations file does not decode as the exporter's: %v\n%s", err, r.orgs.Data["organizations.yml"])
+	}
+	if len(file.Organizations) != len(want.Organizations) {
+		t.Fatalf("%d organisations in the file, %d in the values", len(file.Organizations), len(want.Organizations))
+	}
+	pod := r.deployment.Spec.Template.Spec
+	c := pod.Containers[0]
+	volumes := map[string]corev1.Volume{}
+	for _, v := range pod.Volumes {
+		volumes[v.Name] = v
+	}
+	mounted := map[string]corev1.Volume{} // by mount path
+	for _, m := range c.VolumeMounts {
+		if m.ReadOnly {
+			mounted[m.MountPath] = volumes[m.Name]
+		}
+	}
+	var configDir string
+	for path, v := range mounted {
+		if v.ConfigMap != nil && v.ConfigMap.Name == r.orgs.Name {
+			configDir = path
+		}
+	}
+	if configDir == "" || !slices.Contains(c.Args, "--config.file="+configDir+"/organizations.yml") {
+		t.Errorf("--config.file is not the mounted ConfigMap: mounts %v, args %v", c.VolumeMounts, c.Args)
+	}
+	for i, w := range want.Organizations {
+		f := file.Organizations[i]
+		dir, name := path.Split(f.APISecretFile)
+		v := mounted[strings.TrimSuffix(dir, "/")]
+		key := w.SecretKey
+		if key == "" {
+			key = "api-secret"
+		}
+		if f.Name != w.Name || f.APIKey != w.APIKey || v.Secret == nil || v.Secret.SecretName != w.SecretName ||
+			len(v.Secret.Items) != 1 || v.Secret.Items[0].Key != key || v.Secret.Items[0].Path != name {
+			t.Errorf("organisation %s: file %+v, its secret's volume %+v", w.Name, f, v)
+		}
+		if f.RefreshInterval != w.Interval || f.PageSize != w.PageSize || !maps.Equal(f.Collectors, w.Collectors) {
+			t.Errorf("organisation %s: options %+v, want %+v", w.Name, f, w)
+		}
+	}
+	for _, e := range c.Env {
+		if strings.HasPrefix(e.Name, "CONFLUENT_CLOUD_API") {
+			t.Errorf("a single-organisation variable with organizations set: %s", e.Name)
+		}
+	}
+	if r.secret != nil || volumes["secret"].Secret != nil {
+		t.Error("the single-organisation Secret is made or mounted with organizations set")
+	}
+	if _, ok := r.deployment.Spec.Template.Annotations["checksum/config"]; !ok {
+		t.Error("a changed list of organisations would not restart the pod: no checksum/config")
+	}
+}
+
+// TestOrganizationsMistakes: an organisation the exporter would refuse at
+// start is refused by helm, naming the value.
+func TestOrganizationsMistakes(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{
+		{"organizations[0].name=prod finance,organizations[0].apiKey=K,organizations[0].secretName=s", `organizations[0].name="prod finance"`},
+		{"organizations[0].name=prod,organizations[0].secretName=s", "organizations[0].apiKey (prod)"},
+		{"organizations[0].name=prod,organizations[0].apiKey=K", "organizations[0].secretName (prod)"},
+	} {
+		cmd := exec.Command("go", "tool", "-modfile=tools/go.mod", "helm", "template", release, strings.TrimPrefix(chart, root+"/"), "--set", tc.set)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("--set %s: %v, want an error naming %s:\n%.300s", tc.set, err, tc.want, out)
+		}
+	}
 }

@@ -50,8 +50,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* Whether the chart makes the Secret: only from secret.apiKey, never beside existingSecret.name. */}}
 {{- define "cke.createSecret" -}}
-{{- if and .Values.secret.apiKey (not .Values.existingSecret.name) }}true{{ end -}}
+{{- if and .Values.secret.apiKey (not .Values.existingSecret.name) (not .Values.organizations) }}true{{ end -}}
 {{- end -}}
+
+{{/* Where the organisations' configuration file and secrets are mounted. */}}
+{{- define "cke.configDir" -}}/etc/confluent-keys-exporter/config{{- end -}}
+{{- define "cke.orgSecretDir" -}}/etc/confluent-keys-exporter/organizations{{- end -}}
 
 {{/* The image, its tag defaulting to the chart's appVersion. */}}
 {{- define "cke.image" -}}
