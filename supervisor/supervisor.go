@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -42,8 +41,6 @@ type Options struct {
 	UserAgent string
 	Logger    log.Logger
 	Slogger   *slog.Logger
-	// HTTPClient, if set, is every API client's (tests).
-	HTTPClient *http.Client
 }
 
 // idleIntervals is how many refresh intervals an organisation refreshed on
@@ -248,7 +245,7 @@ func (o *organization) newRun() (*run, error) {
 	client, err := apiclient.New(apiclient.Config{
 		BaseURL: c.BaseURL, APIKey: c.APIKey, Secret: c.Secret,
 		PageSize: c.PageSize, Timeout: c.Timeout, Observer: r.upstream,
-		UserAgent: s.opts.UserAgent, HTTPClient: s.opts.HTTPClient,
+		UserAgent: s.opts.UserAgent,
 	})
 	if err != nil {
 		return nil, err
