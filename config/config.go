@@ -51,7 +51,7 @@ func AddFlags(app *kingpin.Application) *Flags {
 		lifecycle:     app.Flag("web.enable-lifecycle", "Reload the configuration on POST /-/reload (SIGHUP always does).").Default("false").Bool(),
 		onProbe:       app.Flag("refresh.on-probe", "Refresh an organisation only while /probe?organization=NAME is scraped: from the first probe until no probe came for three refresh intervals.").Default("false").Bool(),
 		telemetryPath: app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
-		maxRequests:   intFlag(app, "web.max-requests", "Maximum number of scrapes encoded at once; more get 503. 0 means no limit.", "10"),
+		maxRequests:   intFlag(app, "web.max-requests", "Maximum number of scrapes (/metrics and /probe together) encoded at once; more get 503. 0 means no limit.", "10"),
 		pprof:         app.Flag("web.enable-pprof", "Serve Go's profiles under /debug/pprof/ (and link them from the landing page).").Default("false").Bool(),
 		url: app.Flag("confluent.url", "Base URL of the Confluent Cloud API. Plain http:// only for a loopback host.").
 			Envar("CONFLUENT_CLOUD_URL").Default("https://api.confluent.cloud").String(),
