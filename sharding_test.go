@@ -75,15 +75,7 @@ func TestShardedProbes(t *testing.T) {
 	r0, r1 := strings.TrimPrefix(replicas[0].url, "http://"), strings.TrimPrefix(replicas[1].url, "http://")
 	// What the README shows, with the replicas' addresses written out (in
 	// Kubernetes one replacement names them: exporter-$1.exporter:10061).
-	promConfig := writeConfig(t, dir, "prometheus.yml", fmt.Sprintf(`
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%q]
-alerting:
-  alertmanagers:
-    - static_configs: [{targets: [%q]}]
-scrape_configs:
+	promURL := startPrometheus(t, dir, promAddr, rules, amAddr, fmt.Sprintf(`
   - job_name: confluent-organizations
     metrics_path: /probe
     static_configs: [{targets: [alpha, beta, gamma]}]
@@ -105,12 +97,7 @@ scrape_configs:
         target_label: __address__
         replacement: %q
   - job_name: confluent_keys_exporter
-    static_configs: [{targets: [%q, %q]}]
-`, rules, amAddr, r0, r1, r0, r1))
-	promURL := "http://" + promAddr
-	startProcess(t, promURL+"/-/ready", "prometheus",
-		"--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
-		"--web.listen-address="+promAddr, "--rules.alert.resend-delay=1s")
+    static_configs: [{targets: [%q, %q]}]`, r0, r1, r0, r1))
 
 	// Every organisation's keys reach Prometheus, each under its own name.
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {

@@ -119,6 +119,28 @@ receivers:
 		"--web.listen-address="+addr, "--cluster.listen-address=")
 }
 
+// startPrometheus runs Prometheus on addr, scraping every second with the
+// given scrape_configs, evaluating rules and sending alerts to amAddr; it
+// returns its URL.
+func startPrometheus(t *testing.T, dir, addr, rules, amAddr, scrapeConfigs string) string {
+	t.Helper()
+	config := writeConfig(t, dir, "prometheus.yml", fmt.Sprintf(`
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%q]
+alerting:
+  alertmanagers:
+    - static_configs: [{targets: [%q]}]
+scrape_configs:%s
+`, rules, amAddr, scrapeConfigs))
+	url := "http://" + addr
+	startProcess(t, url+"/-/ready", "prometheus",
+		"--config.file="+config, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
+		"--web.listen-address="+addr, "--rules.alert.resend-delay=1s")
+	return url
+}
+
 func writeConfig(t *testing.T, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
@@ -185,22 +207,9 @@ func TestRealStack(t *testing.T) {
     - matchers: [alertname!~"ConfluentBYOKKeyInvalidInUse|ConfluentAPIKeyRotationOverdue"]
       group_by: [alertname]`)
 
-	promConfig := writeConfig(t, dir, "prometheus.yml", fmt.Sprintf(`
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%q]
-alerting:
-  alertmanagers:
-    - static_configs: [{targets: [%q]}]
-scrape_configs:
+	promURL := startPrometheus(t, dir, promAddr, rules, amAddr, fmt.Sprintf(`
   - job_name: confluent_keys_exporter
-    static_configs: [{targets: [%q]}]
-`, rules, amAddr, strings.TrimPrefix(proxy.URL, "http://")))
-	promURL := "http://" + promAddr
-	startProcess(t, promURL+"/-/ready", "prometheus",
-		"--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
-		"--web.listen-address="+promAddr, "--rules.alert.resend-delay=1s")
+    static_configs: [{targets: [%q]}]`, strings.TrimPrefix(proxy.URL, "http://")))
 
 	// A VALID key protecting clusters turns INVALID.
 	var key sim.BYOKKey
