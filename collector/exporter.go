@@ -82,7 +82,7 @@ type keyCollector interface {
 // job is one collector with its latest complete snapshot and its health.
 type job struct {
 	keyCollector
-	snapshot atomic.Pointer[[]*dto.MetricFamily]
+	snapshot atomic.Pointer[[]*family]
 
 	mu          sync.Mutex
 	attempted   bool
@@ -109,30 +109,6 @@ type Exporter struct {
 
 	pending   atomic.Int32 // collectors that have not finished a refresh yet
 	attempted chan struct{}
-}
-
-// Snapshot is the key metrics of every collector's last complete refresh,
-// sorted by name, as one immutable value: a new Snapshot replaces it
-// whenever a collector completes a refresh. Its families are shared by all
-// scrapes and must not be modified.
-type Snapshot struct {
-	families []*dto.MetricFamily
-}
-
-// NewSnapshot makes a Snapshot of families, which must be sorted by name,
-// with no name twice. Exporter makes its own; this is for tests of what
-// serves one.
-func NewSnapshot(families []*dto.MetricFamily) *Snapshot { return &Snapshot{families: families} }
-
-// Families returns the snapshot's families, sorted by name.
-func (s *Snapshot) Families() []*dto.MetricFamily { return s.families }
-
-// Has reports whether the snapshot has a family of that name.
-func (s *Snapshot) Has(name string) bool {
-	_, found := slices.BinarySearchFunc(s.families, name, func(mf *dto.MetricFamily, n string) int {
-		return strings.Compare(mf.GetName(), n)
-	})
-	return found
 }
 
 var (
@@ -256,7 +232,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	start := time.Now()
 	s := newSnapshot(e.org)
 	items, stats, err := j.update(ctx, s)
-	var families []*dto.MetricFamily
+	var families []*family
 	if err == nil {
 		families, err = s.build()
 	}
@@ -361,13 +337,13 @@ func (e *Exporter) Ready() bool {
 // families, sorted by name, and tells OnSwap.
 func (e *Exporter) swap() {
 	e.swapMu.Lock()
-	var all []*dto.MetricFamily
+	var all []*family
 	for _, j := range e.jobs {
 		if snap := j.snapshot.Load(); snap != nil {
 			all = append(all, *snap...)
 		}
 	}
-	slices.SortFunc(all, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	slices.SortFunc(all, func(a, b *family) int { return strings.Compare(a.name, b.name) })
 	e.snapshot.Store(&Snapshot{families: all})
 	e.swapMu.Unlock()
 	if e.onSwap != nil {
@@ -380,7 +356,8 @@ func (e *Exporter) swap() {
 func (e *Exporter) Snapshot() *Snapshot { return e.snapshot.Load() }
 
 // Gather implements prometheus.Gatherer: the families of Snapshot, sorted
-// by name. They are shared by all scrapes and must not be modified.
+// by name, made for the call. /metrics does not use it: it serves
+// encodings of the Snapshot cached per refresh (package scrape).
 func (e *Exporter) Gather() ([]*dto.MetricFamily, error) {
 	return e.Snapshot().Families(), nil
 }

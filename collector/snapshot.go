@@ -42,10 +42,8 @@ func newMetric(subsystem, name, help string, labels ...string) *metric {
 }
 
 // snapshot builds the metric families of one complete list. They are built
-// once per refresh, already sorted and checked as a registry would, so that a
-// scrape only encodes them: no per-scrape Collect, copy, sort or check.
-// Series of a family share their label names and sit in contiguous memory,
-// which matters at 100,000 keys (docs/benchmarks.md).
+// once per refresh, already sorted and checked as a registry would, so that
+// encoding them needs no Collect, copy, sort or check.
 //
 // Every family carries the organisation's name as the label organization,
 // built in here, once per series: the metric definitions leave it out.
@@ -114,11 +112,11 @@ func (s *snapshot) addEnum(m *metric, id, value string, known []string) {
 
 // build returns the families sorted by name, each with its series sorted by
 // label values, or an error for a series that appears twice.
-func (s *snapshot) build() ([]*dto.MetricFamily, error) {
+func (s *snapshot) build() ([]*family, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	out := make([]*dto.MetricFamily, 0, len(s.families))
+	out := make([]*family, 0, len(s.families))
 	for m, f := range s.families {
 		mf, err := f.family(m, s.organization)
 		if err != nil {
@@ -126,11 +124,11 @@ func (s *snapshot) build() ([]*dto.MetricFamily, error) {
 		}
 		out = append(out, mf)
 	}
-	slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	slices.SortFunc(out, func(a, b *family) int { return strings.Compare(a.name, b.name) })
 	return out, nil
 }
 
-func (f *familyBuilder) family(m *metric, organization string) (*dto.MetricFamily, error) {
+func (f *familyBuilder) family(m *metric, organization string) (*family, error) {
 	k, n := len(m.names), len(f.gauges)
 	row := func(i int) []string { return f.values[i*k : (i+1)*k] }
 	idx := make([]int, n)
@@ -144,89 +142,52 @@ func (f *familyBuilder) family(m *metric, organization string) (*dto.MetricFamil
 		}
 	}
 
-	// One allocation per kind of object, not per series, and the label
-	// values copied in scrape order into one string: encoding a scrape then
-	// reads memory in order instead of chasing pointers across the heap.
-	// The organization label goes in at its place in name order; its name
-	// and value are shared by every series.
+	// The organization label goes in at its place in name order.
 	at, _ := slices.BinarySearch(m.names, organizationLabel)
-	names := slices.Insert(slices.Clone(m.names), at, organizationLabel)
-	size := 0
+	out := &family{
+		name:    m.name,
+		help:    m.help,
+		labels:  slices.Insert(slices.Clone(m.names), at, organizationLabel),
+		ends:    make([]uint32, 0, n*(k+1)),
+		samples: make([]float64, 0, n),
+	}
+	size := n * len(organization)
 	for _, v := range f.values {
 		size += len(v)
 	}
-	var arena strings.Builder
-	arena.Grow(size)
-	for _, i := range idx {
-		for _, v := range row(i) {
-			arena.WriteString(v)
-		}
+	if size > math.MaxUint32 {
+		return nil, fmt.Errorf("%s: %d bytes of label values, more than a snapshot holds", m.name, size)
 	}
-	all, offset := arena.String(), 0
-	values := make([]string, n*k)
-	pairs := make([]dto.LabelPair, n*(k+1))
-	labelPtrs := make([]*dto.LabelPair, n*(k+1))
-	gauges := make([]dto.Gauge, n)
-	metrics := make([]dto.Metric, n)
-	metricPtrs := make([]*dto.Metric, n)
-	for pos, i := range idx {
-		for j, v := range row(i) {
-			values[pos*k+j] = all[offset : offset+len(v)]
-			offset += len(v)
-		}
-		series := labelPtrs[pos*(k+1) : (pos+1)*(k+1) : (pos+1)*(k+1)]
+	var values strings.Builder
+	values.Grow(size)
+	for _, i := range idx {
+		r := row(i)
 		for j := range k + 1 {
-			p := &pairs[pos*(k+1)+j]
 			switch {
 			case j < at:
-				p.Name, p.Value = &names[j], &values[pos*k+j]
+				values.WriteString(r[j])
 			case j == at:
-				p.Name, p.Value = &names[j], &organization
+				values.WriteString(organization)
 			default:
-				p.Name, p.Value = &names[j], &values[pos*k+j-1]
+				values.WriteString(r[j-1])
 			}
-			series[j] = p
+			out.ends = append(out.ends, uint32(values.Len()))
 		}
-		gauges[pos].Value = &f.gauges[i]
-		metrics[pos].Label = series
-		metrics[pos].Gauge = &gauges[pos]
-		metricPtrs[pos] = &metrics[pos]
+		out.samples = append(out.samples, f.gauges[i])
 	}
-	return &dto.MetricFamily{
-		Name:   proto.String(m.name),
-		Help:   proto.String(m.help),
-		Type:   dto.MetricType_GAUGE.Enum(),
-		Metric: metricPtrs,
-	}, nil
+	out.values = values.String()
+	return out, nil
 }
 
 // sameFamilies reports whether two lists of built families hold the same
-// series with the same values (help and type included), in the same order:
-// what build makes of the same list twice.
-func sameFamilies(a, b []*dto.MetricFamily) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		fa, fb := a[i], b[i]
-		if fa.GetName() != fb.GetName() || fa.GetHelp() != fb.GetHelp() || fa.GetType() != fb.GetType() ||
-			len(fa.GetMetric()) != len(fb.GetMetric()) {
-			return false
-		}
-		for j, ma := range fa.GetMetric() {
-			mb := fb.GetMetric()[j]
-			if math.Float64bits(ma.GetGauge().GetValue()) != math.Float64bits(mb.GetGauge().GetValue()) ||
-				len(ma.GetLabel()) != len(mb.GetLabel()) {
-				return false
-			}
-			for k, la := range ma.GetLabel() {
-				if lb := mb.GetLabel()[k]; la.GetName() != lb.GetName() || la.GetValue() != lb.GetValue() {
-					return false
-				}
-			}
-		}
-	}
-	return true
+// series with the same values, help included, in the same order: what build
+// makes of the same list twice.
+func sameFamilies(a, b []*family) bool {
+	return slices.EqualFunc(a, b, func(fa, fb *family) bool {
+		return fa.name == fb.name && fa.help == fb.help && slices.Equal(fa.labels, fb.labels) &&
+			fa.values == fb.values && slices.Equal(fa.ends, fb.ends) &&
+			slices.EqualFunc(fa.samples, fb.samples, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+	})
 }
 
 // Combine returns the snapshots of several organisations as one: a family
@@ -237,44 +198,193 @@ func Combine(snaps ...*Snapshot) *Snapshot {
 	if len(snaps) == 1 {
 		return snaps[0]
 	}
-	var all []*dto.MetricFamily
+	var all []*family
 	for _, s := range snaps {
-		all = append(all, s.Families()...)
+		all = append(all, s.families...)
 	}
-	slices.SortStableFunc(all, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
-	out := make([]*dto.MetricFamily, 0, len(all))
+	slices.SortStableFunc(all, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+	out := make([]*family, 0, len(all))
 	for i := 0; i < len(all); {
 		j := i + 1
-		for j < len(all) && all[j].GetName() == all[i].GetName() {
+		for j < len(all) && all[j].name == all[i].name {
 			j++
 		}
 		if j == i+1 {
 			out = append(out, all[i])
-			i = j
-			continue
+		} else {
+			out = append(out, combine(all[i:j]))
 		}
-		mf := &dto.MetricFamily{Name: all[i].Name, Help: all[i].Help, Type: all[i].Type}
-		for _, f := range all[i:j] {
-			mf.Metric = append(mf.Metric, f.GetMetric()...)
-		}
-		slices.SortFunc(mf.Metric, compareLabels)
-		out = append(out, mf)
 		i = j
 	}
 	return &Snapshot{families: out}
 }
 
-// compareLabels orders two series of one family by their label values
-// (their names are the same, in name order).
-func compareLabels(a, b *dto.Metric) int {
-	la, lb := a.GetLabel(), b.GetLabel()
-	for i := range min(len(la), len(lb)) {
-		if c := strings.Compare(la[i].GetName(), lb[i].GetName()); c != 0 {
-			return c
+// combine merges families of one name, from one metric definition and so
+// with the same label names, into one with every series sorted by label
+// values.
+func combine(fs []*family) *family {
+	type ref struct {
+		f *family
+		i int
+	}
+	var refs []ref
+	size := 0
+	for _, f := range fs {
+		for i := range f.samples {
+			refs = append(refs, ref{f, i})
 		}
-		if c := strings.Compare(la[i].GetValue(), lb[i].GetValue()); c != 0 {
-			return c
+		size += len(f.values)
+	}
+	k := len(fs[0].labels)
+	slices.SortFunc(refs, func(a, b ref) int {
+		for j := range k {
+			if c := strings.Compare(a.f.value(a.i, j), b.f.value(b.i, j)); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	out := &family{name: fs[0].name, help: fs[0].help, labels: fs[0].labels,
+		ends: make([]uint32, 0, len(refs)*k), samples: make([]float64, 0, len(refs))}
+	var values strings.Builder
+	values.Grow(size)
+	for _, r := range refs {
+		for j := range k {
+			values.WriteString(r.f.value(r.i, j))
+			out.ends = append(out.ends, uint32(values.Len()))
+		}
+		out.samples = append(out.samples, r.f.samples[r.i])
+	}
+	out.values = values.String()
+	return out
+}
+
+// Snapshot is the key metrics of every collector's last complete refresh,
+// sorted by name, as one immutable value: a new Snapshot replaces it
+// whenever a collector completes a refresh.
+//
+// It holds its series compactly (family), not as client_model structs: at
+// 10,000 API keys a seventh of the memory (docs/benchmarks.md). Write
+// encodes it.
+type Snapshot struct {
+	families []*family
+}
+
+// family is one gauge family of a Snapshot: every series' label values one
+// after the other in one string, where each ends, and one value per series.
+type family struct {
+	name, help string
+	labels     []string  // label names in name order, the same for every series
+	values     string    // the label values of every series, series after series
+	ends       []uint32  // ends[i*len(labels)+j]: the end in values of series i's j-th value
+	samples    []float64 // one per series
+}
+
+// value returns series i's j-th label value.
+func (f *family) value(i, j int) string {
+	at := i*len(f.labels) + j
+	start := uint32(0)
+	if at > 0 {
+		start = f.ends[at-1]
+	}
+	return f.values[start:f.ends[at]]
+}
+
+// metricFamily returns f as client_model structs, in the slabs of sc (one
+// per kind of object; series share their label-name strings). The structs
+// are valid until sc is used again.
+func (f *family) metricFamily(sc *scratch) *dto.MetricFamily {
+	k, n := len(f.labels), len(f.samples)
+	values, pairs, labelPtrs := grow(&sc.values, n*k), grow(&sc.pairs, n*k), grow(&sc.labelPtrs, n*k)
+	gauges, metrics, metricPtrs := grow(&sc.gauges, n), grow(&sc.metrics, n), grow(&sc.metricPtrs, n)
+	start := uint32(0)
+	for i := range n {
+		for j := range k {
+			at := i*k + j
+			values[at] = f.values[start:f.ends[at]]
+			start = f.ends[at]
+			pairs[at] = dto.LabelPair{Name: &f.labels[j], Value: &values[at]}
+			labelPtrs[at] = &pairs[at]
+		}
+		gauges[i] = dto.Gauge{Value: &f.samples[i]}
+		metrics[i] = dto.Metric{Label: labelPtrs[i*k : (i+1)*k : (i+1)*k], Gauge: &gauges[i]}
+		metricPtrs[i] = &metrics[i]
+	}
+	return &dto.MetricFamily{
+		Name:   proto.String(f.name),
+		Help:   proto.String(f.help),
+		Type:   dto.MetricType_GAUGE.Enum(),
+		Metric: metricPtrs,
+	}
+}
+
+// scratch is room for one family's structs, reused from family to family:
+// encoding a snapshot holds the structs of its largest family, not of all.
+type scratch struct {
+	values     []string
+	pairs      []dto.LabelPair
+	labelPtrs  []*dto.LabelPair
+	gauges     []dto.Gauge
+	metrics    []dto.Metric
+	metricPtrs []*dto.Metric
+}
+
+// grow returns (*s)[:n], growing *s when it is shorter.
+func grow[T any](s *[]T, n int) []T {
+	if cap(*s) < n {
+		*s = make([]T, n)
+	}
+	return (*s)[:n]
+}
+
+// NewSnapshot makes a Snapshot of gauge families, which must be sorted by
+// name, with no name twice, each with its series sorted and every series
+// with the same label names. Exporter makes its own; this is for tests of
+// what serves one. It panics on a family that is not a gauge.
+func NewSnapshot(families []*dto.MetricFamily) *Snapshot {
+	s := &Snapshot{}
+	for _, mf := range families {
+		if mf.GetType() != dto.MetricType_GAUGE {
+			panic("NewSnapshot: " + mf.GetName() + " is not a gauge")
+		}
+		f := &family{name: mf.GetName(), help: mf.GetHelp()}
+		var values strings.Builder
+		for i, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if i == 0 {
+					f.labels = append(f.labels, l.GetName())
+				}
+				values.WriteString(l.GetValue())
+				f.ends = append(f.ends, uint32(values.Len()))
+			}
+			f.samples = append(f.samples, m.GetGauge().GetValue())
+		}
+		f.values = values.String()
+		s.families = append(s.families, f)
+	}
+	return s
+}
+
+// Len returns the number of families.
+func (s *Snapshot) Len() int { return len(s.families) }
+
+// Has reports whether the snapshot has a family of that name.
+func (s *Snapshot) Has(name string) bool {
+	_, found := slices.BinarySearchFunc(s.families, name, func(f *family, n string) int { return strings.Compare(f.name, n) })
+	return found
+}
+
+// Families returns every family, sorted by name, made for the call.
+func (s *Snapshot) Families() []*dto.MetricFamily { return s.Select(nil) }
+
+// Select returns the families whose names keep accepts (all for nil),
+// sorted by name, made for the call.
+func (s *Snapshot) Select(keep func(name string) bool) []*dto.MetricFamily {
+	var out []*dto.MetricFamily
+	for _, f := range s.families {
+		if keep == nil || keep(f.name) {
+			out = append(out, f.metricFamily(&scratch{}))
 		}
 	}
-	return len(la) - len(lb)
+	return out
 }

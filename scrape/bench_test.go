@@ -123,7 +123,7 @@ func BenchmarkEncodeSnapshot(b *testing.B) {
 				var size int
 				for b.Loop() {
 					var buf bytes.Buffer
-					if err := encodeFamilies(&buf, k, snap.Families(), false); err != nil {
+					if err := encodeSnapshot(&buf, k, snap); err != nil {
 						b.Fatal(err)
 					}
 					size = buf.Len()

@@ -2,9 +2,9 @@ package scrape
 
 import (
 	"bytes"
-	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 
@@ -25,8 +25,13 @@ type cache struct {
 	current atomic.Pointer[entry]
 
 	mu   sync.Mutex
-	used []key // the formats scraped so far, which Warm encodes ahead
+	used map[key]time.Time // the formats scraped, with when each was last
 }
+
+// keepFormat is how long after its last scrape a format is still encoded
+// ahead by Warm: longer than any sensible scrape interval, so that one
+// curl's identity text is not kept, and re-encoded, for ever.
+var keepFormat = 10 * time.Minute
 
 type entry struct {
 	snap *collector.Snapshot
@@ -57,18 +62,39 @@ func (c *cache) entry(snap *collector.Snapshot) *entry {
 	}
 }
 
-// seen returns the formats scraped so far.
-func (c *cache) seen() []key {
+// seen returns the formats scraped within keepFormat, and forgets the
+// others.
+func (c *cache) seen() map[key]bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return slices.Clone(c.used)
+	out := map[key]bool{}
+	for k, at := range c.used {
+		if time.Since(at) > keepFormat {
+			delete(c.used, k)
+			continue
+		}
+		out[k] = true
+	}
+	return out
 }
 
 func (c *cache) note(k key) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !slices.Contains(c.used, k) {
-		c.used = append(c.used, k)
+	if c.used == nil {
+		c.used = map[key]time.Time{}
+	}
+	c.used[k] = time.Now()
+}
+
+// keep drops the encodings of formats not in keys.
+func (e *entry) keep(keys map[key]bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k := range e.encodings {
+		if !keys[k] {
+			delete(e.encodings, k)
+		}
 	}
 }
 
@@ -84,8 +110,8 @@ func (e *entry) bytes(k key) ([]byte, error) {
 	e.mu.Unlock()
 	enc.once.Do(func() {
 		var buf bytes.Buffer
-		enc.err = encodeFamilies(&buf, k, e.snap.Families(), false)
-		enc.b = buf.Bytes()
+		enc.err = encodeSnapshot(&buf, k, e.snap)
+		enc.b = bytes.Clone(buf.Bytes()) // not the buffer's spare room: these bytes are kept
 	})
 	return enc.b, enc.err
 }

@@ -91,12 +91,15 @@ func New(opts Opts) *Handler {
 	return h
 }
 
-// Warm encodes the current snapshot in every format scraped so far, so that
-// the first scrape after a refresh only writes bytes. Call it after a swap
-// (collector.Options.OnSwap); it is cheap when nothing changed.
+// Warm encodes the current snapshot in every format scraped in the last
+// keepFormat, so that the first scrape after a refresh only writes bytes,
+// and drops the others (someone's one curl of the identity text). Call it
+// after a swap (collector.Options.OnSwap); it is cheap when nothing changed.
 func (h *Handler) Warm() {
 	e := h.cache.entry(h.opts.Static())
-	for _, k := range h.cache.seen() {
+	keys := h.cache.seen()
+	e.keep(keys)
+	for k := range keys {
 		if _, err := e.bytes(k); err != nil {
 			h.opts.Logger.Error("error encoding metrics", "err", err) // the scrapes of k answer 500, counted
 		}
@@ -188,11 +191,11 @@ func (h *Handler) encode(r *http.Request) (*response, key, error) {
 // is an error.
 func (h *Handler) encodeDynamic(k key, snap *collector.Snapshot, want map[string]bool) ([]byte, error) {
 	dyn, err := h.gather(snap)
-	if err != nil && len(dyn) == 0 && len(snap.Families()) == 0 {
+	if err != nil && len(dyn) == 0 && snap.Len() == 0 {
 		return nil, err
 	}
 	if want != nil {
-		dyn = append(filter(snap.Families(), want), filter(dyn, want)...)
+		dyn = append(snap.Select(func(name string) bool { return want[name] }), filter(dyn, want)...)
 	}
 	var buf bytes.Buffer
 	if err := encodeFamilies(&buf, k, dyn, true); err != nil {
@@ -246,25 +249,39 @@ var gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, g
 // exposition (OpenMetrics' "# EOF"); without it the bytes are a part that
 // more families follow. With gzip the bytes are one complete gzip member.
 func encodeFamilies(w io.Writer, k key, mfs []*dto.MetricFamily, last bool) error {
-	if k.gzip {
-		gz := gzipWriters.Get().(*gzip.Writer)
-		defer gzipWriters.Put(gz)
-		gz.Reset(w)
-		if err := encodeFamilies(gz, key{format: k.format}, mfs, last); err != nil {
-			return err
+	return compressed(w, k.gzip, func(w io.Writer) error {
+		enc := expfmt.NewEncoder(w, k.format)
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				return err
+			}
 		}
-		return gz.Close()
-	}
-	enc := expfmt.NewEncoder(w, k.format)
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return err
+		if closer, ok := enc.(expfmt.Closer); ok && last {
+			return closer.Close()
 		}
+		return nil
+	})
+}
+
+// encodeSnapshot appends snap to w in k's format and encoding, as a part
+// that more families follow.
+func encodeSnapshot(w io.Writer, k key, snap *collector.Snapshot) error {
+	return compressed(w, k.gzip, func(w io.Writer) error { return snap.Write(w, k.format) })
+}
+
+// compressed calls write with w, or, if gzipped, with a writer of one gzip
+// member to w.
+func compressed(w io.Writer, gzipped bool, write func(io.Writer) error) error {
+	if !gzipped {
+		return write(w)
 	}
-	if closer, ok := enc.(expfmt.Closer); ok && last {
-		return closer.Close()
+	gz := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(gz)
+	gz.Reset(w)
+	if err := write(gz); err != nil {
+		return err
 	}
-	return nil
+	return gz.Close()
 }
 
 var _ http.Handler = (*Handler)(nil)

@@ -46,8 +46,8 @@ func main() {
 	)
 	flag.Parse()
 	fmt.Printf("# loadbench %s, %d scrapers for %s per phase, %d BYOK keys\n\n", time.Now().UTC().Format(time.RFC3339), *scrapers, *duration, byok)
-	fmt.Println("| API keys | requests/refresh (min) | refresh 0 ms | decode MB/s | refresh at " + latency.String() + "/page (pages×latency) | RSS after refresh | heap after refresh | one scrape p50 / p99, Prometheus (gzip) | one scrape p50 / p99, identity | bytes Prometheus / identity | 20 scrapers p50 / p99, Prometheus | scrapes/s | peak RSS under load | peak heap under load | 20 scrapers p50 / p99, identity | p50 / p99 while refreshing, Prometheus | upstream requests from scrapes | Prometheus scrape_duration_seconds |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| API keys | requests/refresh (min) | refresh 0 ms | decode MB/s | refresh at " + latency.String() + "/page (pages×latency) | RSS after refresh | heap after refresh | one scrape p50 / p99, Prometheus (gzip) | one scrape p50 / p99, identity | bytes Prometheus / identity | 20 scrapers p50 / p99, Prometheus | scrapes/s | peak RSS under load | peak heap under load | 20 scrapers p50 / p99, identity | p50 / p99 while refreshing, Prometheus | upstream requests from scrapes | Prometheus scrape_duration_seconds | the same of a static server (floor) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, f := range strings.Split(*keysFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
@@ -126,12 +126,14 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 	idP50, idP99, _, _ := load(e.url, scrapers, d, identityClient)
 	oneP50, oneP99, _, promBytes := load(e.url, 1, d/3, prometheusClient)
 	oneIDP50, oneIDP99, _, idBytes := load(e.url, 1, d/3, identityClient)
-	promDuration := "-"
+	promDuration, promFloor := "-", "-"
 	if path, err := exec.LookPath("prometheus"); err == nil && promScrapes > 0 {
-		if v, err := prometheusScrapeDuration(path, e.url, promScrapes); err == nil {
-			promDuration = fmt.Sprintf("%.1f ms", v*1000)
+		promDuration = prometheusScrapeDuration(path, e.url, promScrapes)
+		if static, err := staticTarget(e.url); err == nil {
+			promFloor = prometheusScrapeDuration(path, static.URL, promScrapes)
+			static.Close()
 		} else {
-			promDuration = "error: " + err.Error()
+			promFloor = "error: " + err.Error()
 		}
 	}
 	fromScrapes := len(s.Requests()) - requests
@@ -176,10 +178,10 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 		s.SetFaults(sim.Faults{})
 	}
 
-	return fmt.Sprintf("| %d | %d (%d) | %.3f s | %.0f | %s | %.1f MiB | %.1f MiB | %s / %s | %s / %s | %.2f MB / %.2f MB | %s / %s | %.0f | %.1f MiB | %.1f MiB | %s / %s | %s / %s | %d | %s |",
+	return fmt.Sprintf("| %d | %d (%d) | %.3f s | %.0f | %s | %.1f MiB | %.1f MiB | %s / %s | %s / %s | %.2f MB / %.2f MB | %s / %s | %.0f | %.1f MiB | %.1f MiB | %s / %s | %s / %s | %d | %s | %s |",
 		n, requests, minRequests, refresh, mbps, wall, rss, heap/(1<<20), ms(oneP50), ms(oneP99), ms(oneIDP50), ms(oneIDP99),
 		float64(promBytes)/1e6, float64(idBytes)/1e6, ms(p50), ms(p99), rate, peak, heapUnderLoad/(1<<20),
-		ms(idP50), ms(idP99), ms(busyP50), ms(busyP99), fromScrapes, promDuration), nil
+		ms(idP50), ms(idP99), ms(busyP50), ms(busyP99), fromScrapes, promDuration, promFloor), nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
@@ -368,10 +370,47 @@ func load(url string, n int, d time.Duration, c scraper) (p50, p99 time.Duration
 	return lats[len(lats)/2], lats[len(lats)*99/100], float64(len(lats)) / d.Seconds(), size
 }
 
-// prometheusScrapeDuration runs a real Prometheus scraping the exporter
-// every second until it scraped n times and returns the median of its own
-// scrape_duration_seconds for the target.
-func prometheusScrapeDuration(binary, exporterURL string, n int) (float64, error) {
+// staticTarget serves, fixed, the body and headers the exporter answers
+// Prometheus with: a target that costs nothing, so that Prometheus's
+// scrape_duration_seconds of it is Prometheus's own work on those samples
+// (decompressing, parsing, appending), the floor of any exporter's figure.
+func staticTarget(exporterURL string) (*httptest.Server, error) {
+	req, err := http.NewRequest(http.MethodGet, exporterURL+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", prometheusClient.accept)
+	req.Header.Set("Accept-Encoding", prometheusClient.encoding)
+	resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	header := resp.Header.Clone()
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		for _, h := range []string{"Content-Type", "Content-Encoding", "Content-Length"} {
+			w.Header().Set(h, header.Get(h))
+		}
+		_, _ = w.Write(body)
+	})), nil
+}
+
+// prometheusScrapeDuration runs a real Prometheus scraping url every second
+// until it scraped n times and returns the median of its own
+// scrape_duration_seconds for the target, formatted.
+func prometheusScrapeDuration(binary, url string, n int) string {
+	v, err := prometheusMedianScrape(binary, url, n)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return fmt.Sprintf("%.1f ms", v*1000)
+}
+
+func prometheusMedianScrape(binary, target string, n int) (float64, error) {
 	dir, err := os.MkdirTemp("", "loadbench-prometheus")
 	if err != nil {
 		return 0, err
@@ -384,7 +423,7 @@ func prometheusScrapeDuration(binary, exporterURL string, n int) (float64, error
 	addr := l.Addr().String()
 	l.Close()
 	config := fmt.Sprintf("global: {scrape_interval: 1s, scrape_timeout: 1s}\nscrape_configs:\n  - job_name: exporter\n    static_configs: [{targets: [%q]}]\n",
-		strings.TrimPrefix(exporterURL, "http://"))
+		strings.TrimPrefix(target, "http://"))
 	if err := os.WriteFile(dir+"/prometheus.yml", []byte(config), 0o600); err != nil {
 		return 0, err
 	}
