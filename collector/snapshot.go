@@ -244,8 +244,10 @@ func combine(fs []*family) *family {
 		}
 		return 0
 	})
-	out := &family{name: fs[0].name, help: fs[0].help, labels: fs[0].labels,
-		ends: make([]uint32, 0, len(refs)*k), samples: make([]float64, 0, len(refs))}
+	out := &family{
+		name: fs[0].name, help: fs[0].help, labels: fs[0].labels,
+		ends: make([]uint32, 0, len(refs)*k), samples: make([]float64, 0, len(refs)),
+	}
 	var values strings.Builder
 	values.Grow(size)
 	for _, r := range refs {

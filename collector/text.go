@@ -67,11 +67,11 @@ func (t *textWriter) flush() {
 // escaping scheme negotiated, and f has series (expfmt refuses a family
 // without).
 func (f *family) plain() bool {
-	if len(f.samples) == 0 || !model.IsValidLegacyMetricName(f.name) {
+	if len(f.samples) == 0 || !model.LegacyValidation.IsValidMetricName(f.name) {
 		return false
 	}
 	for _, l := range f.labels {
-		if !model.IsValidLegacyMetricName(l) {
+		if !model.LegacyValidation.IsValidMetricName(l) {
 			return false
 		}
 	}

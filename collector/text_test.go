@@ -34,8 +34,10 @@ var writeFormats = []expfmt.Format{
 // writes the same bytes as expfmt's encoder of the same families, in every
 // format, for the values and strings expfmt writes specially.
 func TestWriteIsExpfmt(t *testing.T) {
-	values := []float64{0, math.Copysign(0, -1), 1, -1, 0.5, -2.25, 42, 1e21, 1e-7, 123456789, 1.7976931348623157e308,
-		5e-324, 1757462400.123, math.NaN(), math.Inf(1), math.Inf(-1)}
+	values := []float64{
+		0, math.Copysign(0, -1), 1, -1, 0.5, -2.25, 42, 1e21, 1e-7, 123456789, 1.7976931348623157e308,
+		5e-324, 1757462400.123, math.NaN(), math.Inf(1), math.Inf(-1),
+	}
 	strs := []string{"", "plain", `back\slash`, "new\nline", `"quoted"`, `all \ "three"` + "\n", "ünï©ødé ✓", "a,b=c{d}"}
 	series := func(labels ...string) []*dto.Metric {
 		var out []*dto.Metric

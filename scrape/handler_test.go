@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 	"google.golang.org/protobuf/proto"
@@ -356,6 +357,57 @@ func TestAScrapeSeesOneSnapshot(t *testing.T) {
 	}
 }
 
+// TestWarmEncodesTheFormatsScraped: after a swap, Warm encodes the new
+// snapshot in each format scraped within keepFormat, so that the next scrape
+// only writes bytes, and drops a format not scraped for longer (one curl's
+// identity text is not kept for ever).
+func TestWarmEncodesTheFormatsScraped(t *testing.T) {
+	var mu sync.Mutex
+	current := keySnapshot(10, 1)
+	static := func() *collector.Snapshot { mu.Lock(); defer mu.Unlock(); return current }
+	swap := func(s *collector.Snapshot) { mu.Lock(); current = s; mu.Unlock() }
+	h, _ := newHandler(t, static, prometheus.NewRegistry(), nil, 0)
+	prom := key{format: expfmt.NegotiateAccept(http.Header{"Accept": {acceptPrometheus2}}, expfmt.DefaultOpenMetricsAcceptedFormats()...), gzip: true}
+	curl := key{format: expfmt.NegotiateAccept(http.Header{"Accept": {acceptCurl}}, expfmt.DefaultOpenMetricsAcceptedFormats()...)}
+	get(h, acceptPrometheus2, "gzip")
+	get(h, acceptCurl, "identity")
+	encoded := func() map[key]bool {
+		e := h.cache.current.Load()
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		out := map[key]bool{}
+		for k, enc := range e.encodings {
+			out[k] = len(enc.b) > 0
+		}
+		return out
+	}
+
+	swap(keySnapshot(10, 2))
+	h.Warm()
+	if got := encoded(); len(got) != 2 || !got[prom] || !got[curl] {
+		t.Fatalf("after a swap, encoded %v; want both formats scraped", got)
+	}
+	if e := h.cache.current.Load(); e.snap != static() {
+		t.Fatal("Warm encoded another snapshot than the current one")
+	}
+
+	h.cache.mu.Lock()
+	h.cache.used[curl] = time.Now().Add(-keepFormat - time.Second) // scraped long ago
+	h.cache.mu.Unlock()
+	h.Warm() // the same snapshot: its encodings stay, but for the one no longer scraped
+	if got := encoded(); len(got) != 1 || !got[prom] {
+		t.Fatalf("the same snapshot, one format not scraped for %s: encoded %v, want the other only", keepFormat, got)
+	}
+	swap(keySnapshot(10, 3))
+	h.Warm()
+	if got := encoded(); len(got) != 1 || !got[prom] {
+		t.Fatalf("after a swap, encoded %v; want only the format still scraped", got)
+	}
+	if body := plain(t, get(h, acceptCurl, "identity")); !bytes.Contains(body, []byte("confluent_test_keys 30\n")) {
+		t.Errorf("a format dropped is encoded again when scraped:\n%s", body)
+	}
+}
+
 // TestAllocationsDoNotGrowWithKeys: a scrape from the cache allocates the
 // same whatever the number of keys: only the per-scrape part is encoded.
 func TestAllocationsDoNotGrowWithKeys(t *testing.T) {
@@ -429,7 +481,9 @@ func TestStuckReadersDoNotDenyScrapes(t *testing.T) {
 			t.Fatal(err)
 		}
 		conns = append(conns, c)
-		waitFor(t, 10*time.Second, "a stuck client to be writing", func() bool { return inFlight() == float64(i+1) })
+		// Writing: in flight, and done encoding (no slot held), or the next
+		// could find both slots taken by encodings.
+		waitFor(t, 10*time.Second, "a stuck client to be writing", func() bool { return inFlight() == float64(i+1) && len(h.sem) == 0 })
 	}
 
 	for i := range 5 {
