@@ -519,6 +519,11 @@ func TestCombine(t *testing.T) {
 	if len(a.Families()) != len(both.Families()) || len(a.Families()[0].GetMetric()) == len(both.Families()[0].GetMetric()) {
 		t.Error("a family is not merged, or an input was modified")
 	}
+	only := build("c", "VALID")
+	only.families = append(only.families, &family{name: "confluent_zz_only_c", labels: []string{"organization"}, values: "c", ends: []uint32{1}, samples: []float64{1}})
+	if got := Combine(a, only).families; got[len(got)-1] != only.families[len(only.families)-1] {
+		t.Error("a family of one organisation only was copied")
+	}
 }
 
 func textOf(t *testing.T, mfs []*dto.MetricFamily) string {

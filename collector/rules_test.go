@@ -170,6 +170,25 @@ func newRig(opts Options) *rig {
 
 func (r *rig) refresh() { r.exp.Refresh(context.Background(), time.Now().Add(time.Minute)) }
 
+// TestAttempted: Attempted is closed once every collector has finished its
+// first refresh, failed ones included, and not before.
+func TestAttempted(t *testing.T) {
+	r := newRig(allOn)
+	select {
+	case <-r.exp.Attempted():
+		t.Fatal("closed before any refresh")
+	default:
+	}
+	r.fake.fail(&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 401}, nil)
+	r.refresh()
+	select {
+	case <-r.exp.Attempted():
+	default:
+		t.Fatal("not closed after every collector's first refresh, one of them failed")
+	}
+	r.refresh() // a second round must not close it again (a panic)
+}
+
 // TestRefreshFailureRules: whatever a list fails with, the collector keeps
 // serving its last complete data, sets success 0, counts the right reason,
 // logs one warning line that says what went wrong, and recovers on the next

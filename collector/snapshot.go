@@ -163,14 +163,13 @@ func (f *familyBuilder) family(m *metric, organization string) (*family, error) 
 	for _, i := range idx {
 		r := row(i)
 		for j := range k + 1 {
-			switch {
-			case j < at:
-				values.WriteString(r[j])
-			case j == at:
-				values.WriteString(organization)
-			default:
-				values.WriteString(r[j-1])
+			v := organization
+			if j < at {
+				v = r[j]
+			} else if j > at {
+				v = r[j-1]
 			}
+			values.WriteString(v)
 			out.ends = append(out.ends, uint32(values.Len()))
 		}
 		out.samples = append(out.samples, f.gauges[i])

@@ -141,28 +141,15 @@ func (t *textWriter) escaped(s string, quote bool) {
 }
 
 // float appends v as expfmt writes it: the shortest form that reads back
-// as v; in OpenMetrics always with a '.' or an exponent.
+// as v (NaN, +Inf and -Inf as strconv spells them); in OpenMetrics a number
+// always has a '.' or an exponent.
 func (t *textWriter) float(v float64) {
-	switch {
-	case v == 0: // and -0, which expfmt writes as 0 too
-		t.buf = append(t.buf, '0')
-	case math.IsNaN(v):
-		t.buf = append(t.buf, "NaN"...)
-		return
-	case math.IsInf(v, +1):
-		t.buf = append(t.buf, "+Inf"...)
-		return
-	case math.IsInf(v, -1):
-		t.buf = append(t.buf, "-Inf"...)
-		return
-	default:
-		start := len(t.buf)
-		t.buf = strconv.AppendFloat(t.buf, v, 'g', -1, 64)
-		if bytes.ContainsAny(t.buf[start:], "e.") {
-			return
-		}
+	if v == 0 {
+		v = 0 // -0 too: expfmt writes it as 0
 	}
-	if t.openMetrics {
+	start := len(t.buf)
+	t.buf = strconv.AppendFloat(t.buf, v, 'g', -1, 64)
+	if t.openMetrics && !math.IsNaN(v) && !math.IsInf(v, 0) && !bytes.ContainsAny(t.buf[start:], "e.") {
 		t.buf = append(t.buf, ".0"...)
 	}
 }
