@@ -265,7 +265,7 @@ func combine(fs []*family) *family {
 // whenever a collector completes a refresh.
 //
 // It holds its series compactly (family), not as client_model structs: at
-// 10,000 API keys a seventh of the memory (docs/benchmarks.md). Write
+// 10,000 API keys an eighth of the memory (docs/benchmarks.md). Write
 // encodes it.
 type Snapshot struct {
 	families []*family
