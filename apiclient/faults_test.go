@@ -44,7 +44,7 @@ func TestFaultReasonsAndWords(t *testing.T) {
 		{"100 MiB body", sim.Faults{Body: "huge"}, ReasonDecode, []string{"larger than 32 MiB"}},
 		{"deeply nested JSON", sim.Faults{Body: "deep"}, ReasonDecode, []string{"exceeded max depth"}},
 		{"envelope of wrong types", sim.Faults{Body: "wrong-types"}, ReasonDecode, []string{"cannot unmarshal"}},
-		{"null data", sim.Faults{Body: "null-data"}, ReasonDecode, []string{`missing required field "data"`}},
+		{"no data field", sim.Faults{Body: "no-data", Page: 2}, ReasonDecode, []string{`missing required field "data"`}},
 		{"an error envelope with 200", sim.Faults{Body: "error-envelope"}, ReasonDecode, []string{"instead of a list", "The list cannot be served right now"}},
 		{"repeated token", sim.Faults{Next: "repeat-token"}, ReasonPagination, []string{"page token repeated"}},
 		{"two-token cycle", sim.Faults{Next: "cycle"}, ReasonPagination, []string{"page token repeated"}},
@@ -101,6 +101,7 @@ func TestFaultsThatAreNotFailures(t *testing.T) {
 		{Next: trap.URL},                                 // next names another host
 		{Next: "ftp://" + trap.Listener.Addr().String()}, // or another scheme
 		{NoRateLimitHeaders: true},
+		{Body: "null-last-page"}, // Confluent's CLI test server: a last page of {"data":null}
 	} {
 		t.Run(fmt.Sprintf("%+v", f), func(t *testing.T) {
 			s, ts := newSim(t, sim.OrgConfig{Seed: 11, BYOKKeys: 25, APIKeys: 25, Quirks: true})
@@ -126,6 +127,53 @@ func TestFaultsThatAreNotFailures(t *testing.T) {
 	}
 	if trapped.Load() != 0 {
 		t.Fatalf("the host in metadata.next got %d requests", trapped.Load())
+	}
+}
+
+// TestNullDataIsAnEmptyPage: "data": null is a page with no items (as
+// Confluent's SDK reads it); the list goes on when metadata.next says so.
+func TestNullDataIsAnEmptyPage(t *testing.T) {
+	t.Parallel()
+	s, ts := newSim(t, sim.OrgConfig{Seed: 11, BYOKKeys: 25, APIKeys: 25})
+	c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 10 })
+	whole, _, err := c.ListBYOKKeys(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetFaults(sim.Faults{Body: "null-data", Page: 2})
+	got, stats, err := c.ListBYOKKeys(context.Background(), nil)
+	if err != nil {
+		t.Fatalf("a page of null data failed the list: %v", err)
+	}
+	if stats.Pages != 3 || len(got) != len(whole)-10 {
+		t.Fatalf("%d pages, %d keys; want 3 pages and the %d keys of pages 1 and 3", stats.Pages, len(got), len(whole)-10)
+	}
+	if got[9].ID != whole[9].ID || got[10].ID != whole[20].ID {
+		t.Fatalf("the keys of page 3 did not follow those of page 1")
+	}
+}
+
+// TestEmptyListsAsNull: with Quirks, the simulator writes every other empty
+// page as "data": null, as a Go service writes a nil slice; an organisation
+// without BYOK keys reads as one, refresh after refresh.
+func TestEmptyListsAsNull(t *testing.T) {
+	t.Parallel()
+	s, ts := newSim(t, sim.OrgConfig{Seed: 11, BYOKKeys: 0, APIKeys: 5, Quirks: true})
+	c := newClient(t, ts.URL)
+	for range 4 {
+		keys, stats, err := c.ListBYOKKeys(context.Background(), nil)
+		if err != nil || len(keys) != 0 || stats.Pages != 1 {
+			t.Fatalf("%d keys, %d pages, %v; want an empty list of one page", len(keys), stats.Pages, err)
+		}
+	}
+	nulls := 0
+	for _, r := range s.Requests() {
+		if r.NullData {
+			nulls++
+		}
+	}
+	if nulls == 0 || nulls == 4 {
+		t.Fatalf("%d of 4 empty pages had null data; want some, not all", nulls)
 	}
 }
 

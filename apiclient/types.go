@@ -69,13 +69,30 @@ type APIKey struct {
 	ExpiresAt    time.Time // zero for keys that do not expire
 }
 
-// listPage is the envelope both list endpoints share. It is the only part
+// listPage is the envelope every list endpoint shares. It is the only part
 // of a body that must be well formed: items are read leniently.
 type listPage[T any] struct {
-	Data     *[]object[T] `json:"data"`
+	Data     listData[T] `json:"data"`
 	Metadata *struct {
 		Next *string `json:"next"`
 	} `json:"metadata"`
+}
+
+// listData is a page's data: an array of items, or null, which is a page
+// with no items (Confluent's SDK reads it so, and Confluent's CLI test
+// server ends every list with one). present is false when the field is
+// missing.
+type listData[T any] struct {
+	items   []object[T]
+	present bool
+}
+
+func (d *listData[T]) UnmarshalJSON(b []byte) error {
+	d.present = true
+	if string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, &d.items)
 }
 
 type objectMeta struct {
@@ -133,13 +150,14 @@ type apiKeyItem struct {
 
 // decodePage unmarshals one page and returns its items and the next link
 // ("" on the last page). It fails only when the envelope is broken: not
-// JSON, no data array, or an error envelope instead of a list.
+// JSON, no data field, data neither an array nor null, or an error envelope
+// instead of a list.
 func decodePage[T any](body []byte) ([]object[T], string, error) {
 	var p listPage[T]
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, "", describeJSONError(body, err)
 	}
-	if p.Data == nil {
+	if !p.Data.present {
 		if f, ok := readFailure(body); ok {
 			return nil, "", fmt.Errorf("the API answered with an error instead of a list: %s", f)
 		}
@@ -149,7 +167,7 @@ func decodePage[T any](body []byte) ([]object[T], string, error) {
 	if p.Metadata != nil && p.Metadata.Next != nil {
 		next = *p.Metadata.Next
 	}
-	return *p.Data, next, nil
+	return p.Data.items, next, nil
 }
 
 // describeJSONError makes a JSON error say what the body looked like, which

@@ -261,3 +261,31 @@ func TestOddItemsAreCountedAndLoggedOnce(t *testing.T) {
 		t.Errorf("invalid values of an older refresh still served:\n%s", got)
 	}
 }
+
+// TestListsEndingWithNullData: against a server that ends every list with a
+// page of {"data": null} (Confluent's CLI test server does), every collector
+// refreshes and serves what it serves without that page.
+func TestListsEndingWithNullData(t *testing.T) {
+	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 11, BYOKKeys: 25, APIKeys: 60, Quirks: true})
+	plain := New(newClient(t, ts.URL, nil), allOn)
+	refreshOnce(plain)
+	s.SetFaults(sim.Faults{Body: "null-last-page"})
+	e := New(newClient(t, ts.URL, nil), allOn)
+	refreshOnce(e)
+	if got := scrape(t, e, "confluent_refresh_success"); strings.Contains(got, "value:0") {
+		t.Fatalf("a collector failed on the null last page:\n%s", got)
+	}
+	nulls := 0
+	for _, r := range s.Requests() {
+		if r.NullData {
+			nulls++
+		}
+	}
+	if nulls < len(collectorNames()) {
+		t.Fatalf("%d pages of null data served; every list should have ended with one", nulls)
+	}
+	prefixes := []string{"confluent_byok_", "confluent_iam_", "confluent_environment_", "confluent_kafka_", "confluent_quota_", "confluent_organization_"}
+	if want, got := scrape(t, plain, prefixes...), scrape(t, e, prefixes...); got != want || want == "" {
+		t.Fatalf("the series differ from those of the same lists without the null pages:\n%s", diffLines(want, got))
+	}
+}

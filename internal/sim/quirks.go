@@ -124,3 +124,19 @@ func withOddItems(page []byte, endpoint string) []byte {
 	b, _ := json.Marshal(p)
 	return b
 }
+
+// withData replaces the data of a list page with raw JSON, or removes the
+// field when raw is "". The page's metadata, its next link included, stays.
+func withData(page []byte, raw string) []byte {
+	var p map[string]json.RawMessage
+	if json.Unmarshal(page, &p) != nil {
+		return page
+	}
+	if raw == "" {
+		delete(p, "data")
+	} else {
+		p["data"] = json.RawMessage(raw)
+	}
+	b, _ := json.Marshal(p)
+	return b
+}

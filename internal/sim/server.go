@@ -48,10 +48,14 @@ type Faults struct {
 	// In the error body for Status, else in the first item's display name.
 	Echo string `json:"echo,omitempty"`
 	// Body breaks a 200 body's envelope: truncated, html, wrong-types,
-	// null-data, error-envelope (an error instead of a list), huge (100 MiB),
-	// deep (nested arrays), reset (connection dropped mid-body). Or, with
-	// odd-items, adds items of every odd shape seen or allowed (no id, nulls,
-	// wrong types, unreadable times) to a page whose envelope is fine.
+	// no-data (no data field), error-envelope (an error instead of a list),
+	// huge (100 MiB), deep (nested arrays), reset (connection dropped
+	// mid-body). Or it sends what a real server may and the exporter must
+	// read: null-data (the page's data is null, its next link kept),
+	// null-last-page (every list ends with one more page of
+	// {"data":null,"metadata":{}}, as Confluent's CLI test server does), or
+	// odd-items (items of every odd shape seen or allowed: no id, nulls,
+	// wrong types, unreadable times, on a page whose envelope is fine).
 	Body string `json:"body,omitempty"`
 	// Next breaks metadata.next: repeat-token, cycle, no-token, or a URL
 	// whose host is used instead of the server's own ("http://evil:1").
@@ -79,6 +83,8 @@ type Request struct {
 	// RetryAt is, for a 429, when the rate-limit window ends: a request
 	// before then ignores what the 429 said.
 	RetryAt time.Time
+	// NullData is a page whose data was sent as null.
+	NullData bool
 }
 
 // Server is the simulated API. It is an http.Handler.
@@ -309,7 +315,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, ep endpoint) 
 	authorized := hasAuth && key == s.cfg.APIKey && secret == s.cfg.APISecret
 	rec := Request{Time: time.Now(), Endpoint: endpoint, Query: r.URL.RawQuery, Authorized: authorized}
 	rep := s.answer(w, r, ep, f, matches, authorized, served)
-	rec.Status, rec.RetryAt = rep.status, rep.retryAt
+	rec.Status, rec.RetryAt, rec.NullData = rep.status, rep.retryAt, rep.nullData
 	s.requests = append(s.requests, rec)
 	s.bytesServed += int64(len(rep.body))
 	s.mu.Unlock()
@@ -338,6 +344,8 @@ type reply struct {
 	broken  string    // a Faults.Body mode to break body with
 	gzip    bool      // send body gzip-compressed without saying so
 	retryAt time.Time // for a 429: when the client may ask again
+	// nullData: the page's data is null
+	nullData bool
 }
 
 // answer sets the headers and makes the response, with s.mu held.
@@ -408,12 +416,21 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, ep endpoint, f F
 	}
 
 	items, total := s.pageItems(r, ep.name, q, pg, f.Overlap && matches)
+	cliLastPage := faulty && f.Body == "null-last-page"
+	if cliLastPage && pg.offset >= total {
+		return reply{status: 200, body: []byte(`{"data":null,"metadata":{}}`), nullData: true}
+	}
 	next := ""
 	if pg.offset+pg.size < total || matches && f.Next == "cycle" {
 		next = s.nextLink(r, q, page{offset: pg.offset + pg.size, size: pg.size}, f, matches)
+	} else if cliLastPage {
+		next = s.nextLink(r, q, page{offset: total, size: pg.size}, f, matches)
 	}
-	rep := reply{status: 200, body: listBody(ep, r.URL.Path, items, next, total, r)}
-	if faulty && f.Body != "" {
+	// Go services write an empty list as null whenever the slice is nil:
+	// with Quirks, every other empty page says "data": null.
+	nullIfEmpty := s.cfg.Org.Quirks && served%2 == 0
+	rep := reply{status: 200, body: listBody(ep, r.URL.Path, items, next, total, r, nullIfEmpty), nullData: len(items) == 0 && nullIfEmpty}
+	if faulty && f.Body != "" && !cliLastPage {
 		rep.broken = f.Body
 	}
 	if matches && f.Echo != "" {
@@ -572,7 +589,9 @@ func encodeQuery(v map[string][]string) string {
 	return b.String()
 }
 
-func listBody(ep endpoint, path string, items []any, next string, total int, r *http.Request) []byte {
+// listBody is one page of a list. An empty page's data is [], or null
+// when nullIfEmpty.
+func listBody(ep endpoint, path string, items []any, next string, total int, r *http.Request, nullIfEmpty bool) []byte {
 	meta := map[string]any{
 		"first":      baseURL(r) + path,
 		"total_size": total,
@@ -580,14 +599,17 @@ func listBody(ep endpoint, path string, items []any, next string, total int, r *
 	if next != "" {
 		meta["next"] = next
 	}
-	if items == nil {
-		items = []any{}
+	var data any = items
+	if len(items) == 0 && nullIfEmpty {
+		data = nil
+	} else if items == nil {
+		data = []any{}
 	}
 	b, err := json.Marshal(map[string]any{
 		"api_version": ep.apiVersion,
 		"kind":        ep.listKind,
 		"metadata":    meta,
-		"data":        items,
+		"data":        data,
 	})
 	if err != nil {
 		panic(err) // the simulator's own types always marshal
@@ -617,7 +639,10 @@ func writeBrokenBody(w http.ResponseWriter, mode string, good []byte, endpoint s
 		_, _ = w.Write([]byte(`{"errors":[{"status":"200","code":"list_unavailable","title":"Service Unavailable","detail":"The list cannot be served right now"}]}`))
 	case "null-data":
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(`{"api_version":"byok/v1","kind":"KeyList","metadata":null,"data":null}`))
+		_, _ = w.Write(withData(good, "null"))
+	case "no-data":
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(withData(good, ""))
 	case "deep":
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(bytes.Repeat([]byte("["), 1<<20))
