@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
 
 // Endpoint names, as used in metric labels and errors.
@@ -90,6 +92,20 @@ type Client struct {
 	// or an exhausted window on one list holds back every list.
 	mu           sync.Mutex
 	blockedUntil time.Time // no request before then
+
+	redactMu sync.Mutex
+	redact   *redactor // of the last secret read; built again when it changes
+}
+
+// redactorFor returns the redactor of the credentials with secret, built
+// once per secret (a secret file re-read on every request rarely changes).
+func (c *Client) redactorFor(secret string) *redactor {
+	c.redactMu.Lock()
+	defer c.redactMu.Unlock()
+	if c.redact == nil || c.redact.secret != secret {
+		c.redact = newRedactor(c.cfg.APIKey, secret)
+	}
+	return c.redact
 }
 
 // New checks cfg and returns a Client.
@@ -175,79 +191,78 @@ func note(m *map[string]Tally, what, example string) {
 	(*m)[what] = t
 }
 
-// ListBYOKKeys reads every page of GET /byok/v1/keys. filter holds optional
-// query parameters (provider, state, ...). It returns the complete list or an error.
-func (c *Client) ListBYOKKeys(ctx context.Context, filter url.Values) ([]BYOKKey, ListStats, error) {
-	return list[byokItem, BYOKKey](ctx, c, EndpointBYOKKeys, "/byok/v1/keys", filter)
+// ListBYOKKeys reads every page of GET /byok/v1/keys and returns the
+// complete list or an error.
+func (c *Client) ListBYOKKeys(ctx context.Context) ([]BYOKKey, ListStats, error) {
+	return list(ctx, c, EndpointBYOKKeys, "/byok/v1/keys", nil, readBYOKKey)
 }
 
-// ListAPIKeys reads every page of GET /iam/v2/api-keys. filter holds optional
-// query parameters (spec.owner, spec.resource). Keys without an owner are
-// Confluent-internal: they are skipped and counted in ListStats.Skipped.
-func (c *Client) ListAPIKeys(ctx context.Context, filter url.Values) ([]APIKey, ListStats, error) {
-	return list[apiKeyItem, APIKey](ctx, c, EndpointIAMAPIKeys, "/iam/v2/api-keys", filter)
+// ListAPIKeys reads every page of GET /iam/v2/api-keys. Keys without an
+// owner are Confluent-internal: they are skipped and counted in
+// ListStats.Skipped.
+func (c *Client) ListAPIKeys(ctx context.Context) ([]APIKey, ListStats, error) {
+	return list(ctx, c, EndpointIAMAPIKeys, "/iam/v2/api-keys", nil, readAPIKey)
 }
 
-// item is a list item as the API sends it, which converts to K.
-type item[K any] interface {
-	itemID() text
-	convert(f *fields) (key K, skip string)
-}
+// reader reads one list item into K. key tells items apart (the id, for
+// most lists): "" for an item that cannot be told apart, which is skipped.
+// skip is why an item with a key is not exported ("" if it is).
+type reader[K any] func(item *fastjson.Value, f *fields) (k K, key, skip string)
 
-// list requests every page of path and returns the converted items. Only a
+// parsers are reused from list to list: a parser keeps its buffers.
+var parsers fastjson.ParserPool
+
+// list requests every page of path and returns the items read. Only a
 // broken envelope fails it: an item without an id is skipped, an unreadable
-// value left out, and both counted in ListStats. Items whose id was seen on
-// an earlier page are dropped: a list that shifts while it is read can
+// value left out, and both counted in ListStats. An item whose key was seen
+// on an earlier page is dropped: a list that shifts while it is read can
 // repeat an item.
-func list[T any, K any, PT interface {
-	*T
-	item[K]
-}](ctx context.Context, c *Client, endpoint, path string, filter url.Values) ([]K, ListStats, error) {
+func list[K any](ctx context.Context, c *Client, endpoint, path string, query url.Values, read reader[K]) ([]K, ListStats, error) {
 	var (
 		keys       []K
 		stats      ListStats
-		seenIDs    = map[string]struct{}{}
+		seenKeys   = map[string]struct{}{}
 		seenTokens = map[string]struct{}{}
 		token      string
-		f          fields
 	)
+	p := parsers.Get()
+	defer parsers.Put(p)
 	for stats.Pages < c.maxPages {
 		q := url.Values{}
-		for k, v := range filter {
+		for k, v := range query {
 			q[k] = v
 		}
 		q.Set("page_size", strconv.Itoa(c.cfg.PageSize))
 		if token != "" {
 			q.Set("page_token", token)
 		}
-		body, requestID, err := c.get(ctx, endpoint, path, q)
+		body, requestID, redact, err := c.get(ctx, endpoint, path, q)
 		if err != nil {
 			return nil, stats, err
 		}
-		items, next, err := decodePage[T](body)
+		items, next, err := decodePage(p, body, redact)
 		if err != nil {
 			return nil, stats, &DecodeError{Endpoint: endpoint, RequestID: requestID, Err: err}
 		}
 		stats.Pages++
-		for i := range items {
-			var it PT = items[i].v
-			if it == nil || it.itemID().s == "" {
+		f := fields{redact: redact}
+		for i, it := range items {
+			f.reset()
+			k, key, skip := read(it, &f)
+			if key == "" {
 				note(&stats.Skipped, SkipNoID, fmt.Sprintf("page %d item %d", stats.Pages, i+1))
 				continue
 			}
-			id := it.itemID().s
-			if _, dup := seenIDs[id]; dup {
+			if _, dup := seenKeys[key]; dup {
 				continue
 			}
-			seenIDs[id] = struct{}{}
-			f = f[:0]
-			k, skip := it.convert(&f)
+			seenKeys[key] = struct{}{}
 			if skip != "" {
-				note(&stats.Skipped, skip, id)
+				note(&stats.Skipped, skip, key)
 				continue
 			}
-			for _, field := range f {
-				note(&stats.Invalid, field, id)
+			for _, field := range f.invalid {
+				note(&stats.Invalid, field, key)
 			}
 			keys = append(keys, k)
 		}
@@ -285,8 +300,9 @@ func pageToken(next string) (string, error) {
 }
 
 // get sends one GET, retrying as the rate limit and the error asks, and
-// returns the body of the 2xx answer.
-func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (body []byte, requestID string, err error) {
+// returns the body of the 2xx answer and the redactor of the credentials it
+// was sent with.
+func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (body []byte, requestID string, redact *redactor, err error) {
 	u := *c.cfg.BaseURL
 	u.Path = singleJoin(u.Path, path)
 	u.RawQuery = q.Encode()
@@ -294,49 +310,49 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (
 
 	for retries, limited := 0, 0; ; {
 		if err := c.waitRateLimit(ctx, endpoint); err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		resp, err := c.do(ctx, endpoint, target)
 		if err != nil {
 			var te *transportError
 			if !errors.As(err, &te) {
-				return nil, "", err
+				return nil, "", nil, err
 			}
 			if ctx.Err() != nil {
-				return nil, "", fmt.Errorf("%s: %w", endpoint, ctx.Err())
+				return nil, "", nil, fmt.Errorf("%s: %w", endpoint, ctx.Err())
 			}
 			if retries >= c.cfg.MaxRetries {
-				return nil, "", err
+				return nil, "", nil, err
 			}
 			retries++
 			if werr := c.sleep(ctx, c.backoff(retries)); werr != nil {
-				return nil, "", err
+				return nil, "", nil, err
 			}
 			continue
 		}
 		if resp.status >= 200 && resp.status < 300 {
-			return resp.body, resp.requestID, nil
+			return resp.body, resp.requestID, resp.redact, nil
 		}
 		if resp.status == http.StatusTooManyRequests {
 			// Retried until the refresh deadline (waitRateLimit gives up
 			// when the wait would run past it), and for a caller without
 			// a deadline at most maxRateLimited times in a row.
 			if limited++; limited > c.maxRateLimited {
-				return nil, "", resp.apiError(endpoint)
+				return nil, "", nil, resp.apiError(endpoint)
 			}
 			c.block(time.Now().Add(resp.retryWait(c.backoff(1))))
 			continue
 		}
 		if resp.status < 500 || resp.status == http.StatusNotImplemented {
-			return nil, "", resp.apiError(endpoint) // other 4xx (and 501): retrying cannot help
+			return nil, "", nil, resp.apiError(endpoint) // other 4xx (and 501): retrying cannot help
 		}
 		apiErr := resp.apiError(endpoint)
 		if retries >= c.cfg.MaxRetries {
-			return nil, "", apiErr
+			return nil, "", nil, apiErr
 		}
 		retries++
 		if werr := c.sleep(ctx, c.backoff(retries)); werr != nil {
-			return nil, "", apiErr
+			return nil, "", nil, apiErr
 		}
 	}
 }
@@ -348,6 +364,7 @@ type response struct {
 	requestID  string
 	arrived    time.Time
 	retryAfter time.Duration // Retry-After, or X-RateLimit-Reset; 0 when neither
+	redact     *redactor     // of the credentials the request was sent with
 }
 
 // retryWait is how long a 429 asks to wait; fallback when it does not say.
@@ -361,7 +378,7 @@ func (r *response) retryWait(fallback time.Duration) time.Duration {
 
 func (r *response) apiError(endpoint string) *APIError {
 	e := &APIError{Endpoint: endpoint, StatusCode: r.status, RequestID: r.requestID, InvalidKey: saysInvalidKey(r.body)}
-	if f, ok := readFailure(r.body); ok {
+	if f, ok := readFailure(r.body, r.redact); ok {
 		e.Code, e.Title, e.Detail = f.Code, f.Title, f.Detail
 	} else {
 		e.Title = http.StatusText(r.status)
@@ -404,13 +421,16 @@ func (c *Client) do(ctx context.Context, endpoint, target string) (*response, er
 		return nil, &DecodeError{Endpoint: endpoint, Err: err}
 	}
 	// A hostile or broken upstream could echo the credentials back, in any
-	// encoding; they must not reach an error message, a log line or a label value.
-	redact := newRedactor(c.cfg.APIKey, secret)
+	// encoding; they must not reach an error message, a log line or a label
+	// value. The body is cleared of them here, and every text decoded from
+	// it again (escapes can spell them).
+	redact := c.redactorFor(secret)
 	r := &response{
 		status:    resp.StatusCode,
 		body:      redact.bytes(body),
 		requestID: bound(redact.string(resp.Header.Get("X-Request-Id"))),
 		arrived:   arrived,
+		redact:    redact,
 	}
 	rl := parseRateLimit(resp.Header, arrived)
 	if rl != (RateLimit{Limit: -1, Remaining: -1}) && c.cfg.Observer != nil {

@@ -78,7 +78,7 @@ func TestListAllPages(t *testing.T) {
 	for _, size := range []int{1, 7, 100} {
 		t.Run(fmt.Sprint("page_size=", size), func(t *testing.T) {
 			c := newClient(t, ts.URL, func(c *Config) { c.PageSize = size })
-			byok, st, err := c.ListBYOKKeys(context.Background(), nil)
+			byok, st, err := c.ListBYOKKeys(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +88,7 @@ func TestListAllPages(t *testing.T) {
 			if size == 1 {
 				return // 1234 pages of API keys add nothing
 			}
-			keys, st, err := c.ListAPIKeys(context.Background(), nil)
+			keys, st, err := c.ListAPIKeys(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +108,7 @@ func TestListAllPages(t *testing.T) {
 func TestListContents(t *testing.T) {
 	s, ts := newSim(t, sim.OrgConfig{Seed: 5, BYOKKeys: 30, APIKeys: 300, Quirks: false})
 	c := newClient(t, ts.URL)
-	byok, _, err := c.ListBYOKKeys(context.Background(), nil)
+	byok, _, err := c.ListBYOKKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestListContents(t *testing.T) {
 			t.Fatalf("key %d: got %+v, want %+v", i, k, w)
 		}
 	}
-	keys, _, err := c.ListAPIKeys(context.Background(), nil)
+	keys, _, err := c.ListAPIKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,10 @@ func TestListContents(t *testing.T) {
 	}
 }
 
-func TestFilters(t *testing.T) {
+// TestQueryOnEveryPage: a list's query parameters (the environment of the
+// cluster list, the scope of the quota list; here the simulator's filters)
+// travel on every page, not only the first.
+func TestQueryOnEveryPage(t *testing.T) {
 	s, ts := newSim(t, sim.OrgConfig{Seed: 7, BYOKKeys: 60, APIKeys: 400})
 	c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 5 })
 	all := s.BYOKKeys()
@@ -175,7 +178,7 @@ func TestFilters(t *testing.T) {
 				want++
 			}
 		}
-		got, _, err := c.ListBYOKKeys(context.Background(), url.Values{tc.param: {tc.value}})
+		got, _, err := list(context.Background(), c, EndpointBYOKKeys, "/byok/v1/keys", url.Values{tc.param: {tc.value}}, readBYOKKey)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +201,7 @@ func TestFilters(t *testing.T) {
 				want++
 			}
 		}
-		got, _, err := c.ListAPIKeys(context.Background(), url.Values{tc.param: {tc.value}})
+		got, _, err := list(context.Background(), c, EndpointIAMAPIKeys, "/iam/v2/api-keys", url.Values{tc.param: {tc.value}}, readAPIKey)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +241,7 @@ func TestErrorStatuses(t *testing.T) {
 			s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 3, APIKeys: 3})
 			s.SetFaults(tc.faults)
 			c := newClient(t, ts.URL)
-			_, _, err := c.ListBYOKKeys(context.Background(), nil)
+			_, _, err := c.ListBYOKKeys(context.Background())
 			checkNoSecret(t, err)
 			var apiErr *APIError
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != tc.faults.Status {
@@ -262,7 +265,7 @@ func TestServerErrorThenSuccess(t *testing.T) {
 	s.SetFaults(sim.Faults{Status: 503, Count: 2})
 	rec := &recorder{}
 	c := newClient(t, ts.URL, func(c *Config) { c.Observer = rec })
-	keys, _, err := c.ListBYOKKeys(context.Background(), nil)
+	keys, _, err := c.ListBYOKKeys(context.Background())
 	if err != nil || len(keys) != 5 {
 		t.Fatalf("got %d keys, %v; want 5 after two retries", len(keys), err)
 	}
@@ -280,7 +283,7 @@ func TestTransportErrorRetriedThenExhausted(t *testing.T) {
 	}))
 	defer ts.Close()
 	c := newClient(t, ts.URL)
-	_, _, err := c.ListBYOKKeys(context.Background(), nil)
+	_, _, err := c.ListBYOKKeys(context.Background())
 	if ReasonOf(err) != ReasonNetwork {
 		t.Fatalf("reason %q (%v), want network", ReasonOf(err), err)
 	}
@@ -293,7 +296,7 @@ func TestRequestTimeout(t *testing.T) {
 	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 1})
 	s.SetFaults(sim.Faults{Hang: true})
 	c := newClient(t, ts.URL, func(c *Config) { c.Timeout = 50 * time.Millisecond; c.MaxRetries = -1 })
-	_, _, err := c.ListBYOKKeys(context.Background(), nil)
+	_, _, err := c.ListBYOKKeys(context.Background())
 	if ReasonOf(err) != ReasonTimeout {
 		t.Fatalf("reason %q (%v), want timeout", ReasonOf(err), err)
 	}
@@ -304,7 +307,7 @@ func TestRateLimitRetryAfter(t *testing.T) {
 	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 3})
 	s.SetFaults(sim.Faults{Status: 429, RetryAfter: 1, Count: 1})
 	c := newClient(t, ts.URL)
-	keys, _, err := c.ListBYOKKeys(context.Background(), nil)
+	keys, _, err := c.ListBYOKKeys(context.Background())
 	if err != nil || len(keys) != 3 {
 		t.Fatalf("got %d keys, %v", len(keys), err)
 	}
@@ -325,7 +328,7 @@ func TestRateLimitPastDeadlineGivesUp(t *testing.T) {
 	defer cancel()
 	// Waiting into the deadline would end as a timeout: rate_limited means it
 	// gave up at once.
-	_, _, err := c.ListBYOKKeys(ctx, nil)
+	_, _, err := c.ListBYOKKeys(ctx)
 	if ReasonOf(err) != ReasonRateLimited {
 		t.Fatalf("reason %q (%v), want rate_limited", ReasonOf(err), err)
 	}
@@ -340,7 +343,7 @@ func TestRateLimitedWithoutDeadlineGivesUp(t *testing.T) {
 	s.SetFaults(sim.Faults{Status: 429, RetryAfter: 1})
 	c := newClient(t, ts.URL)
 	c.maxRateLimited = 2
-	_, _, err := c.ListBYOKKeys(context.Background(), nil) // no deadline
+	_, _, err := c.ListBYOKKeys(context.Background()) // no deadline
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusTooManyRequests || ReasonOf(err) != ReasonRateLimited {
 		t.Fatalf("got %v, want the 429 after the retries", err)
@@ -372,7 +375,7 @@ func TestRemainingZeroWaitsForReset(t *testing.T) {
 	defer ts.Close()
 	rec := &recorder{}
 	c := newClient(t, ts.URL, func(c *Config) { c.Observer = rec })
-	keys, _, err := c.ListBYOKKeys(context.Background(), nil)
+	keys, _, err := c.ListBYOKKeys(context.Background())
 	if err != nil || len(keys) != 2 {
 		t.Fatalf("got %d keys, %v", len(keys), err)
 	}
@@ -389,7 +392,7 @@ func TestMissingRateLimitHeadersReportNothing(t *testing.T) {
 	s.SetFaults(sim.Faults{NoRateLimitHeaders: true})
 	rec := &recorder{}
 	c := newClient(t, ts.URL, func(c *Config) { c.Observer = rec })
-	if _, _, err := c.ListBYOKKeys(context.Background(), nil); err != nil {
+	if _, _, err := c.ListBYOKKeys(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.rls) != 0 || len(rec.codes) != 1 {
@@ -405,7 +408,7 @@ func TestHostileNextHostGetsNoCredentials(t *testing.T) {
 		s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 25})
 		s.SetFaults(sim.Faults{Next: next})
 		c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 10 })
-		keys, st, err := c.ListBYOKKeys(context.Background(), nil)
+		keys, st, err := c.ListBYOKKeys(context.Background())
 		if err != nil || len(keys) != 25 || st.Pages != 3 {
 			t.Fatalf("next=%s: got %d keys in %d pages, %v; want all 25 from the configured host", next, len(keys), st.Pages, err)
 		}
@@ -422,7 +425,7 @@ func TestTooManyPages(t *testing.T) {
 	_, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 30})
 	c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 1 })
 	c.maxPages = 10
-	_, st, err := c.ListBYOKKeys(context.Background(), nil)
+	_, st, err := c.ListBYOKKeys(context.Background())
 	if ReasonOf(err) != ReasonPagination || st.Pages != 10 {
 		t.Fatalf("reason %q after %d pages (%v), want pagination after 10", ReasonOf(err), st.Pages, err)
 	}
@@ -432,7 +435,7 @@ func TestConnectionResetMidBody(t *testing.T) {
 	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 30})
 	s.SetFaults(sim.Faults{Body: "reset"})
 	c := newClient(t, ts.URL)
-	_, _, err := c.ListBYOKKeys(context.Background(), nil)
+	_, _, err := c.ListBYOKKeys(context.Background())
 	if ReasonOf(err) != ReasonNetwork {
 		t.Fatalf("reason %q (%v), want network", ReasonOf(err), err)
 	}
@@ -470,7 +473,7 @@ func TestBYOKItems(t *testing.T) {
 		  {"id":"cck-3","provider":"GCP","state":"AVAILABLE","key":{"kind":"GcpKey","key_id":"projects/p/k"},"validation":{"phase":"INITIALIZING"}}
 		],"metadata":{"next":null}}`)
 	c := newClient(t, ts.URL)
-	keys, st, err := c.ListBYOKKeys(context.Background(), nil)
+	keys, st, err := c.ListBYOKKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +495,7 @@ func TestZeroTimesAreAbsent(t *testing.T) {
 	ts := serveJSON(t, `{"data":[
 	  {"id":"cck-1","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID","since":"0001-01-01T00:00:00Z"},"metadata":{"created_at":"1970-01-01T00:00:00Z"}}
 	],"metadata":{}}`)
-	keys, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background(), nil)
+	keys, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +512,7 @@ func TestAPIKeyQuirks(t *testing.T) {
 	  {"id":"A4","spec":{"owner":{"id":"sa-2","kind":"ServiceAccount"},"resources":[{"id":"lksqlc-1","kind":"Cluster"}],"expires_at":"2027-03-04"}},
 	  {"id":"A5","spec":{"owner":{"id":"sa-3","kind":"Robot"},"resource":{"id":"tf-1","kind":"Tableflow"}}}
 	],"metadata":{}}`)
-	keys, st, err := newClient(t, ts.URL).ListAPIKeys(context.Background(), nil)
+	keys, st, err := newClient(t, ts.URL).ListAPIKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -540,7 +543,7 @@ func TestAPIKeyQuirks(t *testing.T) {
 func TestOverlappingPagesDeduplicated(t *testing.T) {
 	s, ts := newSim(t, sim.OrgConfig{Seed: 1, APIKeys: 95})
 	s.SetFaults(sim.Faults{Overlap: true})
-	keys, _, err := newClient(t, ts.URL, func(c *Config) { c.PageSize = 10 }).ListAPIKeys(context.Background(), nil)
+	keys, _, err := newClient(t, ts.URL, func(c *Config) { c.PageSize = 10 }).ListAPIKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,16 +569,16 @@ func TestSecretFileRotation(t *testing.T) {
 	}
 	write(testSecret)
 	c := newClient(t, ts.URL, func(c *Config) { c.Secret = SecretFile(path) })
-	if _, _, err := c.ListBYOKKeys(context.Background(), nil); err != nil {
+	if _, _, err := c.ListBYOKKeys(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	s.SetCredentials(testKey, "rotated-secret")
-	_, _, err := c.ListBYOKKeys(context.Background(), nil)
+	_, _, err := c.ListBYOKKeys(context.Background())
 	if ReasonOf(err) != ReasonUnauthorized {
 		t.Fatalf("old secret after rotation: reason %q (%v), want unauthorized", ReasonOf(err), err)
 	}
 	write("rotated-secret")
-	if _, _, err := c.ListBYOKKeys(context.Background(), nil); err != nil {
+	if _, _, err := c.ListBYOKKeys(context.Background()); err != nil {
 		t.Fatalf("new secret on disk not used: %v", err)
 	}
 }
@@ -587,7 +590,7 @@ func TestEchoedSecretRedacted(t *testing.T) {
 		fmt.Fprintf(w, `{"errors":[{"title":"bad","detail":"your secret %s is wrong"}]}`, pw)
 	}))
 	defer ts.Close()
-	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background(), nil)
+	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "[REDACTED]") {
 		t.Fatalf("got %v, want the echoed secret redacted", err)
 	}
@@ -600,7 +603,7 @@ func TestNoRedirectFollowed(t *testing.T) {
 	defer trap.Close()
 	ts := httptest.NewServer(http.RedirectHandler(trap.URL+"/byok/v1/keys", http.StatusFound))
 	defer ts.Close()
-	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background(), nil)
+	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background())
 	if ReasonOf(err) != ReasonOther || trapped.Load() != 0 {
 		t.Fatalf("reason %q (%v), %d requests at the redirect target; want other and none", ReasonOf(err), err, trapped.Load())
 	}

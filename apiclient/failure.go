@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"cmp"
 	"compress/gzip"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
 )
 
 // maxMessage bounds each text taken from an error body: a 1 MiB detail must
@@ -37,32 +38,26 @@ func (f failure) String() string {
 	return s
 }
 
-// failureBody holds every error shape Confluent's APIs answer with:
+// readFailure reads what an error body says, in whichever shape
+// Confluent's APIs answer with:
 //
 //	{"errors":[{"code":"...","title":"...","detail":"..."}]}  (the documented Failure)
 //	{"error":{"code":403,"message":"invalid API key"}}
 //	{"error":"..."}, {"message":"..."}, {"detail":"..."}
-type failureBody struct {
-	Errors []struct {
-		Code   json.RawMessage `json:"code"`
-		Title  text            `json:"title"`
-		Detail text            `json:"detail"`
-	} `json:"errors"`
-	Error   json.RawMessage `json:"error"`
-	Message text            `json:"message"`
-	Detail  text            `json:"detail"`
-}
-
-// readFailure reads what an error body says, in whichever shape: one of the
-// JSON shapes above, or plain text. ok is false when it says nothing
-// readable (empty, HTML, binary).
-func readFailure(body []byte) (f failure, ok bool) {
+//
+// or plain text. ok is false when it says nothing readable (empty, HTML,
+// binary). Every text is cleared of the credentials redact removes (nil:
+// none): JSON escapes can spell them past the body's redaction.
+func readFailure(body []byte, redact *redactor) (f failure, ok bool) {
 	trimmed := bytes.TrimSpace(body)
-	var b failureBody
-	if len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal(trimmed, &b) == nil {
-		f = b.first()
-		f = failure{Code: bound(f.Code), Title: bound(f.Title), Detail: bound(f.Detail)}
-		return f, f != failure{}
+	var p fastjson.Parser
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		if v, err := p.ParseBytes(trimmed); err == nil {
+			f = firstFailure(v)
+			clean := func(s string) string { return bound(redact.string(s)) }
+			f = failure{Code: clean(f.Code), Title: clean(f.Title), Detail: clean(f.Detail)}
+			return f, f != failure{}
+		}
 	}
 	if len(trimmed) == 0 || looksLikeHTML(trimmed) || !utf8.Valid(trimmed) {
 		return failure{}, false
@@ -70,36 +65,19 @@ func readFailure(body []byte) (f failure, ok bool) {
 	return failure{Detail: bound(string(trimmed))}, true
 }
 
-// first is what the body says, in the first shape it has.
-func (b *failureBody) first() failure {
-	if len(b.Errors) > 0 {
-		e := b.Errors[0]
-		return failure{Code: rawText(e.Code), Title: e.Title.s, Detail: e.Detail.s}
+// firstFailure is what an error body says, in the first shape it has.
+func firstFailure(v *fastjson.Value) failure {
+	if errs := v.GetArray("errors"); len(errs) > 0 {
+		e := errs[0]
+		return failure{Code: plain(e.Get("code")), Title: plain(e.Get("title")), Detail: plain(e.Get("detail"))}
 	}
-	if len(b.Error) > 0 && b.Error[0] == '{' {
-		var inner struct {
-			Code    json.RawMessage `json:"code"`
-			Message text            `json:"message"`
+	if e := v.Get("error"); e != nil {
+		if e.Type() == fastjson.TypeObject {
+			return failure{Code: plain(e.Get("code")), Detail: plain(e.Get("message"))}
 		}
-		_ = json.Unmarshal(b.Error, &inner)
-		return failure{Code: rawText(inner.Code), Detail: inner.Message.s}
+		return failure{Detail: plain(e)}
 	}
-	if len(b.Error) > 0 {
-		return failure{Detail: rawText(b.Error)}
-	}
-	return failure{Detail: cmp.Or(b.Message.s, b.Detail.s)}
-}
-
-// rawText is a JSON string's value, or a number's text.
-func rawText(raw json.RawMessage) string {
-	var t text
-	if len(raw) == 0 || t.UnmarshalJSON(raw) != nil {
-		return ""
-	}
-	if t.bad {
-		return strings.Trim(string(raw), `"`)
-	}
-	return t.s
+	return failure{Detail: cmp.Or(plain(v.Get("message")), plain(v.Get("detail")))}
 }
 
 // bound makes s one line of at most maxMessage bytes.

@@ -43,7 +43,7 @@ func TestFaultReasonsAndWords(t *testing.T) {
 		{"truncated JSON", sim.Faults{Body: "truncated", Page: 2}, ReasonDecode, []string{"unexpected end of JSON", "request_id "}},
 		{"100 MiB body", sim.Faults{Body: "huge"}, ReasonDecode, []string{"larger than 32 MiB"}},
 		{"deeply nested JSON", sim.Faults{Body: "deep"}, ReasonDecode, []string{"exceeded max depth"}},
-		{"envelope of wrong types", sim.Faults{Body: "wrong-types"}, ReasonDecode, []string{"cannot unmarshal"}},
+		{"envelope of wrong types", sim.Faults{Body: "wrong-types"}, ReasonDecode, []string{"data is a JSON object, not an array"}},
 		{"no data field", sim.Faults{Body: "no-data", Page: 2}, ReasonDecode, []string{`missing required field "data"`}},
 		{"an error envelope with 200", sim.Faults{Body: "error-envelope"}, ReasonDecode, []string{"instead of a list", "The list cannot be served right now"}},
 		{"repeated token", sim.Faults{Next: "repeat-token"}, ReasonPagination, []string{"page token repeated"}},
@@ -69,8 +69,8 @@ func TestFaultReasonsAndWords(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 				defer cancel()
 				list := map[string]func() error{
-					EndpointBYOKKeys:   func() error { _, _, err := c.ListBYOKKeys(ctx, nil); return err },
-					EndpointIAMAPIKeys: func() error { _, _, err := c.ListAPIKeys(ctx, nil); return err },
+					EndpointBYOKKeys:   func() error { _, _, err := c.ListBYOKKeys(ctx); return err },
+					EndpointIAMAPIKeys: func() error { _, _, err := c.ListAPIKeys(ctx); return err },
 				}
 				err := list[endpoint]()
 				if got := ReasonOf(err); got != tc.reason {
@@ -106,12 +106,12 @@ func TestFaultsThatAreNotFailures(t *testing.T) {
 		t.Run(fmt.Sprintf("%+v", f), func(t *testing.T) {
 			s, ts := newSim(t, sim.OrgConfig{Seed: 11, BYOKKeys: 25, APIKeys: 25, Quirks: true})
 			c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 10 })
-			want, _, err := c.ListAPIKeys(context.Background(), nil)
+			want, _, err := c.ListAPIKeys(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
 			s.SetFaults(f)
-			got, _, err := c.ListAPIKeys(context.Background(), nil)
+			got, _, err := c.ListAPIKeys(context.Background())
 			if err != nil {
 				t.Fatalf("failed: %v", err)
 			}
@@ -136,12 +136,12 @@ func TestNullDataIsAnEmptyPage(t *testing.T) {
 	t.Parallel()
 	s, ts := newSim(t, sim.OrgConfig{Seed: 11, BYOKKeys: 25, APIKeys: 25})
 	c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 10 })
-	whole, _, err := c.ListBYOKKeys(context.Background(), nil)
+	whole, _, err := c.ListBYOKKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.SetFaults(sim.Faults{Body: "null-data", Page: 2})
-	got, stats, err := c.ListBYOKKeys(context.Background(), nil)
+	got, stats, err := c.ListBYOKKeys(context.Background())
 	if err != nil {
 		t.Fatalf("a page of null data failed the list: %v", err)
 	}
@@ -161,7 +161,7 @@ func TestEmptyListsAsNull(t *testing.T) {
 	s, ts := newSim(t, sim.OrgConfig{Seed: 11, BYOKKeys: 0, APIKeys: 5, Quirks: true})
 	c := newClient(t, ts.URL)
 	for range 4 {
-		keys, stats, err := c.ListBYOKKeys(context.Background(), nil)
+		keys, stats, err := c.ListBYOKKeys(context.Background())
 		if err != nil || len(keys) != 0 || stats.Pages != 1 {
 			t.Fatalf("%d keys, %d pages, %v; want an empty list of one page", len(keys), stats.Pages, err)
 		}
@@ -184,7 +184,7 @@ func TestConnectionRefusedThenBack(t *testing.T) {
 	addr := ts.Listener.Addr().String()
 	c := newClient(t, ts.URL)
 	ts.Close() // nothing listens on addr now
-	_, _, err := c.ListAPIKeys(context.Background(), nil)
+	_, _, err := c.ListAPIKeys(context.Background())
 	if ReasonOf(err) != ReasonNetwork || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("reason %q (%v), want network, connection refused", ReasonOf(err), err)
 	}
@@ -195,7 +195,7 @@ func TestConnectionRefusedThenBack(t *testing.T) {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
-	if keys, _, err := c.ListAPIKeys(context.Background(), nil); err != nil || len(keys) != 5 {
+	if keys, _, err := c.ListAPIKeys(context.Background()); err != nil || len(keys) != 5 {
 		t.Fatalf("after the API came back: %d keys, %v", len(keys), err)
 	}
 }
@@ -221,7 +221,7 @@ func TestBodyCapBoundsMemory(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	_, _, err := c.ListBYOKKeys(context.Background(), nil)
+	_, _, err := c.ListBYOKKeys(context.Background())
 	runtime.ReadMemStats(&after)
 	var de *DecodeError
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "larger than 32 MiB") {

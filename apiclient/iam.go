@@ -1,6 +1,10 @@
 package apiclient
 
-import "context"
+import (
+	"context"
+
+	"github.com/valyala/fastjson"
+)
 
 // ServiceAccount is one service account (iam/v2 ServiceAccount): the owner
 // of most API keys.
@@ -16,40 +20,31 @@ type User struct {
 	FullName string
 }
 
-type serviceAccountItem struct {
-	ID          text `json:"id"`
-	DisplayName text `json:"display_name"`
-	Description text `json:"description"`
+func readServiceAccount(it *fastjson.Value, f *fields) (a ServiceAccount, key, skip string) {
+	if a.ID = f.id(it); a.ID == "" {
+		return a, "", ""
+	}
+	a.DisplayName = f.text(it.Get("display_name"), "display_name", true)
+	a.Description = f.text(it.Get("description"), "description", false)
+	return a, a.ID, ""
 }
 
-// userItem has no email field on purpose: an address is personal data the
-// exporter has no use for, so it is not even decoded.
-type userItem struct {
-	ID       text `json:"id"`
-	FullName text `json:"full_name"`
-}
-
-func (it *serviceAccountItem) itemID() text { return it.ID }
-func (it *userItem) itemID() text           { return it.ID }
-
-func (it *serviceAccountItem) convert(f *fields) (ServiceAccount, string) {
-	return ServiceAccount{
-		ID:          it.ID.s,
-		DisplayName: f.text(it.DisplayName, "display_name", true),
-		Description: f.text(it.Description, "description", false),
-	}, ""
-}
-
-func (it *userItem) convert(f *fields) (User, string) {
-	return User{ID: it.ID.s, FullName: f.text(it.FullName, "full_name", false)}, ""
+// readUser reads a user's id and full name, and nothing else: an email
+// address is personal data the exporter has no use for.
+func readUser(it *fastjson.Value, f *fields) (u User, key, skip string) {
+	if u.ID = f.id(it); u.ID == "" {
+		return u, "", ""
+	}
+	u.FullName = f.text(it.Get("full_name"), "full_name", false)
+	return u, u.ID, ""
 }
 
 // ListServiceAccounts reads every page of GET /iam/v2/service-accounts.
 func (c *Client) ListServiceAccounts(ctx context.Context) ([]ServiceAccount, ListStats, error) {
-	return list[serviceAccountItem, ServiceAccount](ctx, c, EndpointServiceAccounts, "/iam/v2/service-accounts", nil)
+	return list(ctx, c, EndpointServiceAccounts, "/iam/v2/service-accounts", nil, readServiceAccount)
 }
 
 // ListUsers reads every page of GET /iam/v2/users.
 func (c *Client) ListUsers(ctx context.Context) ([]User, ListStats, error) {
-	return list[userItem, User](ctx, c, EndpointUsers, "/iam/v2/users", nil)
+	return list(ctx, c, EndpointUsers, "/iam/v2/users", nil, readUser)
 }

@@ -82,7 +82,7 @@ func TestNameListsContents(t *testing.T) {
 		t.Fatalf("%d clusters over every environment, the simulator has %d", len(clusterEnv), len(s.KafkaClusters()))
 	}
 
-	keys, _, err := c.ListAPIKeys(ctx, nil)
+	keys, _, err := c.ListAPIKeys(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestNameListsContents(t *testing.T) {
 			t.Errorf("API key %s: cluster %s in %q, listed in %q", k.ID, k.ResourceID, k.Environment, clusterEnv[k.ResourceID])
 		}
 	}
-	byok, _, err := c.ListBYOKKeys(ctx, nil)
+	byok, _, err := c.ListBYOKKeys(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 package apiclient
 
-import "context"
+import (
+	"context"
+
+	"github.com/valyala/fastjson"
+)
 
 // Environment is one environment (org/v2 Environment).
 type Environment struct {
@@ -8,20 +12,17 @@ type Environment struct {
 	DisplayName string
 }
 
-type environmentItem struct {
-	ID          text `json:"id"`
-	DisplayName text `json:"display_name"`
-}
-
-func (it *environmentItem) itemID() text { return it.ID }
-
-func (it *environmentItem) convert(f *fields) (Environment, string) {
-	return Environment{ID: it.ID.s, DisplayName: f.text(it.DisplayName, "display_name", true)}, ""
+func readEnvironment(it *fastjson.Value, f *fields) (e Environment, key, skip string) {
+	if e.ID = f.id(it); e.ID == "" {
+		return e, "", ""
+	}
+	e.DisplayName = f.text(it.Get("display_name"), "display_name", true)
+	return e, e.ID, ""
 }
 
 // ListEnvironments reads every page of GET /org/v2/environments.
 func (c *Client) ListEnvironments(ctx context.Context) ([]Environment, ListStats, error) {
-	return list[environmentItem, Environment](ctx, c, EndpointEnvironments, "/org/v2/environments", nil)
+	return list(ctx, c, EndpointEnvironments, "/org/v2/environments", nil, readEnvironment)
 }
 
 // Organization is one organisation the key can see (org/v2 Organization):
@@ -31,18 +32,15 @@ type Organization struct {
 	DisplayName string
 }
 
-type organizationItem struct {
-	ID          text `json:"id"`
-	DisplayName text `json:"display_name"`
-}
-
-func (it *organizationItem) itemID() text { return it.ID }
-
-func (it *organizationItem) convert(f *fields) (Organization, string) {
-	return Organization{ID: it.ID.s, DisplayName: f.text(it.DisplayName, "display_name", true)}, ""
+func readOrganization(it *fastjson.Value, f *fields) (o Organization, key, skip string) {
+	if o.ID = f.id(it); o.ID == "" {
+		return o, "", ""
+	}
+	o.DisplayName = f.text(it.Get("display_name"), "display_name", true)
+	return o, o.ID, ""
 }
 
 // ListOrganizations reads every page of GET /org/v2/organizations.
 func (c *Client) ListOrganizations(ctx context.Context) ([]Organization, ListStats, error) {
-	return list[organizationItem, Organization](ctx, c, EndpointOrganizations, "/org/v2/organizations", nil)
+	return list(ctx, c, EndpointOrganizations, "/org/v2/organizations", nil, readOrganization)
 }

@@ -3,6 +3,8 @@ package apiclient
 import (
 	"context"
 	"net/url"
+
+	"github.com/valyala/fastjson"
 )
 
 // ScopeOrganization is the quota scope of the organisation as a whole.
@@ -19,30 +21,20 @@ type AppliedQuota struct {
 	HasUsage    bool
 }
 
-type quotaItem struct {
-	ID           text   `json:"id"`
-	Scope        text   `json:"scope"`
-	DisplayName  text   `json:"display_name"`
-	AppliedLimit number `json:"applied_limit"`
-	Usage        number `json:"usage"`
-}
-
-func (it *quotaItem) itemID() text { return it.ID }
-
-func (it *quotaItem) convert(f *fields) (AppliedQuota, string) {
-	q := AppliedQuota{
-		Code:        it.ID.s,
-		Scope:       f.text(it.Scope, "scope", true),
-		DisplayName: f.text(it.DisplayName, "display_name", false),
+func readAppliedQuota(it *fastjson.Value, f *fields) (q AppliedQuota, key, skip string) {
+	if q.Code = f.id(it); q.Code == "" {
+		return q, "", ""
 	}
-	q.Limit, q.HasLimit = f.number(it.AppliedLimit, "applied_limit", true)
-	q.Usage, q.HasUsage = f.number(it.Usage, "usage", false)
-	return q, ""
+	q.Scope = f.text(it.Get("scope"), "scope", true)
+	q.DisplayName = f.text(it.Get("display_name"), "display_name", false)
+	q.Limit, q.HasLimit = f.number(it.Get("applied_limit"), "applied_limit", true)
+	q.Usage, q.HasUsage = f.number(it.Get("usage"), "usage", false)
+	return q, q.Code, ""
 }
 
 // ListAppliedQuotas reads every page of GET
 // /service-quota/v1/applied-quotas for one scope (the API requires one).
 func (c *Client) ListAppliedQuotas(ctx context.Context, scope string) ([]AppliedQuota, ListStats, error) {
-	return list[quotaItem, AppliedQuota](ctx, c, EndpointAppliedQuotas, "/service-quota/v1/applied-quotas",
-		url.Values{"scope": {scope}})
+	return list(ctx, c, EndpointAppliedQuotas, "/service-quota/v1/applied-quotas",
+		url.Values{"scope": {scope}}, readAppliedQuota)
 }

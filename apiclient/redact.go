@@ -17,7 +17,10 @@ const redacted = "[REDACTED]"
 // between) sends back, before any of it can reach an error, a log line or a
 // label value: the secret and "key:secret" as they are, JSON-escaped,
 // percent-encoded, and in base64 (the Authorization: Basic value).
-type redactor struct{ forms [][]byte }
+type redactor struct {
+	secret string // the secret it removes (comparison only: never written)
+	forms  [][]byte
+}
 
 func newRedactor(key, secret string) *redactor {
 	if secret == "" {
@@ -42,7 +45,7 @@ func newRedactor(key, secret string) *redactor {
 	}
 	slices.SortFunc(forms, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
 	forms = slices.Compact(forms) // equal forms are adjacent now: each is scanned for once
-	r := &redactor{}
+	r := &redactor{secret: secret}
 	for _, f := range forms {
 		if f != "" {
 			r.forms = append(r.forms, []byte(f))
@@ -51,8 +54,12 @@ func newRedactor(key, secret string) *redactor {
 	return r
 }
 
-// bytes returns b with every form of the credentials replaced.
+// bytes returns b with every form of the credentials replaced. A nil
+// redactor replaces nothing.
 func (r *redactor) bytes(b []byte) []byte {
+	if r == nil {
+		return b
+	}
 	for _, f := range r.forms {
 		if bytes.Contains(b, f) {
 			b = bytes.ReplaceAll(b, f, []byte(redacted))
@@ -61,7 +68,18 @@ func (r *redactor) bytes(b []byte) []byte {
 	return b
 }
 
-func (r *redactor) string(s string) string { return string(r.bytes([]byte(s))) }
+// string returns s with every form of the credentials replaced.
+func (r *redactor) string(s string) string {
+	if r == nil || len(r.forms) == 0 || len(s) < len(r.forms[len(r.forms)-1]) {
+		return s // shorter than the shortest form: nothing to find
+	}
+	for _, f := range r.forms {
+		if strings.Contains(s, string(f)) {
+			return string(r.bytes([]byte(s)))
+		}
+	}
+	return s
+}
 
 // jsonEscaped is s as it stands inside a JSON string, with or without the
 // HTML escapes (\u003c for <) that Go's encoder adds.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
 
 // BYOKKey is one self-managed encryption key (byok/v1 Key).
@@ -69,151 +71,96 @@ type APIKey struct {
 	ExpiresAt    time.Time // zero for keys that do not expire
 }
 
-// listPage is the envelope every list endpoint shares. It is the only part
-// of a body that must be well formed: items are read leniently.
-type listPage[T any] struct {
-	Data     listData[T] `json:"data"`
-	Metadata *struct {
-		Next *string `json:"next"`
-	} `json:"metadata"`
-}
-
-// listData is a page's data: an array of items, or null, which is a page
-// with no items (Confluent's SDK reads it so, and Confluent's CLI test
-// server ends every list with one). present is false when the field is
-// missing.
-type listData[T any] struct {
-	items   []object[T]
-	present bool
-}
-
-func (d *listData[T]) UnmarshalJSON(b []byte) error {
-	d.present = true
-	if string(b) == "null" {
-		return nil
-	}
-	return json.Unmarshal(b, &d.items)
-}
-
-type objectMeta struct {
-	CreatedAt timestamp `json:"created_at"`
-}
-
-type kmsKeyWire struct {
-	Kind          text           `json:"kind"`
-	KeyARN        text           `json:"key_arn"`
-	Roles         object[[]text] `json:"roles"`
-	KeyID         text           `json:"key_id"`
-	KeyVaultID    text           `json:"key_vault_id"`
-	TenantID      text           `json:"tenant_id"`
-	ApplicationID text           `json:"application_id"`
-	SecurityGroup text           `json:"security_group"`
-}
-
-type validationWire struct {
-	Phase   text      `json:"phase"`
-	Message text      `json:"message"`
-	Since   timestamp `json:"since"`
-	Region  text      `json:"region"`
-}
-
-type byokItem struct {
-	ID          text                   `json:"id"`
-	DisplayName text                   `json:"display_name"`
-	Provider    text                   `json:"provider"`
-	State       text                   `json:"state"`
-	Metadata    object[objectMeta]     `json:"metadata"`
-	Key         object[kmsKeyWire]     `json:"key"`
-	Validation  object[validationWire] `json:"validation"`
-}
-
-type objectRef struct {
-	ID          text `json:"id"`
-	Kind        text `json:"kind"`
-	Environment text `json:"environment"`
-}
-
-type apiKeySpec struct {
-	DisplayName text                `json:"display_name"`
-	Description text                `json:"description"`
-	Owner       object[objectRef]   `json:"owner"`
-	Resource    object[objectRef]   `json:"resource"`
-	Resources   object[[]objectRef] `json:"resources"`
-	ExpiresAt   expiryDate          `json:"expires_at"`
-}
-
-type apiKeyItem struct {
-	ID       text               `json:"id"`
-	Metadata object[objectMeta] `json:"metadata"`
-	Spec     object[apiKeySpec] `json:"spec"`
-}
-
-// decodePage unmarshals one page and returns its items and the next link
-// ("" on the last page). It fails only when the envelope is broken: not
-// JSON, no data field, data neither an array nor null, or an error envelope
-// instead of a list.
-func decodePage[T any](body []byte) ([]object[T], string, error) {
-	var p listPage[T]
-	if err := json.Unmarshal(body, &p); err != nil {
+// decodePage parses one page and returns its items and the next link (""
+// on the last page). It fails only when the envelope is broken: not JSON,
+// not an object, no data field, data neither an array nor null (null is a
+// page with no items), metadata or its next of the wrong type, or an error
+// envelope instead of a list. The values live until p parses again.
+func decodePage(p *fastjson.Parser, body []byte, redact *redactor) ([]*fastjson.Value, string, error) {
+	v, err := p.ParseBytes(body)
+	if err != nil {
 		return nil, "", describeJSONError(body, err)
 	}
-	if !p.Data.present {
-		if f, ok := readFailure(body); ok {
+	if v.Type() != fastjson.TypeObject {
+		return nil, "", fmt.Errorf("the body is a JSON %s, not the list envelope", v.Type())
+	}
+	var items []*fastjson.Value
+	switch data := v.Get("data"); {
+	case data == nil:
+		if f, ok := readFailure(body, redact); ok {
 			return nil, "", fmt.Errorf("the API answered with an error instead of a list: %s", f)
 		}
 		return nil, "", errors.New(`missing required field "data"`)
+	case data.Type() == fastjson.TypeArray:
+		items, _ = data.Array()
+	case data.Type() != fastjson.TypeNull:
+		return nil, "", fmt.Errorf("data is a JSON %s, not an array", data.Type())
 	}
-	next := ""
-	if p.Metadata != nil && p.Metadata.Next != nil {
-		next = *p.Metadata.Next
+	meta := v.Get("metadata")
+	if meta == nil || meta.Type() == fastjson.TypeNull {
+		return items, "", nil
 	}
-	return p.Data.items, next, nil
+	if meta.Type() != fastjson.TypeObject {
+		return nil, "", fmt.Errorf("metadata is a JSON %s, not an object", meta.Type())
+	}
+	next := meta.Get("next")
+	if next == nil || next.Type() == fastjson.TypeNull {
+		return items, "", nil
+	}
+	if next.Type() != fastjson.TypeString {
+		return nil, "", fmt.Errorf("metadata.next is a JSON %s, not a string", next.Type())
+	}
+	b, _ := next.StringBytes()
+	return items, string(b), nil
 }
 
-// describeJSONError makes a JSON error say what the body looked like, which
-// matters most when a proxy answered with an HTML page.
+// describeJSONError says what is wrong with a body that is not JSON, in
+// encoding/json's words (which name the offset and never quote the body),
+// and says so first when a proxy answered with an HTML page.
 func describeJSONError(body []byte, err error) error {
 	if looksLikeHTML(body) {
 		return errors.New("body is HTML, not JSON")
 	}
-	return err
+	var raw json.RawMessage
+	if jerr := json.Unmarshal(body, &raw); jerr != nil {
+		return jerr
+	}
+	// Valid to encoding/json, not to fastjson: nested deeper than it reads.
+	if strings.Contains(err.Error(), "depth") {
+		return fmt.Errorf("JSON nested deeper than %d levels", fastjson.MaxDepth)
+	}
+	return errors.New("unreadable JSON")
 }
 
-func (it *byokItem) itemID() text   { return it.ID }
-func (it *apiKeyItem) itemID() text { return it.ID }
-
-// convert turns a wire item into a key, noting in f the values it could not
-// read. skip is the reason an item cannot be exported at all ("" if it can).
-func (it *byokItem) convert(f *fields) (k BYOKKey, skip string) {
-	k = BYOKKey{
-		ID:          it.ID.s,
-		DisplayName: f.text(it.DisplayName, "display_name", false),
-		Provider:    f.text(it.Provider, "provider", true),
-		State:       f.text(it.State, "state", true),
+// readBYOKKey reads one item of GET /byok/v1/keys.
+func readBYOKKey(it *fastjson.Value, f *fields) (k BYOKKey, key, skip string) {
+	if k.ID = f.id(it); k.ID == "" {
+		return k, "", ""
 	}
-	if v := objectValue(f, it.Validation, "validation", true); v != nil {
+	k.DisplayName = f.text(it.Get("display_name"), "display_name", false)
+	k.Provider = f.text(it.Get("provider"), "provider", true)
+	k.State = f.text(it.Get("state"), "state", true)
+	if v := f.object(it.Get("validation"), "validation", true); v != nil {
 		k.Validation = Validation{
-			Phase:   f.text(v.Phase, "validation.phase", true),
-			Message: f.text(v.Message, "validation.message", false),
-			Region:  f.text(v.Region, "validation.region", false),
-			Since:   f.time(v.Since, "validation.since"),
+			Phase:   f.text(v.Get("phase"), "validation.phase", true),
+			Message: f.text(v.Get("message"), "validation.message", false),
+			Region:  f.text(v.Get("region"), "validation.region", false),
+			Since:   f.time(v.Get("since"), "validation.since"),
 		}
 	}
-	if key := objectValue(f, it.Key, "key", true); key != nil {
+	if kms := f.object(it.Get("key"), "key", true); kms != nil {
 		k.KMS = KMSKey{
-			Kind:          f.text(key.Kind, "key.kind", false),
-			KeyARN:        f.text(key.KeyARN, "key.key_arn", false),
-			KeyID:         f.text(key.KeyID, "key.key_id", false),
-			KeyVaultID:    f.text(key.KeyVaultID, "key.key_vault_id", false),
-			TenantID:      f.text(key.TenantID, "key.tenant_id", false),
-			ApplicationID: f.text(key.ApplicationID, "key.application_id", false),
-			SecurityGroup: f.text(key.SecurityGroup, "key.security_group", false),
+			Kind:          f.text(kms.Get("kind"), "key.kind", false),
+			KeyARN:        f.text(kms.Get("key_arn"), "key.key_arn", false),
+			KeyID:         f.text(kms.Get("key_id"), "key.key_id", false),
+			KeyVaultID:    f.text(kms.Get("key_vault_id"), "key.key_vault_id", false),
+			TenantID:      f.text(kms.Get("tenant_id"), "key.tenant_id", false),
+			ApplicationID: f.text(kms.Get("application_id"), "key.application_id", false),
+			SecurityGroup: f.text(kms.Get("security_group"), "key.security_group", false),
 		}
-		if roles := objectValue(f, key.Roles, "key.roles", false); roles != nil {
-			for _, r := range *roles {
-				if role := f.text(r, "key.roles", false); role != "" {
-					k.KMS.Roles = append(k.KMS.Roles, role)
-				}
+		for _, r := range f.array(kms.Get("roles"), "key.roles") {
+			if role := f.text(r, "key.roles", false); role != "" {
+				k.KMS.Roles = append(k.KMS.Roles, role)
 			}
 		}
 		k.CloudKeyID = k.KMS.KeyARN
@@ -221,47 +168,48 @@ func (it *byokItem) convert(f *fields) (k BYOKKey, skip string) {
 			k.CloudKeyID = k.KMS.KeyID
 		}
 	}
-	if m := objectValue(f, it.Metadata, "metadata", false); m != nil {
-		k.CreatedAt = f.time(m.CreatedAt, "metadata.created_at")
+	if m := f.object(it.Get("metadata"), "metadata", false); m != nil {
+		k.CreatedAt = f.time(m.Get("created_at"), "metadata.created_at")
 	}
-	return k, ""
+	return k, k.ID, ""
 }
 
-// convert turns a wire item into a key, noting in f the values it could not
-// read. A key with no owner is a Confluent-internal key: it is skipped.
-func (it *apiKeyItem) convert(f *fields) (k APIKey, skip string) {
-	spec := objectValue(f, it.Spec, "spec", false)
+// readAPIKey reads one item of GET /iam/v2/api-keys. A key with no owner is
+// a Confluent-internal key: it is skipped.
+func readAPIKey(it *fastjson.Value, f *fields) (k APIKey, key, skip string) {
+	if k.ID = f.id(it); k.ID == "" {
+		return k, "", ""
+	}
+	spec := f.object(it.Get("spec"), "spec", false)
 	if spec == nil {
-		return APIKey{}, SkipNoOwner
+		return k, k.ID, SkipNoOwner
 	}
-	owner := objectValue(f, spec.Owner, "spec.owner", false)
-	if owner == nil || owner.ID.s == "" {
-		return APIKey{}, SkipNoOwner
+	owner := f.object(spec.Get("owner"), "spec.owner", false)
+	ownerID, _ := f.str(owner.Get("id"))
+	if ownerID == "" {
+		return k, k.ID, SkipNoOwner
 	}
-	k = APIKey{
-		ID:          it.ID.s,
-		DisplayName: f.text(spec.DisplayName, "spec.display_name", false),
-		Description: f.text(spec.Description, "spec.description", false),
-		OwnerID:     owner.ID.s,
-		OwnerKind:   f.text(owner.Kind, "spec.owner.kind", false),
-		ExpiresAt:   f.time(spec.ExpiresAt.timestamp, "spec.expires_at"),
-	}
-	res := objectValue(f, spec.Resource, "spec.resource", false)
+	k.DisplayName = f.text(spec.Get("display_name"), "spec.display_name", false)
+	k.Description = f.text(spec.Get("description"), "spec.description", false)
+	k.OwnerID = ownerID
+	k.OwnerKind = f.text(owner.Get("kind"), "spec.owner.kind", false)
+	k.ExpiresAt = f.date(spec.Get("expires_at"), "spec.expires_at")
+	res := f.object(spec.Get("resource"), "spec.resource", false)
 	if res == nil {
 		// The 2022 API's several-resources form: the first one.
-		if list := objectValue(f, spec.Resources, "spec.resources", false); list != nil && len(*list) > 0 {
-			res = &(*list)[0]
+		if list := f.array(spec.Get("resources"), "spec.resources"); len(list) > 0 {
+			res = f.object(list[0], "spec.resources", false)
 		}
 	}
 	if res != nil {
-		k.ResourceID = f.text(res.ID, "spec.resource.id", false)
-		k.ResourceKind = resourceKind(k.ResourceID, f.text(res.Kind, "spec.resource.kind", false))
-		k.Environment = f.text(res.Environment, "spec.resource.environment", false)
+		k.ResourceID = f.text(res.Get("id"), "spec.resource.id", false)
+		k.ResourceKind = resourceKind(k.ResourceID, f.text(res.Get("kind"), "spec.resource.kind", false))
+		k.Environment = f.text(res.Get("environment"), "spec.resource.environment", false)
 	}
-	if m := objectValue(f, it.Metadata, "metadata", false); m != nil {
-		k.CreatedAt = f.time(m.CreatedAt, "metadata.created_at")
+	if m := f.object(it.Get("metadata"), "metadata", false); m != nil {
+		k.CreatedAt = f.time(m.Get("created_at"), "metadata.created_at")
 	}
-	return k, ""
+	return k, k.ID, ""
 }
 
 // resourceKind corrects a known API quirk: Schema Registry and ksqlDB keys

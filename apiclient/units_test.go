@@ -4,7 +4,6 @@ package apiclient
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -18,6 +17,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
 )
 
 func TestPrincipals(t *testing.T) {
@@ -92,7 +93,7 @@ func TestBasePathJoined(t *testing.T) {
 	}))
 	defer ts.Close()
 	for _, base := range []string{ts.URL + "/proxy", ts.URL + "/proxy/", ts.URL + "/proxy//"} {
-		if _, _, err := newClient(t, base).ListBYOKKeys(context.Background(), nil); err != nil {
+		if _, _, err := newClient(t, base).ListBYOKKeys(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -245,7 +246,7 @@ func TestBackoffOfTheSmallestBase(t *testing.T) {
 func TestEmptyBody(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer ts.Close()
-	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background(), nil)
+	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background())
 	if ReasonOf(err) != ReasonDecode || !strings.Contains(err.Error(), "unexpected end of JSON input") {
 		t.Fatalf("got %v, want decode: unexpected end of JSON input", err)
 	}
@@ -317,15 +318,18 @@ func TestReadFailureEdges(t *testing.T) {
 		`<html>502</html>`:             {},
 		"\xff\xfe":                     {},
 	} {
-		got, ok := readFailure([]byte(body))
+		got, ok := readFailure([]byte(body), nil)
 		if got != want || ok != (want != failure{}) {
 			t.Errorf("readFailure(%q) = %+v, %v; want %+v", body, got, ok, want)
 		}
 	}
-	for raw, want := range map[string]string{`"s"`: "s", `403`: "403", ``: "", `null`: ""} {
-		if got := rawText(json.RawMessage(raw)); got != want {
-			t.Errorf("rawText(%s) = %q, want %q", raw, got, want)
+	for raw, want := range map[string]string{`"s"`: "s", `403`: "403", `null`: "", `{}`: "", `"\u00e9\xff"`: "é\\xff"} {
+		if got := plain(fastjson.MustParse(raw)); got != want {
+			t.Errorf("plain(%s) = %q, want %q", raw, got, want)
 		}
+	}
+	if plain(nil) != "" {
+		t.Error("plain(nil) is not empty")
 	}
 }
 
@@ -377,7 +381,7 @@ func TestSecretFileSize(t *testing.T) {
 // form) has no resource, and does not panic.
 func TestEmptyResources(t *testing.T) {
 	ts := serveJSON(t, `{"data":[{"id":"A1","spec":{"owner":{"id":"sa-1"},"resources":[]}}]}`)
-	keys, _, err := newClient(t, ts.URL).ListAPIKeys(context.Background(), nil)
+	keys, _, err := newClient(t, ts.URL).ListAPIKeys(context.Background())
 	if err != nil || len(keys) != 1 || keys[0].ResourceID != "" {
 		t.Fatalf("got %+v, %v", keys, err)
 	}
@@ -391,7 +395,7 @@ func TestOnly2xxIsAList(t *testing.T) {
 			w.WriteHeader(status)
 			_, _ = w.Write([]byte(`{"data":[{"id":"cck-1"}]}`))
 		}))
-		_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background(), nil)
+		_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background())
 		ts.Close()
 		var apiErr *APIError
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != status || ReasonOf(err) != ReasonOther {
@@ -424,10 +428,61 @@ func TestBodyCapEdges(t *testing.T) {
 		}))
 		c := newClient(t, ts.URL, func(c *Config) { c.MaxRetries = -1 })
 		c.maxBody = limit
-		keys, _, err := c.ListBYOKKeys(context.Background(), nil)
+		keys, _, err := c.ListBYOKKeys(context.Background())
 		ts.Close()
 		if got := ReasonOf(err); got != tc.reason || tc.reason == "" && len(keys) != 1 {
 			t.Errorf("status %d, %d bytes: %d keys, reason %q (%v); want reason %q", tc.status, len(tc.body), len(keys), got, err, tc.reason)
 		}
+	}
+}
+
+// TestEnvelopeEdges: what of a page's envelope decodes, and what fails it
+// with which words.
+func TestEnvelopeEdges(t *testing.T) {
+	var p fastjson.Parser
+	for body, want := range map[string]struct {
+		items int
+		next  string
+		err   string
+	}{
+		`{"data":[{"id":"a"},{"id":"b"}],"metadata":{"next":"n"}}`: {items: 2, next: "n"},
+		`{"data":null,"metadata":{}}`:                              {},
+		`{"data":[],"metadata":null}`:                              {},
+		`{"data":[],"metadata":{"next":null}}`:                     {},
+		`{"data":[]}`:                                              {},
+		`[{"data":[]}]`:                                            {err: "the body is a JSON array, not the list envelope"},
+		`{"data":"x"}`:                                             {err: "data is a JSON string, not an array"},
+		`{"data":[],"metadata":[]}`:                                {err: "metadata is a JSON array, not an object"},
+		`{"data":[],"metadata":{"next":5}}`:                        {err: "metadata.next is a JSON number, not a string"},
+		`{"metadata":{}}`:                                          {err: `missing required field "data"`},
+		`{"errors":[{"title":"Gone"}]}`:                            {err: `an error instead of a list: "Gone"`},
+		`{"data":[}`:                                               {err: "invalid character '}'"},
+		`<html>`:                                                   {err: "body is HTML"},
+		strings.Repeat("[", 400) + strings.Repeat("]", 400):        {err: "JSON nested deeper than 300 levels"},
+	} {
+		items, next, err := decodePage(&p, []byte(body), nil)
+		if want.err != "" {
+			if err == nil || !strings.Contains(err.Error(), want.err) {
+				t.Errorf("%.40s: %v, want an error saying %q", body, err, want.err)
+			}
+			continue
+		}
+		if err != nil || len(items) != want.items || next != want.next {
+			t.Errorf("%.40s: %d items, next %q, %v; want %d, %q", body, len(items), next, err, want.items, want.next)
+		}
+	}
+}
+
+// TestRedactorBuiltOncePerSecret: the redactor of the credentials is built
+// when the secret changes, not for every request.
+func TestRedactorBuiltOncePerSecret(t *testing.T) {
+	c := newClient(t, "https://api.example")
+	first := c.redactorFor("one")
+	if c.redactorFor("one") != first {
+		t.Fatal("the same secret built a new redactor")
+	}
+	second := c.redactorFor("two")
+	if second == first || second.string("x two x") != "x "+redacted+" x" {
+		t.Fatal("a new secret kept the old redactor")
 	}
 }

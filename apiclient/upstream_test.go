@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
 )
 
@@ -32,7 +34,7 @@ func TestOddItemsDoNotFailTheList(t *testing.T) {
 	s.SetFaults(sim.Faults{Body: "odd-items", Page: 1})
 	c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 5 })
 
-	byok, st, err := c.ListBYOKKeys(context.Background(), nil)
+	byok, st, err := c.ListBYOKKeys(context.Background())
 	if err != nil {
 		t.Fatalf("odd items failed the BYOK list: %v", err)
 	}
@@ -56,7 +58,7 @@ func TestOddItemsDoNotFailTheList(t *testing.T) {
 		t.Errorf("an impossible date and a time without zone must be left out, the rest kept: %+v", odd2)
 	}
 
-	apiKeys, st, err := c.ListAPIKeys(context.Background(), nil)
+	apiKeys, st, err := c.ListAPIKeys(context.Background())
 	if err != nil {
 		t.Fatalf("odd items failed the API key list: %v", err)
 	}
@@ -129,12 +131,10 @@ func TestTimestampForms(t *testing.T) {
 		{`1767322800`, time.Time{}, true},
 		{`{"seconds":1}`, time.Time{}, true},
 	} {
-		var ts timestamp
-		if err := json.Unmarshal([]byte(tc.in), &ts); err != nil {
-			t.Errorf("%s: %v; a time never fails the item", tc.in, err)
-		}
-		if !ts.t.Equal(tc.want) || ts.bad != tc.bad {
-			t.Errorf("%s: got %v (bad %v), want %v (bad %v)", tc.in, ts.t, ts.bad, tc.want, tc.bad)
+		var f fields
+		got := f.time(fastjson.MustParse(tc.in), "t")
+		if bad := len(f.invalid) > 0; !got.Equal(tc.want) || bad != tc.bad {
+			t.Errorf("%s: got %v (bad %v), want %v (bad %v)", tc.in, got, bad, tc.want, tc.bad)
 		}
 	}
 }
@@ -158,7 +158,7 @@ func TestErrorShapes(t *testing.T) {
 			t.Run(shape+"/"+tc.detail, func(t *testing.T) {
 				s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 3})
 				s.SetFaults(sim.Faults{Status: tc.status, Detail: tc.detail, ErrorShape: shape})
-				_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background(), nil)
+				_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background())
 				if got := ReasonOf(err); got != tc.reason {
 					t.Errorf("reason %q, want %q (%v)", got, tc.reason, err)
 				}
@@ -174,7 +174,7 @@ func TestErrorShapes(t *testing.T) {
 func TestErrorTextIsBounded(t *testing.T) {
 	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 3})
 	s.SetFaults(sim.Faults{Status: 403, Detail: "denied\n" + strings.Repeat("x", 1<<20)})
-	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background(), nil)
+	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background())
 	if err == nil || len(err.Error()) > 2*maxMessage || !strings.Contains(err.Error(), "denied x") ||
 		strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "bytes more") {
 		t.Fatalf("want one bounded line that keeps the start and says what was cut; got %d bytes: %.200q", len(err.Error()), err)
@@ -186,7 +186,7 @@ func TestErrorTextIsBounded(t *testing.T) {
 func TestErrorEnvelopeWith200(t *testing.T) {
 	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 3})
 	s.SetFaults(sim.Faults{Body: "error-envelope"})
-	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background(), nil)
+	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background())
 	if ReasonOf(err) != ReasonDecode || !strings.Contains(err.Error(), "The list cannot be served right now") {
 		t.Fatalf("got %v (reason %q), want decode with the API's words", err, ReasonOf(err))
 	}
@@ -201,7 +201,7 @@ const hardSecret = `pa/ss+wo"rd<&>=?% é`
 // into an error or a value the exporter would export.
 func TestEchoedSecretRedactedInEveryEncoding(t *testing.T) {
 	forms := secretForms(testKey, hardSecret)
-	for _, mode := range []string{"raw", "json", "base64", "percent", "header"} {
+	for _, mode := range []string{"raw", "json", "unicode", "mixed", "base64", "unicode-base64", "percent", "header"} {
 		t.Run(mode, func(t *testing.T) {
 			s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: 3}, APIKey: testKey, APISecret: hardSecret})
 			ts := httptest.NewServer(s)
@@ -209,7 +209,7 @@ func TestEchoedSecretRedactedInEveryEncoding(t *testing.T) {
 			c := newClient(t, ts.URL, func(c *Config) { c.Secret = StaticSecret(hardSecret) })
 
 			s.SetFaults(sim.Faults{Status: 400, Echo: mode})
-			_, _, err := c.ListBYOKKeys(context.Background(), nil)
+			_, _, err := c.ListBYOKKeys(context.Background())
 			if err == nil {
 				t.Fatal("want the 400")
 			}
@@ -219,7 +219,7 @@ func TestEchoedSecretRedactedInEveryEncoding(t *testing.T) {
 			checkNone(t, "error", err.Error(), forms)
 
 			s.SetFaults(sim.Faults{Echo: mode})
-			keys, _, err := c.ListBYOKKeys(context.Background(), nil)
+			keys, _, err := c.ListBYOKKeys(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -294,20 +294,20 @@ func TestSecretFileOddities(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newClient(t, ts.URL, func(c *Config) { c.Secret = SecretFile(path) })
-	if _, _, err := c.ListBYOKKeys(context.Background(), nil); err != nil {
+	if _, _, err := c.ListBYOKKeys(context.Background()); err != nil {
 		t.Fatalf("a secret file with a byte-order mark: %v", err)
 	}
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := c.ListBYOKKeys(context.Background(), nil)
+	_, _, err := c.ListBYOKKeys(context.Background())
 	if ReasonOf(err) != ReasonOther || !strings.Contains(err.Error(), path) {
 		t.Fatalf("deleted secret file: reason %q, error %v; want other, naming %s", ReasonOf(err), err, path)
 	}
 	if err := os.Mkdir(path, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = c.ListBYOKKeys(context.Background(), nil)
+	_, _, err = c.ListBYOKKeys(context.Background())
 	if ReasonOf(err) != ReasonOther || !strings.Contains(err.Error(), path) {
 		t.Fatalf("secret file is a directory: reason %q, error %v; want other, naming %s", ReasonOf(err), err, path)
 	}
@@ -330,12 +330,12 @@ func TestRateLimitHoldsEveryList(t *testing.T) {
 	c := newClient(t, ts.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_, _, err := c.ListBYOKKeys(ctx, nil)
+	_, _, err := c.ListBYOKKeys(ctx)
 	var rl *RateLimitedError
 	if !errors.As(err, &rl) {
 		t.Fatalf("BYOK: got %v, want to give up on the 30s wait", err)
 	}
-	_, _, err = c.ListAPIKeys(ctx, nil)
+	_, _, err = c.ListAPIKeys(ctx)
 	if !errors.As(err, &rl) || apiKeyRequests.Load() != 0 {
 		t.Fatalf("API keys: got %v after %d requests; want to give up without a request into the exhausted window", err, apiKeyRequests.Load())
 	}
@@ -362,10 +362,10 @@ func TestRemainingZeroHoldsEveryList(t *testing.T) {
 	}))
 	defer ts.Close()
 	c := newClient(t, ts.URL)
-	if _, _, err := c.ListBYOKKeys(context.Background(), nil); err != nil {
+	if _, _, err := c.ListBYOKKeys(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.ListAPIKeys(context.Background(), nil); err != nil {
+	if _, _, err := c.ListAPIKeys(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if early.Load() {
@@ -380,7 +380,7 @@ func TestGzipBodyWithoutContentEncoding(t *testing.T) {
 		_, _ = w.Write(gzipBytes(t, `{"data":[{"id":"cck-1","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}}]}`))
 	}))
 	defer ts.Close()
-	keys, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background(), nil)
+	keys, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background())
 	if err != nil || len(keys) != 1 || keys[0].ID != "cck-1" {
 		t.Fatalf("got %+v, %v", keys, err)
 	}

@@ -1,76 +1,162 @@
 package apiclient
 
 import (
-	"bytes"
-	"encoding/json"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
 )
 
-// The wire types of list items are lenient: a value that is absent, null or
-// of the wrong type never fails the list. Only the envelope can (see
-// decodePage). What could not be read is marked bad, so that the item is
-// exported with what it has and the dropped value is counted (ListStats).
+// A page is parsed once (fastjson) and its items are read from the parsed
+// values leniently: a value that is absent, null or of the wrong type never
+// fails the list. Only the envelope can (see decodePage). What could not be
+// read is noted in fields, so that the item is exported with what it has
+// and the dropped value is counted (ListStats).
 
-// text is a JSON string that may be absent or null (""), or unreadable.
-type text struct {
-	s   string
-	bad bool
+// fields reads the values of one item, and collects the names of those
+// that could not be read (or, for the values the API documents as
+// required, were missing). Every text it returns has the credentials
+// removed, however the upstream encoded them (see redactor).
+type fields struct {
+	invalid []string
+	redact  *redactor
 }
 
-func (t *text) UnmarshalJSON(b []byte) error {
-	// The fast path: a string with no escapes, already checked by the decoder.
-	if len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
-		t.s = string(b[1 : len(b)-1])
+func (f *fields) reset() { f.invalid = f.invalid[:0] }
+
+func (f *fields) note(name string) { f.invalid = append(f.invalid, name) }
+
+// str returns the string v holds, or ("", true) when v is absent or null,
+// or ("", false) when it holds something else. Invalid UTF-8 is replaced,
+// as encoding/json does: a label value must be UTF-8.
+func (f *fields) str(v *fastjson.Value) (string, bool) {
+	if v == nil {
+		return "", true
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		s := string(b)
+		if !utf8.ValidString(s) {
+			s = strings.ToValidUTF8(s, "\uFFFD")
+		}
+		if f.redact != nil {
+			s = f.redact.string(s)
+		}
+		return s, true
+	case fastjson.TypeNull:
+		return "", true
+	}
+	return "", false
+}
+
+// text returns the string at v, noting name when it is not a string, or
+// missing and required.
+func (f *fields) text(v *fastjson.Value, name string, required bool) string {
+	s, ok := f.str(v)
+	if !ok || required && s == "" {
+		f.note(name)
+	}
+	return s
+}
+
+// object returns v when it is an object, and nil when it is absent or null
+// (noting name when required) or not an object (noting name).
+func (f *fields) object(v *fastjson.Value, name string, required bool) *fastjson.Value {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		if required {
+			f.note(name)
+		}
 		return nil
 	}
-	if string(b) == "null" {
+	if v.Type() != fastjson.TypeObject {
+		f.note(name)
 		return nil
 	}
-	if json.Unmarshal(b, &t.s) != nil {
-		*t = text{bad: true}
-	}
-	return nil
+	return v
 }
 
-// object is a JSON object decoded into T, which may be absent or null (v
-// nil), or not an object at all (bad).
-type object[T any] struct {
-	v   *T
-	bad bool
-}
-
-func (o *object[T]) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
+// array returns the elements of v, nil when it is absent or null, or not
+// an array (noting name).
+func (f *fields) array(v *fastjson.Value, name string) []*fastjson.Value {
+	if v == nil || v.Type() == fastjson.TypeNull {
 		return nil
 	}
-	v := new(T)
-	if json.Unmarshal(b, v) != nil {
-		*o = object[T]{bad: true}
+	if v.Type() != fastjson.TypeArray {
+		f.note(name)
 		return nil
 	}
-	o.v = v
-	return nil
+	a, _ := v.Array()
+	return a
 }
 
-// timestamp is an RFC 3339 time that may be absent or null (zero), or
-// unreadable (bad): another type, no zone, an impossible date.
-type timestamp struct {
-	t   time.Time
-	bad bool
-}
-
-func (ts *timestamp) UnmarshalJSON(b []byte) error {
-	var s text
-	_ = s.UnmarshalJSON(b)
-	if s.bad {
-		ts.bad = true
-	} else if s.s != "" {
-		t, ok := parseTime(s.s)
-		*ts = timestamp{t: t, bad: !ok}
+// time returns the RFC 3339 time at v, zero when absent or null, noting
+// name when it is unreadable: another type, no zone, an impossible date.
+func (f *fields) time(v *fastjson.Value, name string) time.Time {
+	s, ok := f.str(v)
+	if !ok {
+		f.note(name)
+		return time.Time{}
 	}
-	return nil
+	if s == "" {
+		return time.Time{}
+	}
+	t, ok := parseTime(s)
+	if !ok {
+		f.note(name)
+	}
+	return t
+}
+
+// date returns the end of the day at v (spec.expires_at: the key expires
+// at the end of that day, UTC); a full RFC 3339 time is taken as it is.
+func (f *fields) date(v *fastjson.Value, name string) time.Time {
+	s, ok := f.str(v)
+	if !ok {
+		f.note(name)
+		return time.Time{}
+	}
+	if s == "" {
+		return time.Time{}
+	}
+	if strings.Contains(s, "T") {
+		return f.time(v, name)
+	}
+	day, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		f.note(name)
+		return time.Time{}
+	}
+	return meaningful(day.Add(24*time.Hour - time.Second))
+}
+
+// number returns the number at v and whether there is one, noting name when
+// it is not a finite number, or missing and required.
+func (f *fields) number(v *fastjson.Value, name string, required bool) (float64, bool) {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		if required {
+			f.note(name)
+		}
+		return 0, false
+	}
+	n, err := v.Float64()
+	if err != nil || math.IsNaN(n) || math.IsInf(n, 0) { // fastjson reads NaN and Inf: no quota is either
+		f.note(name)
+		return 0, false
+	}
+	return n, true
+}
+
+// id returns an item's id: a non-empty string, or "" (the item cannot be
+// told apart from others and is skipped).
+func (f *fields) id(item *fastjson.Value) string {
+	if item == nil || item.Type() != fastjson.TypeObject {
+		return ""
+	}
+	s, _ := f.str(item.Get("id"))
+	return s
 }
 
 // parseTime reads an RFC 3339 time. A leap second (23:59:60) is a valid RFC
@@ -96,84 +182,18 @@ func meaningful(t time.Time) time.Time {
 	return t
 }
 
-// expiryDate is spec.expires_at: a date (the key expires at the end of that
-// day, UTC). A full RFC 3339 time is accepted as it is.
-type expiryDate struct{ timestamp }
-
-func (d *expiryDate) UnmarshalJSON(b []byte) error {
-	var s text
-	_ = s.UnmarshalJSON(b)
-	if s.bad || s.s == "" {
-		d.bad = s.bad
-		return nil
+// plain is the text of a string or a number (an error's code can be
+// either), "" for anything else.
+func plain(v *fastjson.Value) string {
+	if v == nil {
+		return ""
 	}
-	if strings.Contains(s.s, "T") {
-		t, ok := parseTime(s.s)
-		d.timestamp = timestamp{t: t, bad: !ok}
-		return nil
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	case fastjson.TypeNumber:
+		return v.String()
 	}
-	if t, err := time.Parse(time.DateOnly, s.s); err == nil {
-		d.t = meaningful(t.Add(24*time.Hour - time.Second))
-	} else {
-		d.bad = true
-	}
-	return nil
-}
-
-// fields collects, for one item, the names of the values that could not be
-// read (or, for the values the API documents as required, were missing).
-type fields []string
-
-// text returns t's value, noting name when it is unreadable, or missing and required.
-func (f *fields) text(t text, name string, required bool) string {
-	if t.bad || required && t.s == "" {
-		*f = append(*f, name)
-	}
-	return t.s
-}
-
-// time returns t's value, noting name when it is unreadable.
-func (f *fields) time(t timestamp, name string) time.Time {
-	if t.bad {
-		*f = append(*f, name)
-	}
-	return t.t
-}
-
-// object returns o's value (nil when absent), noting name when it is not an
-// object, or missing and required.
-func objectValue[T any](f *fields, o object[T], name string, required bool) *T {
-	if o.bad || required && o.v == nil {
-		*f = append(*f, name)
-	}
-	return o.v
-}
-
-// number is a JSON number that may be absent or null (set false), or not a
-// number at all (bad).
-type number struct {
-	v   float64
-	set bool
-	bad bool
-}
-
-func (n *number) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
-	if json.Unmarshal(b, &n.v) != nil {
-		*n = number{bad: true}
-		return nil
-	}
-	n.set = true
-	return nil
-}
-
-// number returns n's value and whether there is one, noting name when it is
-// unreadable, or missing and required.
-func (f *fields) number(n number, name string, required bool) (float64, bool) {
-	if n.bad || required && !n.set {
-		*f = append(*f, name)
-	}
-	return n.v, n.set
+	return ""
 }

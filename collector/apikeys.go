@@ -31,7 +31,7 @@ func (c *apiKeysCollector) skipReasons() []string {
 }
 
 func (c *apiKeysCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
-	keys, stats, err := c.lister.ListAPIKeys(ctx, nil)
+	keys, stats, err := c.lister.ListAPIKeys(ctx)
 	if err != nil {
 		return 0, stats, err
 	}

@@ -44,7 +44,7 @@ func (c *byokCollector) name() string { return "byok" }
 func (c *byokCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
 func (c *byokCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
-	keys, stats, err := c.lister.ListBYOKKeys(ctx, nil)
+	keys, stats, err := c.lister.ListBYOKKeys(ctx)
 	if err != nil {
 		return 0, stats, err
 	}

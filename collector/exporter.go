@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"net/url"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -30,8 +29,8 @@ const namespace = "confluent"
 
 // Lister reads complete lists from the API; *apiclient.Client is one.
 type Lister interface {
-	ListBYOKKeys(ctx context.Context, filter url.Values) ([]apiclient.BYOKKey, apiclient.ListStats, error)
-	ListAPIKeys(ctx context.Context, filter url.Values) ([]apiclient.APIKey, apiclient.ListStats, error)
+	ListBYOKKeys(ctx context.Context) ([]apiclient.BYOKKey, apiclient.ListStats, error)
+	ListAPIKeys(ctx context.Context) ([]apiclient.APIKey, apiclient.ListStats, error)
 	ListServiceAccounts(ctx context.Context) ([]apiclient.ServiceAccount, apiclient.ListStats, error)
 	ListUsers(ctx context.Context) ([]apiclient.User, apiclient.ListStats, error)
 	ListEnvironments(ctx context.Context) ([]apiclient.Environment, apiclient.ListStats, error)

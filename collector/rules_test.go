@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -43,11 +42,11 @@ type fakeLister struct {
 
 var _ Lister = (*fakeLister)(nil)
 
-func (f *fakeLister) ListBYOKKeys(ctx context.Context, _ url.Values) ([]apiclient.BYOKKey, apiclient.ListStats, error) {
+func (f *fakeLister) ListBYOKKeys(ctx context.Context) ([]apiclient.BYOKKey, apiclient.ListStats, error) {
 	return answer(ctx, f, apiclient.EndpointBYOKKeys, &f.byok, &f.byokErr)
 }
 
-func (f *fakeLister) ListAPIKeys(ctx context.Context, _ url.Values) ([]apiclient.APIKey, apiclient.ListStats, error) {
+func (f *fakeLister) ListAPIKeys(ctx context.Context) ([]apiclient.APIKey, apiclient.ListStats, error) {
 	return answer(ctx, f, apiclient.EndpointIAMAPIKeys, &f.apiKeys, &f.apiKeysErr)
 }
 

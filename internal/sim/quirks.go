@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 )
 
 // shapedError answers f.Status with an error body in one of the shapes
@@ -43,9 +43,9 @@ func shapedError(w http.ResponseWriter, f Faults) reply {
 func echo(w http.ResponseWriter, r *http.Request, mode, text string) string {
 	key, secret, _ := r.BasicAuth()
 	switch mode {
-	case "raw", "json": // "json": listBody and errorReply escape it, echoBody adds \/
+	case "raw", "json", "unicode", "mixed": // listBody and errorReply escape it; escapeSlashes spells it as the mode says
 		return text + " (secret " + secret + ")"
-	case "base64":
+	case "base64", "unicode-base64":
 		return text + " (Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"+secret)) + ")"
 	case "percent":
 		return text + " (retry with ?api_secret=" + url.QueryEscape(secret) + ")"
@@ -55,16 +55,35 @@ func echo(w http.ResponseWriter, r *http.Request, mode, text string) string {
 	return text
 }
 
-// escapeSlashes writes the JSON-escaped secret with \/ for each /, as some
-// encoders (PHP's, Java's) do, where mode is "json".
+// escapeSlashes spells the echoed secret inside the JSON body as the mode
+// says: "json" with \/ for each / (as PHP's and Java's encoders do);
+// "unicode" wholly as \uXXXX escapes, "mixed" every other character so,
+// "unicode-base64" the base64 of key:secret so. A decoder reads each as
+// the plain text, which a scan of the raw body does not find.
 func escapeSlashes(r *http.Request, mode string, body []byte) []byte {
-	_, secret, _ := r.BasicAuth()
-	if mode != "json" || !strings.Contains(secret, "/") {
+	key, secret, _ := r.BasicAuth()
+	echoed := secret
+	if mode == "unicode-base64" {
+		echoed = base64.StdEncoding.EncodeToString([]byte(key + ":" + secret))
+	}
+	esc, _ := json.Marshal(echoed)
+	esc = esc[1 : len(esc)-1]
+	var spelled []byte
+	switch mode {
+	case "json":
+		spelled = bytes.ReplaceAll(esc, []byte("/"), []byte(`\/`))
+	case "unicode", "unicode-base64", "mixed":
+		for i, c := range echoed {
+			if mode == "mixed" && i%2 == 0 && c < 0x80 && c != '"' && c != '\\' {
+				spelled = append(spelled, byte(c))
+				continue
+			}
+			spelled = fmt.Appendf(spelled, `\u%04x`, c)
+		}
+	default:
 		return body
 	}
-	esc, _ := json.Marshal(secret)
-	esc = esc[1 : len(esc)-1]
-	return bytes.ReplaceAll(body, esc, bytes.ReplaceAll(esc, []byte("/"), []byte(`\/`)))
+	return bytes.ReplaceAll(body, esc, spelled)
 }
 
 // echoInList puts the credentials into the first display name of a list.

@@ -43,8 +43,10 @@ type Faults struct {
 	// gzip-compressed, without Content-Encoding).
 	ErrorShape string `json:"error_shape,omitempty"`
 	// Echo sends the request's credentials back, as a hostile upstream or a
-	// proxy might: raw, json (JSON-escaped, with \/), base64 (the
-	// Authorization header's value), percent, header (in X-Request-Id).
+	// proxy might: raw, json (JSON-escaped, with \/), unicode (wholly as
+	// \uXXXX escapes), mixed (every other character so), base64 (the
+	// Authorization header's value), unicode-base64 (that value as \uXXXX
+	// escapes), percent, header (in X-Request-Id).
 	// In the error body for Status, else in the first item's display name.
 	Echo string `json:"echo,omitempty"`
 	// Body breaks a 200 body's envelope: truncated, html, wrong-types,
