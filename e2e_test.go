@@ -215,7 +215,7 @@ func TestEndToEnd(t *testing.T) {
 	checkMetricsWithPromtool(t, scrape)
 
 	for _, want := range []string{
-		`msg="Refresh complete" organization=default collector=byok items=36 pages=1`, `msg="Refresh complete" organization=default collector=api_keys items=2495 pages=25`,
+		`msg="Refresh complete" organization=default collector=byok items=36 pages=1`, `msg="Refresh complete" organization=default collector=api_keys items=2496 pages=26`,
 		`msg="Refresh complete" organization=default collector=kafka_clusters items=40 pages=7`, `msg="Refresh complete" organization=default collector=service_accounts items=250 pages=3`,
 		"secret_from=$CONFLUENT_CLOUD_API_SECRET",
 	} {

@@ -9,6 +9,7 @@ package apiclient
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -73,7 +74,6 @@ type Config struct {
 	Timeout  time.Duration // one HTTP request, body included; 0 means 30s
 
 	// Optional.
-	HTTPClient     *http.Client
 	Observer       Observer
 	UserAgent      string
 	MaxRetries     int           // retries of 5xx and transport errors; 0 means 3, <0 means none
@@ -140,20 +140,32 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "confluent_keys_exporter"
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	// Never follow a redirect: it could carry the Authorization header elsewhere.
-	noRedirect := *hc
-	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Client{
 		cfg:            cfg,
-		http:           &noRedirect,
+		http:           &http.Client{CheckRedirect: checkRedirect},
 		maxPages:       MaxPages,
 		maxRateLimited: maxRateLimited,
 		maxBody:        MaxBodySize,
 	}, nil
+}
+
+// maxRedirects is how many redirects one request follows. Confluent asks
+// its API's clients to follow 301 and 307.
+const maxRedirects = 3
+
+// checkRedirect follows a redirect to the same scheme and host, with the
+// credentials (net/http copies the Authorization header to the same host),
+// at most maxRedirects times. A redirect anywhere else could carry the
+// credentials there: it is refused.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+		return &RedirectError{Host: req.URL.Scheme + "://" + req.URL.Host}
+	}
+	if len(via) > maxRedirects {
+		return &RedirectError{Host: req.URL.Scheme + "://" + req.URL.Host, Count: len(via)}
+	}
+	return nil
 }
 
 // ListStats says what a complete list cost and what of it could not be exported.
@@ -222,7 +234,7 @@ func list[K any](ctx context.Context, c *Client, endpoint, path string, query ur
 		keys       []K
 		stats      ListStats
 		seenKeys   = map[string]struct{}{}
-		seenTokens = map[string]struct{}{}
+		seenTokens = map[[sha256.Size]byte]struct{}{} // hashes: tokens may be long
 		token      string
 	)
 	p := parsers.Get()
@@ -273,13 +285,17 @@ func list[K any](ctx context.Context, c *Client, endpoint, path string, query ur
 		if err != nil {
 			return nil, stats, &PaginationError{Endpoint: endpoint, Msg: err.Error()}
 		}
-		if _, dup := seenTokens[token]; dup {
+		sum := sha256.Sum256([]byte(token))
+		if _, dup := seenTokens[sum]; dup {
 			return nil, stats, &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("page token repeated after %d pages", stats.Pages)}
 		}
-		seenTokens[token] = struct{}{}
+		seenTokens[sum] = struct{}{}
 	}
 	return nil, stats, &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("more than %d pages", c.maxPages)}
 }
+
+// maxTokenSize bounds a page token: it travels in a URL.
+const maxTokenSize = 4096
 
 // pageToken takes the page_token out of a metadata.next link. Only the token
 // is used: the next request goes to the configured base URL, whatever host
@@ -293,8 +309,10 @@ func pageToken(next string) (string, error) {
 	if tok == "" {
 		return "", errors.New("next link has no page_token")
 	}
-	if len(tok) > 255 {
-		return "", fmt.Errorf("page_token is %d characters, more than the API's 255", len(tok))
+	// 255 is the request parameter's documented maximum, not the
+	// response's: a longer token is sent as it came (the CLI does too).
+	if len(tok) > maxTokenSize {
+		return "", fmt.Errorf("page_token is %d characters, more than the %d a token can sensibly be", len(tok), maxTokenSize)
 	}
 	return tok, nil
 }
@@ -379,7 +397,7 @@ func (r *response) retryWait(fallback time.Duration) time.Duration {
 func (r *response) apiError(endpoint string) *APIError {
 	e := &APIError{Endpoint: endpoint, StatusCode: r.status, RequestID: r.requestID, InvalidKey: saysInvalidKey(r.body)}
 	if f, ok := readFailure(r.body, r.redact); ok {
-		e.Code, e.Title, e.Detail = f.Code, f.Title, f.Detail
+		e.Code, e.Title, e.Detail, e.Resolution = f.Code, f.Title, f.Detail, f.Resolution
 	} else {
 		e.Title = http.StatusText(r.status)
 	}
@@ -406,6 +424,11 @@ func (c *Client) do(ctx context.Context, endpoint, target string) (*response, er
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.observeRequest(endpoint, "error", time.Since(start))
+		var redirect *RedirectError
+		if errors.As(err, &redirect) { // not the url.Error: its URL may carry a token
+			redirect.Endpoint = endpoint
+			return nil, redirect
+		}
 		return nil, &transportError{err: fmt.Errorf("%s: %w", endpoint, err)}
 	}
 	defer resp.Body.Close()

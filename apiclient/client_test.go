@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -140,17 +141,48 @@ func TestListContents(t *testing.T) {
 	if len(keys) != len(wantKeys) || len(wantKeys) != 300 {
 		t.Fatalf("got %d API keys, the simulator has %d, want 300", len(keys), len(wantKeys))
 	}
+	noEnvironment, several := 0, 0
 	for i, k := range keys {
 		w := wantKeys[i]
 		if k.ID != w.ID || k.DisplayName != w.Spec.DisplayName || k.Description != w.Spec.Description ||
 			k.OwnerID != w.Spec.Owner.ID || k.OwnerKind != w.Spec.Owner.Kind ||
-			k.ResourceID != w.Spec.Resource.ID || k.ResourceKind != w.Spec.Resource.Kind || k.Environment != w.Spec.Resource.Environment {
-			t.Fatalf("key %d: got %+v, want %+v", i, k, w)
+			!reflect.DeepEqual(k.Resources, wantResources(w)) {
+			t.Fatalf("key %d: got %+v, want %+v with resources %+v", i, k, w, wantResources(w))
+		}
+		if w.Spec.Resource.Environment == "" && strings.Contains(w.Spec.Resource.ResourceName, "environment=") {
+			noEnvironment++
+		}
+		if len(w.Spec.Resources) > 1 {
+			several++
 		}
 		if w.Spec.ExpiresAt != "" && k.ExpiresAt.Format(time.RFC3339) != w.Spec.ExpiresAt+"T23:59:59Z" {
 			t.Fatalf("key %s expires %s, want the end of %s", k.ID, k.ExpiresAt, w.Spec.ExpiresAt)
 		}
 	}
+	if noEnvironment == 0 || several == 0 {
+		t.Fatalf("%d keys without an environment in their resource, %d with several resources: the simulator should send both", noEnvironment, several)
+	}
+}
+
+// crnEnvironment is the environment a CRN names, read apart from the client.
+var crnEnvironment = regexp.MustCompile(`/environment=(env-[0-9a-z]+)`)
+
+// wantResources is what a key of the simulator opens: spec.resources, else
+// spec.resource, each in the environment its CRN names.
+func wantResources(k sim.APIKey) []Resource {
+	refs := k.Spec.Resources
+	if len(refs) == 0 && k.Spec.Resource != nil {
+		refs = []*sim.ObjectRef{k.Spec.Resource}
+	}
+	var out []Resource
+	for _, r := range refs {
+		env := ""
+		if m := crnEnvironment.FindStringSubmatch(r.ResourceName); m != nil {
+			env = m[1]
+		}
+		out = append(out, Resource{ID: r.ID, Kind: r.Kind, Environment: env})
+	}
+	return out
 }
 
 // TestQueryOnEveryPage: a list's query parameters (the environment of the
@@ -522,13 +554,13 @@ func TestAPIKeyQuirks(t *testing.T) {
 	checks := []struct {
 		got, want string
 	}{
-		{keys[0].ResourceKind, "SchemaRegistry"}, // reported as Cluster
-		{keys[0].Environment, "env-1"},
+		{keys[0].Resource().Kind, "SchemaRegistry"}, // reported as Cluster
+		{keys[0].Resource().Environment, "env-1"},
 		{keys[0].CreatedAt.Format(time.RFC3339), "2024-05-06T07:08:09Z"},
-		{keys[1].ResourceID + keys[1].ResourceKind, ""}, // null resource
-		{keys[2].ResourceKind, "ksqlDB"},                // from resources[]
+		{fmt.Sprint(keys[1].Resources), "[]"}, // null resource
+		{keys[2].Resource().Kind, "ksqlDB"},   // from resources[]
 		{keys[2].ExpiresAt.Format(time.RFC3339), "2027-03-04T23:59:59Z"},
-		{keys[3].OwnerKind + "/" + keys[3].ResourceKind, "Robot/Tableflow"},
+		{keys[3].OwnerKind + "/" + keys[3].Resource().Kind, "Robot/Tableflow"},
 	}
 	for i, c := range checks {
 		if c.got != c.want {
@@ -597,15 +629,43 @@ func TestEchoedSecretRedacted(t *testing.T) {
 	checkNoSecret(t, err)
 }
 
-func TestNoRedirectFollowed(t *testing.T) {
+// TestRedirects: a 301 or 307 to the same host is followed with the
+// credentials (the simulator refuses requests without them); a loop stops
+// after three; a redirect to another host or scheme is refused (reason
+// other), the host it named gets nothing, and the error names its host only.
+func TestRedirects(t *testing.T) {
 	var trapped atomic.Int32
 	trap := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { trapped.Add(1) }))
 	defer trap.Close()
-	ts := httptest.NewServer(http.RedirectHandler(trap.URL+"/byok/v1/keys", http.StatusFound))
-	defer ts.Close()
-	_, _, err := newClient(t, ts.URL).ListBYOKKeys(context.Background())
+	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 12})
+	c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 5 })
+	for _, mode := range []string{"301", "307"} {
+		s.SetFaults(sim.Faults{Redirect: mode})
+		keys, st, err := c.ListBYOKKeys(context.Background())
+		if err != nil || len(keys) != 12 || st.Pages != 3 {
+			t.Fatalf("%s: %d keys in %d pages, %v; want the 12 keys in 3 pages", mode, len(keys), st.Pages, err)
+		}
+	}
+	authorized := 0
+	for _, r := range s.Requests() {
+		if r.Status == 200 && r.Authorized && strings.Contains(r.Query, "redirected=") {
+			authorized++
+		}
+	}
+	if authorized != 6 {
+		t.Fatalf("%d redirected requests came with the credentials, want all 6", authorized)
+	}
+	s.SetFaults(sim.Faults{Redirect: "loop"})
+	if _, _, err := c.ListBYOKKeys(context.Background()); ReasonOf(err) != ReasonOther || !strings.Contains(err.Error(), "more than 3 redirects") {
+		t.Fatalf("a redirect loop: %v", err)
+	}
+	s.SetFaults(sim.Faults{Redirect: trap.URL + "/elsewhere?token=t0ps3cret"})
+	_, _, err := c.ListBYOKKeys(context.Background())
 	if ReasonOf(err) != ReasonOther || trapped.Load() != 0 {
 		t.Fatalf("reason %q (%v), %d requests at the redirect target; want other and none", ReasonOf(err), err, trapped.Load())
+	}
+	if want := "redirect to " + trap.URL + " refused"; !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "t0ps3cret") || strings.Contains(err.Error(), "byok/v1") {
+		t.Fatalf("error %q: want %q and no path or query", err, want)
 	}
 }
 
@@ -622,5 +682,37 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted a bad config", cfg)
 		}
+	}
+}
+
+// TestAPIKeyResources: spec.resources wins over spec.resource whenever it
+// has entries (as Confluent's CLI reads it); an environment left out of a
+// reference is taken from its CRN, in either form the API writes it;
+// created_by is read as a string or a reference.
+func TestAPIKeyResources(t *testing.T) {
+	ts := serveJSON(t, `{"data":[
+	  {"id":"R1","spec":{"owner":{"id":"sa-1"},"resource":{"id":"lkc-1","kind":"Cluster","environment":"env-1"},
+	    "resources":[{"id":"lkc-2","kind":"Cluster","resource_name":"crn://confluent.cloud/organization=o/environment=env-2/cloud-cluster=lkc-2"},
+	                 {"id":"lsrc-3","kind":"SchemaRegistry","environment":"env-3","resource_name":"crn://confluent.cloud/organization=o/environment=env-9/schema-registry=lsrc-3"},
+	                 null, {"kind":"Cluster"}],"created_by":"u-admin"}},
+	  {"id":"R2","spec":{"owner":{"id":"sa-1"},"resources":[],"resource":{"id":"lkc-4","kind":"Cluster",
+	    "resource_name":"https://api.confluent.cloud/organization=o/environment=env-4/cloud-cluster=lkc-4"},"created_by":{"id":"sa-9"}}},
+	  {"id":"R3","spec":{"owner":{"id":"sa-1"},"resource":{"id":"cloud","kind":"Cloud","resource_name":"crn://confluent.cloud/organization=o"}}}
+	],"metadata":{}}`)
+	keys, _, err := newClient(t, ts.URL).ListAPIKeys(context.Background())
+	if err != nil || len(keys) != 3 {
+		t.Fatalf("%d keys, %v", len(keys), err)
+	}
+	for i, want := range [][]Resource{
+		{{ID: "lkc-2", Kind: "Cluster", Environment: "env-2"}, {ID: "lsrc-3", Kind: "SchemaRegistry", Environment: "env-3"}},
+		{{ID: "lkc-4", Kind: "Cluster", Environment: "env-4"}},
+		{{ID: "cloud", Kind: "Cloud"}},
+	} {
+		if !reflect.DeepEqual(keys[i].Resources, want) {
+			t.Errorf("%s: resources %+v, want %+v", keys[i].ID, keys[i].Resources, want)
+		}
+	}
+	if keys[0].CreatedBy != "u-admin" || keys[1].CreatedBy != "sa-9" || keys[2].CreatedBy != "" {
+		t.Errorf("created_by: %q %q %q", keys[0].CreatedBy, keys[1].CreatedBy, keys[2].CreatedBy)
 	}
 }

@@ -16,7 +16,21 @@ type KafkaCluster struct {
 	Region       string
 	Availability string // SINGLE_ZONE, MULTI_ZONE, ...
 	BYOKKeyID    string // spec.byok.id, the BYOK key (cck-...) that encrypts it; "" for Confluent-managed keys
+	Kind         string // spec.config.kind: Basic, Standard, Enterprise, Dedicated, Freight, ...
+	// Encryption says whose key encrypts the cluster: EncryptionBYOK (a
+	// key of the BYOK API, BYOKKeyID), EncryptionBYOKLegacy (a Dedicated
+	// cluster given a self-managed key before the BYOK API, in the
+	// deprecated spec.config.encryption_key: not in the BYOK list) or
+	// EncryptionConfluent.
+	Encryption string
 }
+
+// How a Kafka cluster is encrypted (KafkaCluster.Encryption).
+const (
+	EncryptionBYOK       = "byok"
+	EncryptionBYOKLegacy = "byok_legacy"
+	EncryptionConfluent  = "confluent"
+)
 
 func readKafkaCluster(it *fastjson.Value, f *fields) (k KafkaCluster, key, skip string) {
 	if k.ID = f.id(it); k.ID == "" {
@@ -35,6 +49,19 @@ func readKafkaCluster(it *fastjson.Value, f *fields) (k KafkaCluster, key, skip 
 	}
 	if byok := f.object(spec.Get("byok"), "spec.byok", false); byok != nil {
 		k.BYOKKeyID = f.text(byok.Get("id"), "spec.byok.id", false)
+	}
+	legacyKey := ""
+	if cfg := f.object(spec.Get("config"), "spec.config", false); cfg != nil {
+		k.Kind = f.text(cfg.Get("kind"), "spec.config.kind", false)
+		legacyKey = f.text(cfg.Get("encryption_key"), "spec.config.encryption_key", false)
+	}
+	switch {
+	case k.BYOKKeyID != "":
+		k.Encryption = EncryptionBYOK
+	case legacyKey != "":
+		k.Encryption = EncryptionBYOKLegacy
+	default:
+		k.Encryption = EncryptionConfluent
 	}
 	return k, k.ID, ""
 }

@@ -40,6 +40,7 @@ type APIError struct {
 	Code       string // errors[0].code
 	Title      string // errors[0].title
 	Detail     string // errors[0].detail, error.message, message or the plain-text body
+	Resolution string // errors[0].resolution: what to do about it, where the API says
 	InvalidKey bool   // the body says "invalid API key", in any shape or case
 }
 
@@ -54,6 +55,9 @@ func (e *APIError) Error() string {
 	}
 	if e.Detail != "" {
 		fmt.Fprintf(&b, ": %s", e.Detail)
+	}
+	if e.Resolution != "" {
+		fmt.Fprintf(&b, " (resolution: %s)", e.Resolution)
 	}
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " [request_id %s]", e.RequestID)
@@ -118,6 +122,22 @@ type RateLimitedError struct {
 
 func (e *RateLimitedError) Error() string {
 	return e.Endpoint + ": rate limited: the rate limit asks to wait " + e.Wait + ", past the refresh deadline"
+}
+
+// RedirectError is a redirect the client did not follow: to another host
+// or scheme (where the credentials must not go), or one too many. It names
+// the target's host only: a URL's path and query can carry tokens.
+type RedirectError struct {
+	Endpoint string
+	Host     string // the redirect's target, scheme and host
+	Count    int    // redirects followed, when there were too many
+}
+
+func (e *RedirectError) Error() string {
+	if e.Count > 0 {
+		return fmt.Sprintf("%s: more than %d redirects (%s)", e.Endpoint, maxRedirects, e.Host)
+	}
+	return fmt.Sprintf("%s: redirect to %s refused: the credentials go to the configured host only", e.Endpoint, e.Host)
 }
 
 // CredentialError means the secret could not be read (the error names the file).

@@ -17,8 +17,9 @@ import (
 // not become a 1 MiB log line.
 const maxMessage = 300
 
-// failure is what an error body says.
-type failure struct{ Code, Title, Detail string }
+// failure is what an error body says: Resolution is what to do about it,
+// where the API says (errors[].resolution).
+type failure struct{ Code, Title, Detail, Resolution string }
 
 func (f failure) String() string {
 	var parts []string
@@ -34,6 +35,9 @@ func (f failure) String() string {
 			s += ": "
 		}
 		s += f.Detail
+	}
+	if f.Resolution != "" {
+		s += " (resolution: " + f.Resolution + ")"
 	}
 	return s
 }
@@ -55,7 +59,7 @@ func readFailure(body []byte, redact *redactor) (f failure, ok bool) {
 		if v, err := p.ParseBytes(trimmed); err == nil {
 			f = firstFailure(v)
 			clean := func(s string) string { return bound(redact.string(s)) }
-			f = failure{Code: clean(f.Code), Title: clean(f.Title), Detail: clean(f.Detail)}
+			f = failure{Code: clean(f.Code), Title: clean(f.Title), Detail: clean(f.Detail), Resolution: clean(f.Resolution)}
 			return f, f != failure{}
 		}
 	}
@@ -69,7 +73,7 @@ func readFailure(body []byte, redact *redactor) (f failure, ok bool) {
 func firstFailure(v *fastjson.Value) failure {
 	if errs := v.GetArray("errors"); len(errs) > 0 {
 		e := errs[0]
-		return failure{Code: plain(e.Get("code")), Title: plain(e.Get("title")), Detail: plain(e.Get("detail"))}
+		return failure{Code: plain(e.Get("code")), Title: plain(e.Get("title")), Detail: plain(e.Get("detail")), Resolution: plain(e.Get("resolution"))}
 	}
 	if e := v.Get("error"); e != nil {
 		if e.Type() == fastjson.TypeObject {

@@ -122,8 +122,14 @@ func FuzzDecodeAPIKeyPage(f *testing.F) {
 			if k.ID == "" || k.OwnerID == "" {
 				t.Fatalf("a key without id or owner was accepted: %+v", k)
 			}
-			checkValues(t, []string{k.ID, k.DisplayName, k.Description, k.OwnerID, k.OwnerKind, k.ResourceID, k.ResourceKind, k.Environment},
-				k.CreatedAt, k.ExpiresAt)
+			labels := []string{k.ID, k.DisplayName, k.Description, k.OwnerID, k.OwnerKind, k.CreatedBy}
+			for _, r := range k.Resources {
+				if r.ID == "" {
+					t.Fatalf("a resource without id was kept: %+v", k)
+				}
+				labels = append(labels, r.ID, r.Kind, r.Environment)
+			}
+			checkValues(t, labels, k.CreatedAt, k.ExpiresAt)
 		}
 	})
 }
@@ -138,7 +144,7 @@ func FuzzPageToken(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if tok == "" || len(tok) > 255 {
+		if tok == "" || len(tok) > maxTokenSize {
 			t.Fatalf("pageToken(%q) = %q, accepted", next, tok)
 		}
 	})

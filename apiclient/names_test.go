@@ -63,6 +63,11 @@ func TestNameListsContents(t *testing.T) {
 	}
 	clusterEnv := map[string]string{}
 	byokClusters := map[string]int{}
+	simClusters := map[string]sim.KafkaCluster{}
+	for _, k := range s.KafkaClusters() {
+		simClusters[k.ID] = k
+	}
+	encryptions := map[string]int{}
 	for _, e := range envs {
 		clusters, _, err := c.ListKafkaClusters(ctx, e.ID)
 		if err != nil {
@@ -76,7 +81,21 @@ func TestNameListsContents(t *testing.T) {
 			if k.BYOKKeyID != "" {
 				byokClusters[k.BYOKKeyID]++
 			}
+			w := simClusters[k.ID]
+			want := EncryptionConfluent
+			if w.Spec.BYOK != nil {
+				want = EncryptionBYOK
+			} else if w.Spec.Config.EncryptionKey != "" {
+				want = EncryptionBYOKLegacy
+			}
+			if k.Kind != w.Spec.Config.Kind || k.Encryption != want {
+				t.Errorf("cluster %s: kind %q, encryption %q; want %q, %q", k.ID, k.Kind, k.Encryption, w.Spec.Config.Kind, want)
+			}
+			encryptions[k.Encryption]++
 		}
+	}
+	if len(encryptions) != 3 {
+		t.Errorf("clusters by encryption %v: the simulator should have each kind", encryptions)
 	}
 	if len(clusterEnv) != len(s.KafkaClusters()) {
 		t.Fatalf("%d clusters over every environment, the simulator has %d", len(clusterEnv), len(s.KafkaClusters()))
@@ -90,8 +109,10 @@ func TestNameListsContents(t *testing.T) {
 		if !owners[k.OwnerID] {
 			t.Errorf("API key %s: owner %s is in neither owner list", k.ID, k.OwnerID)
 		}
-		if k.ResourceKind == "Cluster" && strings.HasPrefix(k.ResourceID, "lkc-") && clusterEnv[k.ResourceID] != k.Environment {
-			t.Errorf("API key %s: cluster %s in %q, listed in %q", k.ID, k.ResourceID, k.Environment, clusterEnv[k.ResourceID])
+		for _, r := range k.Resources {
+			if r.Kind == "Cluster" && strings.HasPrefix(r.ID, "lkc-") && clusterEnv[r.ID] != r.Environment {
+				t.Errorf("API key %s: cluster %s in %q, listed in %q", k.ID, r.ID, r.Environment, clusterEnv[r.ID])
+			}
 		}
 	}
 	byok, _, err := c.ListBYOKKeys(ctx)
@@ -119,7 +140,7 @@ func TestNameListsContents(t *testing.T) {
 	}
 	cloudKeys := 0
 	for _, k := range keys {
-		if k.ResourceKind == "Cloud" || k.ResourceID == "" {
+		if r := k.Resource(); r.Kind == "Cloud" || r.ID == "" {
 			cloudKeys++
 		}
 	}
@@ -139,6 +160,71 @@ func TestNameListsContents(t *testing.T) {
 	}
 	if !slices.ContainsFunc(quotas, func(q AppliedQuota) bool { return !q.HasUsage }) {
 		t.Error("no quota without usage: the API reports usage only for some")
+	}
+}
+
+// TestQuotasPerOwnerAndCluster: the scopes that stop key creation list one
+// item per service account, user or cluster, all with the same code: each
+// is read (none collapsed by its id), named by resource_id, with the keys
+// it counts as usage (none reported for 0); the scope in lower case, as
+// Confluent's CLI sends it, reads the same.
+func TestQuotasPerOwnerAndCluster(t *testing.T) {
+	// 60 BYOK keys: more clusters than the API keys point at.
+	s, ts := newSim(t, sim.OrgConfig{Seed: 5, BYOKKeys: 60, APIKeys: 300})
+	c := newClient(t, ts.URL, func(c *Config) { c.PageSize = 50 })
+	ctx := context.Background()
+	keys, _, err := c.ListAPIKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloudOf, clusterOf, onCluster := map[string]float64{}, map[string]float64{}, map[string]float64{}
+	for _, k := range keys {
+		if r := k.Resource(); r.ID == "" || r.ID == "cloud" {
+			cloudOf[k.OwnerID]++
+			continue
+		}
+		for _, r := range k.Resources {
+			if strings.HasPrefix(r.ID, "lkc-") {
+				clusterOf[k.OwnerID]++
+				onCluster[r.ID]++
+			}
+		}
+	}
+	for _, tc := range []struct {
+		scope    string
+		code     string
+		items    int
+		usage    map[string]float64
+		prefixes string
+	}{
+		{"service_account", "iam.max_cloud_api_keys.per_service_account", len(s.ServiceAccounts()), cloudOf, "sa-"},
+		{"SERVICE_ACCOUNT", "iam.max_cluster_api_keys.per_service_account", len(s.ServiceAccounts()), clusterOf, "sa-"},
+		{"user_account", "iam.max_cloud_api_keys.per_user", len(s.Users()), cloudOf, "u-"},
+		{"kafka_cluster", "kafka.max_api_keys.per_cluster", len(s.KafkaClusters()), onCluster, "lkc-"},
+	} {
+		quotas, _, err := c.ListAppliedQuotas(ctx, tc.scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, zeros := 0, 0
+		for _, q := range quotas {
+			if q.Code != tc.code {
+				continue
+			}
+			n++
+			if q.Scope != strings.ToUpper(tc.scope) || !strings.HasPrefix(q.ResourceID, tc.prefixes) || !q.HasLimit {
+				t.Errorf("%s: %+v", tc.scope, q)
+			}
+			if want := tc.usage[q.ResourceID]; q.HasUsage != (want > 0) || q.Usage != want {
+				t.Errorf("%s %s of %s: usage %v (reported %v), want %v", tc.scope, q.Code, q.ResourceID, q.Usage, q.HasUsage, want)
+			}
+			if !q.HasUsage {
+				zeros++
+			}
+		}
+		if n != tc.items || zeros == 0 {
+			t.Errorf("%s %s: %d items (%d without usage), want %d, some without usage", tc.scope, tc.code, n, zeros, tc.items)
+		}
 	}
 }
 

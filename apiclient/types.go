@@ -59,16 +59,41 @@ type Validation struct {
 
 // APIKey is one IAM API key (iam/v2 ApiKey). Its secret is never listed.
 type APIKey struct {
-	ID           string
-	DisplayName  string
-	Description  string // where keys made with Confluent's CLI keep their text
-	OwnerID      string
-	OwnerKind    string // User, ServiceAccount, ...
-	ResourceID   string // "cloud" for Cloud keys, "" when the API sent no resource
-	ResourceKind string
-	Environment  string    // only for environment-scoped resources
-	CreatedAt    time.Time // zero when the API did not say
-	ExpiresAt    time.Time // zero for keys that do not expire
+	ID          string
+	DisplayName string
+	Description string // where keys made with Confluent's CLI keep their text
+	OwnerID     string
+	OwnerKind   string // User, ServiceAccount, ...
+	// CreatedBy is the principal (u-..., sa-...) that created the key, where
+	// the API says (spec.created_by, in newer versions of the API only).
+	CreatedBy string
+	// Resources are what the key opens: spec.resources when it has entries
+	// (as Confluent's CLI reads them), else spec.resource; none when the
+	// API sent neither. The first is "the" resource of the key.
+	Resources []Resource
+	CreatedAt time.Time // zero when the API did not say
+	ExpiresAt time.Time // zero for keys that do not expire
+}
+
+// Resource is what an API key opens: a Kafka cluster, a Schema Registry,
+// the whole organisation (Cloud, id "cloud"), ...
+type Resource struct {
+	ID   string
+	Kind string // Cluster, SchemaRegistry, ksqlDB, Region, Cloud, Global, Tableflow, ...
+	// Environment is the environment of an environment-scoped resource:
+	// the reference's environment, else the environment= segment of its
+	// CRN (resource_name), which the API always sends; "" for resources of
+	// the whole organisation.
+	Environment string
+}
+
+// Resource returns the key's first resource, the zero Resource for a key
+// without one.
+func (k APIKey) Resource() Resource {
+	if len(k.Resources) == 0 {
+		return Resource{}
+	}
+	return k.Resources[0]
 }
 
 // decodePage parses one page and returns its items and the next link (""
@@ -193,23 +218,59 @@ func readAPIKey(it *fastjson.Value, f *fields) (k APIKey, key, skip string) {
 	k.Description = f.text(spec.Get("description"), "spec.description", false)
 	k.OwnerID = ownerID
 	k.OwnerKind = f.text(owner.Get("kind"), "spec.owner.kind", false)
+	k.CreatedBy = createdBy(spec.Get("created_by"), f)
 	k.ExpiresAt = f.date(spec.Get("expires_at"), "spec.expires_at")
-	res := f.object(spec.Get("resource"), "spec.resource", false)
-	if res == nil {
-		// The 2022 API's several-resources form: the first one.
-		if list := f.array(spec.Get("resources"), "spec.resources"); len(list) > 0 {
-			res = f.object(list[0], "spec.resources", false)
+	for _, r := range f.array(spec.Get("resources"), "spec.resources") {
+		if res, ok := readResource(f.object(r, "spec.resources", false), "spec.resources", f); ok {
+			k.Resources = append(k.Resources, res)
 		}
 	}
-	if res != nil {
-		k.ResourceID = f.text(res.Get("id"), "spec.resource.id", false)
-		k.ResourceKind = resourceKind(k.ResourceID, f.text(res.Get("kind"), "spec.resource.kind", false))
-		k.Environment = f.text(res.Get("environment"), "spec.resource.environment", false)
+	if len(k.Resources) == 0 {
+		if res, ok := readResource(f.object(spec.Get("resource"), "spec.resource", false), "spec.resource", f); ok {
+			k.Resources = append(k.Resources, res)
+		}
 	}
 	if m := f.object(it.Get("metadata"), "metadata", false); m != nil {
 		k.CreatedAt = f.time(m.Get("created_at"), "metadata.created_at")
 	}
 	return k, k.ID, ""
+}
+
+// readResource reads a resource reference (at path, for the names of what
+// could not be read); ok is false for none (absent, null, or without id).
+func readResource(v *fastjson.Value, path string, f *fields) (r Resource, ok bool) {
+	if v == nil {
+		return r, false
+	}
+	r.ID = f.text(v.Get("id"), path+".id", false)
+	r.Kind = resourceKind(r.ID, f.text(v.Get("kind"), path+".kind", false))
+	r.Environment = f.text(v.Get("environment"), path+".environment", false)
+	if r.Environment == "" {
+		r.Environment = crnSegment(f.text(v.Get("resource_name"), path+".resource_name", false), "environment")
+	}
+	return r, r.ID != ""
+}
+
+// crnSegment returns the value of the segment kind= of a Confluent
+// resource name: crn://confluent.cloud/organization=.../environment=env-1/
+// cloud-cluster=lkc-1 has "env-1" for "environment". (The API's own
+// examples also write the CRN as an https URL: the segments are the same.)
+func crnSegment(crn, kind string) string {
+	for seg := range strings.SplitSeq(crn, "/") {
+		if v, ok := strings.CutPrefix(seg, kind+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// createdBy reads spec.created_by: a principal id, written as a string or
+// as a reference with an id.
+func createdBy(v *fastjson.Value, f *fields) string {
+	if obj := v; obj != nil && obj.Type() == fastjson.TypeObject {
+		return f.text(obj.Get("id"), "spec.created_by.id", false)
+	}
+	return f.text(v, "spec.created_by", false)
 }
 
 // resourceKind corrects a known API quirk: Schema Registry and ksqlDB keys

@@ -154,16 +154,35 @@ func TestNewDefaults(t *testing.T) {
 	}
 }
 
-// TestRedirectRefused: the client's CheckRedirect keeps the 3xx answer
-// instead of following it with the credentials.
-func TestRedirectRefused(t *testing.T) {
-	u, _ := url.Parse("https://api.confluent.cloud")
-	c, err := New(Config{BaseURL: u, APIKey: "k", Secret: StaticSecret("s"), HTTPClient: &http.Client{}})
-	if err != nil {
-		t.Fatal(err)
+// TestCheckRedirect: a redirect is followed to the same scheme and host
+// only, at most three times; the refusal names the target's host, never
+// its path or query.
+func TestCheckRedirect(t *testing.T) {
+	req := func(raw string) *http.Request { r, _ := http.NewRequest(http.MethodGet, raw, nil); return r }
+	first := req("https://api.confluent.cloud/byok/v1/keys")
+	for _, tc := range []struct {
+		to   string
+		via  int
+		want string
+	}{
+		{"https://api.confluent.cloud/byok/v1/keys?x=1", 1, ""},
+		{"https://api.confluent.cloud/other", 3, ""},
+		{"https://api.confluent.cloud/other", 4, "more than 3 redirects"},
+		{"https://evil.example/byok/v1/keys?token=t0ps3cret", 1, "redirect to https://evil.example refused"},
+		{"http://api.confluent.cloud/byok/v1/keys", 1, "redirect to http://api.confluent.cloud refused"},
+		{"https://api.confluent.cloud:8443/byok/v1/keys", 1, "redirect to https://api.confluent.cloud:8443 refused"},
+	} {
+		via := slices.Repeat([]*http.Request{first}, tc.via)
+		err := checkRedirect(req(tc.to), via)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s after %d: %v", tc.to, tc.via, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "t0ps3cret")):
+			t.Errorf("%s after %d: %v, want %q", tc.to, tc.via, err, tc.want)
+		}
 	}
-	if err := c.http.CheckRedirect(nil, nil); !errors.Is(err, http.ErrUseLastResponse) {
-		t.Fatalf("CheckRedirect: %v, want http.ErrUseLastResponse", err)
+	if ReasonOf(&RedirectError{}) != ReasonOther {
+		t.Error("a refused redirect is not reason other")
 	}
 }
 
@@ -172,7 +191,9 @@ func TestPageTokenLimits(t *testing.T) {
 		next, want, err string
 	}{
 		{"https://x/byok/v1/keys?page_token=" + strings.Repeat("t", 255), strings.Repeat("t", 255), ""},
-		{"https://x/byok/v1/keys?page_token=" + strings.Repeat("t", 256), "", "page_token is 256 characters, more than the API's 255"},
+		{"https://x/byok/v1/keys?page_token=" + strings.Repeat("t", 256), strings.Repeat("t", 256), ""}, // the API's 255 bounds what is sent, not what comes
+		{"https://x/byok/v1/keys?page_token=" + strings.Repeat("t", 4096), strings.Repeat("t", 4096), ""},
+		{"https://x/byok/v1/keys?page_token=" + strings.Repeat("t", 4097), "", "page_token is 4097 characters, more than the 4096"},
 		{"https://x/byok/v1/keys?page_size=10", "", "next link has no page_token"},
 		{"https://x/%zz", "", "next link is not a URL"},
 	} {
@@ -283,6 +304,10 @@ func TestErrorTexts(t *testing.T) {
 			&APIError{Endpoint: "byok_keys", StatusCode: 403, Title: "Forbidden", Code: "user_unauthorized", Detail: "no role", RequestID: "r1"},
 			`byok_keys: HTTP 403 "Forbidden" (code user_unauthorized): no role [request_id r1]`,
 		},
+		{
+			&APIError{Endpoint: "cmk_clusters", StatusCode: 403, Title: "Forbidden", Resolution: "Ask an admin", RequestID: "r3"},
+			`cmk_clusters: HTTP 403 "Forbidden" (resolution: Ask an admin) [request_id r3]`,
+		},
 		{&APIError{Endpoint: "byok_keys", StatusCode: 500}, `byok_keys: HTTP 500`},
 		{&DecodeError{Endpoint: "iam_api_keys", Err: errors.New("bad"), RequestID: "r2"}, `iam_api_keys: decoding response: bad [request_id r2]`},
 		{&DecodeError{Endpoint: "iam_api_keys", Err: errors.New("bad")}, `iam_api_keys: decoding response: bad`},
@@ -297,6 +322,7 @@ func TestErrorTexts(t *testing.T) {
 		{Detail: "d"}:                        `d`,
 		{Title: "T"}:                         `"T"`,
 		{Code: "c"}:                          `(code c)`,
+		{Detail: "d", Resolution: "r"}:       `d (resolution: r)`,
 	} {
 		if got := f.String(); got != want {
 			t.Errorf("%+v: %q, want %q", f, got, want)
@@ -306,8 +332,9 @@ func TestErrorTexts(t *testing.T) {
 
 func TestReadFailureEdges(t *testing.T) {
 	for body, want := range map[string]failure{
-		`{"errors":[{"code":403,"title":"T","detail":"d"}]}`: {Code: "403", Title: "T", Detail: "d"},
-		`{"error":{"code":"forbidden","message":"m"}}`:       {Code: "forbidden", Detail: "m"},
+		`{"errors":[{"code":403,"title":"T","detail":"d"}]}`:       {Code: "403", Title: "T", Detail: "d"},
+		`{"errors":[{"title":"T","resolution":"Grant the role"}]}`: {Title: "T", Resolution: "Grant the role"},
+		`{"error":{"code":"forbidden","message":"m"}}`:             {Code: "forbidden", Detail: "m"},
 		`{"error":"plain"}`:            {Detail: "plain"},
 		`{"message":"m","detail":"d"}`: {Detail: "m"},
 		`{"detail":"d"}`:               {Detail: "d"},
@@ -382,7 +409,7 @@ func TestSecretFileSize(t *testing.T) {
 func TestEmptyResources(t *testing.T) {
 	ts := serveJSON(t, `{"data":[{"id":"A1","spec":{"owner":{"id":"sa-1"},"resources":[]}}]}`)
 	keys, _, err := newClient(t, ts.URL).ListAPIKeys(context.Background())
-	if err != nil || len(keys) != 1 || keys[0].ResourceID != "" {
+	if err != nil || len(keys) != 1 || len(keys[0].Resources) != 0 {
 		t.Fatalf("got %+v, %v", keys, err)
 	}
 }
@@ -484,5 +511,29 @@ func TestRedactorBuiltOncePerSecret(t *testing.T) {
 	second := c.redactorFor("two")
 	if second == first || second.string("x two x") != "x "+redacted+" x" {
 		t.Fatal("a new secret kept the old redactor")
+	}
+}
+
+// TestQuotaScopeCase: a scope in any case is the enum's upper case; the
+// resource of each scope is read from its reference (users and service
+// accounts from user).
+func TestQuotaScopeCase(t *testing.T) {
+	ts := serveJSON(t, `{"data":[
+	  {"id":"a","scope":"organization","applied_limit":1},
+	  {"id":"b","scope":"Service_Account","applied_limit":2,"user":{"id":"sa-1"}},
+	  {"id":"c","scope":"KAFKA_CLUSTER","applied_limit":3,"kafka_cluster":{"id":"lkc-1","environment":"env-1"}},
+	  {"id":"c","scope":"KAFKA_CLUSTER","applied_limit":4,"kafka_cluster":null}
+	],"metadata":{}}`)
+	quotas, st, err := newClient(t, ts.URL).ListAppliedQuotas(context.Background(), "whatever")
+	if err != nil || len(quotas) != 4 {
+		t.Fatalf("%d quotas, %v", len(quotas), err)
+	}
+	for i, want := range []string{"ORGANIZATION ", "SERVICE_ACCOUNT sa-1", "KAFKA_CLUSTER lkc-1", "KAFKA_CLUSTER "} {
+		if got := quotas[i].Scope + " " + quotas[i].ResourceID; got != want {
+			t.Errorf("quota %d: %q, want %q", i, got, want)
+		}
+	}
+	if st.Invalid["kafka_cluster"].Count != 1 {
+		t.Errorf("a KAFKA_CLUSTER quota without its cluster was not counted: %+v", st.Invalid)
 	}
 }

@@ -70,10 +70,10 @@ func TestOddItemsDoNotFailTheList(t *testing.T) {
 		"metadata.created_at": 1, "spec.display_name": 1, "spec.resource": 1, "spec.expires_at": 1,
 	})
 	if k := find(t, apiKeys, "ODDTIMES"); k.DisplayName != "" || k.Description != "made with the CLI" || k.OwnerID != "sa-odd" ||
-		!k.CreatedAt.IsZero() || !k.ExpiresAt.IsZero() || k.ResourceID != "" {
+		!k.CreatedAt.IsZero() || !k.ExpiresAt.IsZero() || len(k.Resources) != 0 {
 		t.Errorf("unreadable values must be left out, the rest kept: %+v", k)
 	}
-	if k := find(t, apiKeys, "ODDLEAPSECOND"); k.ResourceID != "global" || k.ResourceKind != "Global" || k.Environment != "" {
+	if k := find(t, apiKeys, "ODDLEAPSECOND"); k.Resource() != (Resource{ID: "global", Kind: "Global"}) {
 		t.Errorf("a Global key: %+v", k)
 	}
 }

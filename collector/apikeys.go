@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"slices"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
@@ -10,8 +11,11 @@ var (
 	apiKeysMetric = newMetric("iam", "api_keys",
 		"Number of IAM API keys by owner kind and resource kind.", "owner_kind", "resource_kind")
 	apiKeyInfoMetric = newMetric("iam", "api_key_info",
-		"Identity, owner and resource of an IAM API key; keys made with Confluent's CLI have a description and no display name. Always 1.",
-		"key_id", "display_name", "description", "owner_id", "owner_kind", "resource_id", "resource_kind", "environment")
+		"Identity, owner and (first) resource of an IAM API key; keys made with Confluent's CLI have a description and no display name; created_by where the API says. Always 1.",
+		"key_id", "display_name", "description", "owner_id", "owner_kind", "resource_id", "resource_kind", "environment", "created_by")
+	apiKeyResourceMetric = newMetric("iam", "api_key_resource_info",
+		"A resource an IAM API key opens: one series per key and resource (a key can open several). Always 1.",
+		"key_id", "resource_id", "resource_kind", "environment")
 	apiKeyCreatedMetric = newMetric("iam", "api_key_created_timestamp_seconds",
 		"When the IAM API key was created.", "key_id")
 	apiKeyExpiresMetric = newMetric("iam", "api_key_expires_timestamp_seconds",
@@ -44,10 +48,16 @@ func apiKeyMetrics(s *snapshot, keys []apiclient.APIKey, perKey bool) {
 	type group struct{ ownerKind, resourceKind string }
 	counts := map[group]int{}
 	for _, k := range keys {
-		counts[group{k.OwnerKind, k.ResourceKind}]++
+		first := k.Resource()
+		counts[group{k.OwnerKind, first.Kind}]++
 		if perKey {
-			s.add(apiKeyInfoMetric, 1, k.ID, k.DisplayName, k.Description, k.OwnerID, k.OwnerKind, k.ResourceID, k.ResourceKind, k.Environment)
+			s.add(apiKeyInfoMetric, 1, k.ID, k.DisplayName, k.Description, k.OwnerID, k.OwnerKind, first.ID, first.Kind, first.Environment, k.CreatedBy)
 			s.addTimestamp(apiKeyCreatedMetric, k.CreatedAt, k.ID)
+			for i, r := range k.Resources {
+				if !slices.Contains(k.Resources[:i], r) { // a resource listed twice is one series
+					s.add(apiKeyResourceMetric, 1, k.ID, r.ID, r.Kind, r.Environment)
+				}
+			}
 		}
 		s.addTimestamp(apiKeyExpiresMetric, k.ExpiresAt, k.ID)
 	}

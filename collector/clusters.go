@@ -2,14 +2,15 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"maps"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
 
 var kafkaClusterInfoMetric = newMetric("kafka", "cluster_info",
-	"A Kafka cluster, its place, and the BYOK key that encrypts it (byok_key_id, empty for Confluent-managed keys). Always 1.",
-	"cluster_id", "display_name", "environment", "cloud", "region", "availability", "byok_key_id")
+	"A Kafka cluster, its place and kind, and whose key encrypts it: encryption byok (byok_key_id names the BYOK key), byok_legacy (a self-managed key set before the BYOK API, not in its list) or confluent. Always 1.",
+	"cluster_id", "display_name", "environment", "cloud", "region", "availability", "byok_key_id", "kind", "encryption")
 
 // kafkaClustersCollector serves the Kafka clusters of every environment:
 // GET /org/v2/environments, then GET /cmk/v2/clusters for each. It reads the
@@ -32,14 +33,15 @@ func (c *kafkaClustersCollector) update(ctx context.Context, s *snapshot) (int, 
 		clusters, st, err := c.lister.ListKafkaClusters(ctx, env.ID)
 		stats = addStats(stats, st)
 		if err != nil {
-			return 0, stats, err
+			// Which environment: a 403 on one can mean it is gone or hidden.
+			return 0, stats, fmt.Errorf("environment %s: %w", env.ID, err)
 		}
 		for _, k := range clusters {
 			if seen[k.ID] {
 				continue // a list that shifted while it was read
 			}
 			seen[k.ID] = true
-			s.add(kafkaClusterInfoMetric, 1, k.ID, k.DisplayName, k.Environment, k.Cloud, k.Region, k.Availability, k.BYOKKeyID)
+			s.add(kafkaClusterInfoMetric, 1, k.ID, k.DisplayName, k.Environment, k.Cloud, k.Region, k.Availability, k.BYOKKeyID, k.Kind, k.Encryption)
 		}
 	}
 	return len(seen), stats, nil

@@ -116,6 +116,7 @@ func TestFixtureExposition(t *testing.T) {
 				"confluent_byok_key_validation_phase", "confluent_byok_key_validation_since_timestamp_seconds",
 				"confluent_byok_key_created_timestamp_seconds", "confluent_iam_api_keys", "confluent_iam_api_key_info",
 				"confluent_iam_api_key_created_timestamp_seconds", "confluent_iam_api_key_expires_timestamp_seconds",
+				"confluent_iam_api_key_resource_info",
 				"confluent_byok_key_access_principal_info",
 				"confluent_iam_service_account_info", "confluent_iam_user_info", "confluent_environment_info",
 				"confluent_kafka_cluster_info", "confluent_quota_limit", "confluent_quota_usage", "confluent_organization_info",

@@ -55,7 +55,10 @@ type Options struct {
 	Environments    bool
 	KafkaClusters   bool
 	Quotas          bool
-	OrgInfo         bool // confluent_organization_info
+	// QuotaScopes are the quota scopes read (apiclient.ScopeOrganization,
+	// ...); none: the organisation's.
+	QuotaScopes []string
+	OrgInfo     bool // confluent_organization_info
 
 	Logger log.Logger
 	// OnSwap, if set, is called after a complete refresh changed what
@@ -162,7 +165,11 @@ func New(lister Lister, opts Options) *Exporter {
 		collectors = append(collectors, &kafkaClustersCollector{lister: lister})
 	}
 	if opts.Quotas {
-		collectors = append(collectors, &quotasCollector{lister: lister})
+		scopes := opts.QuotaScopes
+		if len(scopes) == 0 {
+			scopes = []string{apiclient.ScopeOrganization}
+		}
+		collectors = append(collectors, &quotasCollector{lister: lister, scopes: scopes})
 	}
 	if opts.OrgInfo {
 		collectors = append(collectors, &organizationCollector{lister: lister})

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -108,10 +107,15 @@ func TestClustersOfEveryEnvironment(t *testing.T) {
 	r.fake.mu.Lock()
 	r.fake.clusters = nil
 	r.fake.mu.Unlock()
-	r.fake.failList(apiclient.EndpointKafkaClusters+" env-2", errors.New("boom"))
+	r.fake.failList(apiclient.EndpointKafkaClusters+" env-2", &apiclient.APIError{Endpoint: "cmk_clusters", StatusCode: 403})
 	r.refresh()
 	if after := scrape(t, r.exp, "confluent_kafka_cluster_info"); after != got {
 		t.Fatalf("a failed list changed what is served:\n%s", diffLines(got, after))
+	}
+	// The log line names the environment (a 403 can mean it is gone or
+	// hidden), and the reason is still the API's.
+	if lines := r.log.Lines("collector=kafka_clusters", "reason=forbidden", "environment env-2: cmk_clusters: HTTP 403"); len(lines) != 1 {
+		t.Fatalf("want one warning naming the environment:\n%s", r.log)
 	}
 	r.fake.failList(apiclient.EndpointKafkaClusters+" env-2", nil)
 	r.refresh()

@@ -8,30 +8,46 @@ import (
 
 var (
 	quotaLimitMetric = newMetric("quota", "limit",
-		"The applied limit of a Confluent Cloud service quota (applied_limit).", "quota_code", "scope")
+		"The applied limit of a Confluent Cloud service quota (applied_limit); resource_id is the user, service account or cluster it applies to, empty for the organisation.",
+		"quota_code", "scope", "resource_id")
 	quotaUsageMetric = newMetric("quota", "usage",
-		"What a Confluent Cloud service quota has used, where the API reports it.", "quota_code", "scope")
+		"What a Confluent Cloud service quota has used, where the API reports it (it reports no usage of 0).",
+		"quota_code", "scope", "resource_id")
 )
 
-// quotasCollector serves the organisation's service quotas of GET
-// /service-quota/v1/applied-quotas?scope=ORGANIZATION.
-type quotasCollector struct{ lister Lister }
+// quotasCollector serves the service quotas of GET
+// /service-quota/v1/applied-quotas?scope=..., one list per scope. One scope
+// failing fails the refresh, as one environment's clusters do.
+type quotasCollector struct {
+	lister Lister
+	scopes []string // apiclient.ScopeOrganization, ...
+}
 
 func (c *quotasCollector) name() string          { return "quotas" }
 func (c *quotasCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
 func (c *quotasCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
-	quotas, stats, err := c.lister.ListAppliedQuotas(ctx, apiclient.ScopeOrganization)
-	if err != nil {
-		return 0, stats, err
-	}
-	for _, q := range quotas {
-		if q.HasLimit {
-			s.add(quotaLimitMetric, q.Limit, q.Code, q.Scope)
+	var stats apiclient.ListStats
+	type item struct{ code, scope, resource string }
+	seen := map[item]bool{}
+	for _, scope := range c.scopes {
+		quotas, st, err := c.lister.ListAppliedQuotas(ctx, scope)
+		stats = addStats(stats, st)
+		if err != nil {
+			return 0, stats, err
 		}
-		if q.HasUsage {
-			s.add(quotaUsageMetric, q.Usage, q.Code, q.Scope)
+		for _, q := range quotas {
+			if seen[item{q.Code, q.Scope, q.ResourceID}] {
+				continue // an item of another scope's list (a scope the API reads loosely)
+			}
+			seen[item{q.Code, q.Scope, q.ResourceID}] = true
+			if q.HasLimit {
+				s.add(quotaLimitMetric, q.Limit, q.Code, q.Scope, q.ResourceID)
+			}
+			if q.HasUsage {
+				s.add(quotaUsageMetric, q.Usage, q.Code, q.Scope, q.ResourceID)
+			}
 		}
 	}
-	return len(quotas), stats, nil
+	return len(seen), stats, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
@@ -74,10 +75,19 @@ func (f *fakeLister) ListKafkaClusters(ctx context.Context, env string) ([]apicl
 }
 
 func (f *fakeLister) ListAppliedQuotas(ctx context.Context, scope string) ([]apiclient.AppliedQuota, apiclient.ListStats, error) {
-	if scope != apiclient.ScopeOrganization {
-		return nil, apiclient.ListStats{}, fmt.Errorf("quotas of scope %q asked for", scope)
+	f.mu.Lock()
+	var quotas []apiclient.AppliedQuota
+	for _, q := range f.quotas {
+		if q.Scope == scope {
+			quotas = append(quotas, q)
+		}
 	}
-	return answer(ctx, f, apiclient.EndpointAppliedQuotas, &f.quotas, f.errOf(apiclient.EndpointAppliedQuotas))
+	f.mu.Unlock()
+	err := f.errOf(apiclient.EndpointAppliedQuotas + " " + scope) // one scope's list
+	if *err == nil {
+		err = f.errOf(apiclient.EndpointAppliedQuotas)
+	}
+	return answer(ctx, f, apiclient.EndpointAppliedQuotas+" "+scope, &quotas, err)
 }
 
 func (f *fakeLister) ListOrganizations(ctx context.Context) ([]apiclient.Organization, apiclient.ListStats, error) {
@@ -129,7 +139,7 @@ func newFake() *fakeLister {
 			CreatedAt: time.Unix(1700000000, 0),
 		}},
 		apiKeys: []apiclient.APIKey{{
-			ID: "K1", Description: "cli key", OwnerID: "sa-1", OwnerKind: "ServiceAccount", ResourceID: "cloud", ResourceKind: "Cloud",
+			ID: "K1", Description: "cli key", OwnerID: "sa-1", OwnerKind: "ServiceAccount", Resources: []apiclient.Resource{{ID: "cloud", Kind: "Cloud"}},
 			CreatedAt: time.Unix(1700000000, 0),
 		}},
 		sas:   []apiclient.ServiceAccount{{ID: "sa-1", DisplayName: "deployer", Description: "CI"}},
@@ -145,9 +155,77 @@ func newFake() *fakeLister {
 		quotas: []apiclient.AppliedQuota{
 			{Code: "iam.max_cloud_api_keys.per_org", Scope: "ORGANIZATION", Limit: 1000, HasLimit: true, Usage: 1, HasUsage: true},
 			{Code: "kafka.max_kafka_creation.per_day", Scope: "ORGANIZATION", Limit: 20, HasLimit: true},
+			// Per principal and per cluster: one code, one item for each.
+			{Code: "iam.max_cloud_api_keys.per_service_account", Scope: "SERVICE_ACCOUNT", ResourceID: "sa-1", Limit: 100, HasLimit: true, Usage: 3, HasUsage: true},
+			{Code: "iam.max_cloud_api_keys.per_service_account", Scope: "SERVICE_ACCOUNT", ResourceID: "sa-2", Limit: 100, HasLimit: true},
+			{Code: "kafka.max_api_keys.per_cluster", Scope: "KAFKA_CLUSTER", ResourceID: "lkc-1", Limit: 2000, HasLimit: true, Usage: 7, HasUsage: true},
 		},
 		errs: map[string]error{},
 	}
+}
+
+// TestQuotaScopes: each scope asked for is read, one item per principal or
+// cluster (the same code for each) becomes one series each, named by
+// resource_id; one scope failing fails the refresh and keeps the last data.
+func TestQuotaScopes(t *testing.T) {
+	opts := Options{Interval: time.Minute, Quotas: true, QuotaScopes: []string{"ORGANIZATION", "SERVICE_ACCOUNT", "KAFKA_CLUSTER"}}
+	r := newRig(opts)
+	r.refresh()
+	want := strings.Join([]string{
+		`quota_code="iam.max_cloud_api_keys.per_org",resource_id="",scope="ORGANIZATION"} 1000`,
+		`quota_code="iam.max_cloud_api_keys.per_service_account",resource_id="sa-1",scope="SERVICE_ACCOUNT"} 100`,
+		`quota_code="iam.max_cloud_api_keys.per_service_account",resource_id="sa-2",scope="SERVICE_ACCOUNT"} 100`,
+		`quota_code="kafka.max_api_keys.per_cluster",resource_id="lkc-1",scope="KAFKA_CLUSTER"} 2000`,
+		`quota_code="kafka.max_kafka_creation.per_day",resource_id="",scope="ORGANIZATION"} 20`,
+		`quota_code="iam.max_cloud_api_keys.per_org",resource_id="",scope="ORGANIZATION"} 1`,
+		`quota_code="iam.max_cloud_api_keys.per_service_account",resource_id="sa-1",scope="SERVICE_ACCOUNT"} 3`,
+		`quota_code="kafka.max_api_keys.per_cluster",resource_id="lkc-1",scope="KAFKA_CLUSTER"} 7`,
+	}, "\n")
+	got := exposition(t, r.exp, "confluent_quota_")
+	if stripped := stripNames(got); stripped != want {
+		t.Fatalf("got\n%s\nwant\n%s", stripped, want)
+	}
+	if calls := strings.Join(r.fake.calls, ","); calls != "service_quota_applied_quotas ORGANIZATION,service_quota_applied_quotas SERVICE_ACCOUNT,service_quota_applied_quotas KAFKA_CLUSTER" {
+		t.Fatalf("lists read: %s", calls)
+	}
+	r.fake.failList(apiclient.EndpointAppliedQuotas+" KAFKA_CLUSTER", &apiclient.APIError{Endpoint: "service_quota_applied_quotas", StatusCode: 403})
+	r.refresh()
+	if after := exposition(t, r.exp, "confluent_quota_"); after != got {
+		t.Fatalf("one scope failing changed the served data:\n%s", testkit.LineDiff(got, after))
+	}
+	if h := health(t, r.exp, "quotas", apiclient.ReasonForbidden); h.success != 0 || h.errors != 1 {
+		t.Fatalf("quotas health %+v, want success 0 and one forbidden", h)
+	}
+}
+
+// exposition is the text exposition of e's series whose names start with prefix.
+func exposition(t *testing.T, e *Exporter, prefix string) string {
+	t.Helper()
+	mfs, err := gatherer(e).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, mf := range mfs {
+		if strings.HasPrefix(mf.GetName(), prefix) {
+			if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return b.String()
+}
+
+// stripNames keeps the series lines of an exposition, from their first
+// label after organization, for comparing.
+func stripNames(text string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if _, rest, ok := strings.Cut(line, `organization="acme",`); ok && !strings.HasPrefix(line, "#") {
+			out = append(out, rest)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // rig is an Exporter over a fake Lister, with its log.

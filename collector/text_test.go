@@ -116,7 +116,7 @@ func TestWriteTextMakesNoStructs(t *testing.T) {
 		s := newSnapshot("acme")
 		for i := range n {
 			id := fmt.Sprintf("KEY%06d", i)
-			s.add(apiKeyInfoMetric, 1, id, "name "+id, "made by \"ci\"", "sa-1", "ServiceAccount", "lkc-1", "Cluster", "env-1")
+			s.add(apiKeyInfoMetric, 1, id, "name "+id, "made by \"ci\"", "sa-1", "ServiceAccount", "lkc-1", "Cluster", "env-1", "u-1")
 		}
 		families, err := s.build()
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,8 @@ type Flags struct {
 	byok          *bool
 	apiKeys       *bool
 	apiKeysPerKey *bool
+	quotaScopes   *string
+	scopesSet     bool
 	names         enrichment
 	logLevel      *string
 	logFormat     *string
@@ -46,7 +49,7 @@ type Flags struct {
 
 // AddFlags defines the exporter's flags on app.
 func AddFlags(app *kingpin.Application) *Flags {
-	return &Flags{
+	f := &Flags{
 		configFile:    app.Flag("config.file", "YAML file listing the organisations to read (examples/organizations.yml). Without it, the flags and environment describe one organisation named \""+DefaultOrganization+"\"; with it they give each organisation's defaults.").String(),
 		lifecycle:     app.Flag("web.enable-lifecycle", "Reload the configuration on POST /-/reload (SIGHUP always does).").Default("false").Bool(),
 		onProbe:       app.Flag("refresh.on-probe", "Refresh an organisation only while /probe?organization=NAME is scraped: from the first probe until no probe came for three refresh intervals.").Default("false").Bool(),
@@ -75,6 +78,41 @@ func AddFlags(app *kingpin.Application) *Flags {
 		logLevel:  app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error"),
 		logFormat: app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
 	}
+	f.quotaScopes = app.Flag("collector.quotas.scopes", "Quota scopes to read, comma-separated: "+strings.Join(quotaScopeNames, ", ")+
+		". Default: organization,service_account,kafka_cluster, and user_account with --collector.users (user_account needs it).").
+		IsSetByUser(&f.scopesSet).Default(strings.Join(defaultQuotaScopes, ",")).String()
+	return f
+}
+
+// quotaScopeNames are the quota scopes that can be read, as flags and the
+// file name them (the API's enum in lower case); defaultQuotaScopes those
+// read unless asked otherwise (user_account too with the users collector:
+// those quotas name people).
+var (
+	quotaScopeNames    = []string{"organization", "environment", "network", "kafka_cluster", "service_account", "user_account"}
+	defaultQuotaScopes = []string{"organization", "service_account", "kafka_cluster"}
+)
+
+// parseQuotaScopes reads a list of scope names (any case, '-' for '_') into
+// the API's values, each once.
+func parseQuotaScopes(what string, names []string) ([]string, error) {
+	var out []string
+	for _, n := range names {
+		n = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(n)), "-", "_")
+		if n == "" {
+			continue
+		}
+		if !slices.Contains(quotaScopeNames, n) {
+			return nil, fmt.Errorf("%s: unknown quota scope %q (one of %s)", what, n, strings.Join(quotaScopeNames, ", "))
+		}
+		if scope := strings.ToUpper(n); !slices.Contains(out, scope) {
+			out = append(out, scope)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no quota scope (turn the quotas collector off instead)", what)
+	}
+	return out, nil
 }
 
 // enrichment are the flags of the collectors of names and quotas.
@@ -175,7 +213,33 @@ type Collectors struct {
 	Environments    bool
 	KafkaClusters   bool
 	Quotas          bool
-	OrgInfo         bool
+	// QuotaScopes are the quota scopes asked for (apiclient.ScopeOrganization,
+	// ...); nil for the default (Scopes).
+	QuotaScopes []string
+	OrgInfo     bool
+}
+
+// Scopes returns the quota scopes to read: those asked for, or the
+// default, with user_account when the users collector is on.
+func (c Collectors) Scopes() []string {
+	if c.QuotaScopes != nil {
+		return c.QuotaScopes
+	}
+	names := defaultQuotaScopes
+	if c.Users {
+		names = append(slices.Clone(names), "user_account")
+	}
+	scopes, _ := parseQuotaScopes("", names)
+	return scopes
+}
+
+// checkScopes refuses user_account without the users collector: user
+// quotas name people, whom the exporter only names when asked to.
+func (c Collectors) checkScopes() error {
+	if c.Quotas && !c.Users && slices.Contains(c.QuotaScopes, apiclient.ScopeUserAccount) {
+		return errors.New("quota scope user_account needs the users collector (--collector.users or collectors.users): its quotas name people")
+	}
+	return nil
 }
 
 func (c Collectors) any() bool {
@@ -186,8 +250,10 @@ func (c Collectors) any() bool {
 func (o Organization) Equal(p Organization) bool {
 	return o.Name == p.Name && o.BaseURL.String() == p.BaseURL.String() && o.APIKey == p.APIKey &&
 		o.Secret == p.Secret && o.Timeout == p.Timeout && o.PageSize == p.PageSize && o.Interval == p.Interval &&
-		o.Collectors == p.Collectors
+		o.equal(p.Collectors)
 }
+
+func (c Collectors) equal(d Collectors) bool { return reflect.DeepEqual(c, d) }
 
 // Organizations returns the organisations to read: the one of the flags, or
 // those File lists, read and checked now (a reload calls it again).
@@ -234,6 +300,16 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 	}
 	if *f.configFile == "" && !collectors.any() {
 		return nil, errors.New("every collector is disabled: nothing to export")
+	}
+	if f.scopesSet {
+		scopes, err := parseQuotaScopes("--collector.quotas.scopes", strings.Split(*f.quotaScopes, ","))
+		if err != nil {
+			return nil, err
+		}
+		collectors.QuotaScopes = scopes
+	}
+	if err := collectors.checkScopes(); err != nil && *f.configFile == "" {
+		return nil, err
 	}
 	u, err := checkURL("--confluent.url", *f.url)
 	if err != nil {

@@ -37,6 +37,29 @@ func parseFlags(t *testing.T, args []string, env map[string]string) *Flags {
 	return f
 }
 
+// TestQuotaScopes: the default scopes, with user_account when users are
+// on; what --collector.quotas.scopes asks for otherwise, upper case, once each.
+func TestQuotaScopes(t *testing.T) {
+	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "ORGANIZATION,SERVICE_ACCOUNT,KAFKA_CLUSTER"},
+		{[]string{"--collector.users"}, "ORGANIZATION,SERVICE_ACCOUNT,KAFKA_CLUSTER,USER_ACCOUNT"},
+		{[]string{"--collector.users", "--collector.quotas.scopes=organization"}, "ORGANIZATION"},
+		{[]string{"--collector.quotas.scopes=kafka-cluster,KAFKA_CLUSTER,environment"}, "KAFKA_CLUSTER,ENVIRONMENT"},
+	} {
+		cfg, err := parseFlags(t, tc.args, env).Check(os.Getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(cfg.Scopes(), ","); got != tc.want {
+			t.Errorf("%v: scopes %s, want %s", tc.args, got, tc.want)
+		}
+	}
+}
+
 func TestCheck(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(secretFile, []byte("\ufefffrom-file\n"), 0o600); err != nil {
@@ -80,6 +103,12 @@ func TestCheck(t *testing.T) {
 		{"only Kafka clusters", only("kafka-clusters"), both, ""},
 		{"only quotas", only("quotas"), both, ""},
 		{"bad URL", []string{"--confluent.url=::nope"}, both, "--confluent.url is not a URL"},
+		{"quota scopes", []string{"--collector.quotas.scopes=Kafka-Cluster, organization"}, both, ""},
+		{"unknown quota scope", []string{"--collector.quotas.scopes=organization,cluster"}, both, `--collector.quotas.scopes: unknown quota scope "cluster" (one of organization, environment,`},
+		{"no quota scope", []string{"--collector.quotas.scopes=,"}, both, "--collector.quotas.scopes: no quota scope"},
+		{"user quotas without users", []string{"--collector.quotas.scopes=user_account"}, both, "quota scope user_account needs the users collector"},
+		{"user quotas with users", []string{"--collector.quotas.scopes=user_account", "--collector.users"}, both, ""},
+		{"user quotas, quotas off", []string{"--collector.quotas.scopes=user_account", "--no-collector.quotas"}, both, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := parseFlags(t, tc.args, tc.env)

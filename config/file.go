@@ -52,6 +52,8 @@ type fileCollectors struct {
 	KafkaClusters   *bool `yaml:"kafka_clusters"`
 	Quotas          *bool `yaml:"quotas"`
 	Organization    *bool `yaml:"organization"`
+	// QuotaScopes lists the quota scopes to read ([organization, ...]).
+	QuotaScopes []string `yaml:"quota_scopes"`
 }
 
 // LoadFile reads the organisations path lists, each completed with
@@ -252,9 +254,19 @@ func (fo fileOrganization) check(defaults Organization) (Organization, error) {
 				*set.to = *set.from
 			}
 		}
+		if c.QuotaScopes != nil {
+			scopes, err := parseQuotaScopes("collectors.quota_scopes", c.QuotaScopes)
+			if err != nil {
+				return o, err
+			}
+			o.QuotaScopes = scopes
+		}
 	}
 	if !o.any() {
 		return o, errors.New("every collector is disabled: nothing to export")
+	}
+	if err := o.checkScopes(); err != nil {
+		return o, err
 	}
 	return o, nil
 }

@@ -49,13 +49,23 @@ organizations:
     collectors:
       users: true
       quotas: false
+  - name: scoped
+    api_key: SCOPEDKEY
+    api_secret_file: `+secret+`
+    collectors: {users: true, quota_scopes: [organization, user_account]}
 `)
 	orgs, err := LoadFile(path, flagDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(orgs) != 2 {
-		t.Fatalf("%d organisations, want 2", len(orgs))
+	if len(orgs) != 3 {
+		t.Fatalf("%d organisations, want 3", len(orgs))
+	}
+	if got := strings.Join(orgs[2].Scopes(), ","); got != "ORGANIZATION,USER_ACCOUNT" {
+		t.Errorf("quota_scopes: %s", got)
+	}
+	if got := strings.Join(orgs[0].Scopes(), ","); got != "ORGANIZATION,SERVICE_ACCOUNT,KAFKA_CLUSTER" {
+		t.Errorf("the default quota scopes: %s", got)
 	}
 	prod, bu := orgs[0], orgs[1]
 	want := flagDefaults()
@@ -149,6 +159,14 @@ func TestLoadFileErrors(t *testing.T) {
 		{
 			"no collectors", "organizations:\n" + org("prod", "    collectors: {byok: false, api_keys: false, service_accounts: false, environments: false, kafka_clusters: false, quotas: false, organization: false}\n"),
 			`organization "prod": every collector is disabled`,
+		},
+		{
+			"unknown quota scope", "organizations:\n" + org("prod", "    collectors: {quota_scopes: [organisation]}\n"),
+			`organization "prod": collectors.quota_scopes: unknown quota scope "organisation"`,
+		},
+		{
+			"user quotas without users", "organizations:\n" + org("prod", "    collectors: {quota_scopes: [user_account]}\n"),
+			`organization "prod": quota scope user_account needs the users collector`,
 		},
 		{"empty file", "", `orgs.yml: the file is empty; it must list organizations`},
 		{"empty list", "organizations: []\n", `orgs.yml: no organizations listed`},

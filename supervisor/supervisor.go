@@ -126,7 +126,8 @@ func (s *Supervisor) logStart(o *organization) {
 		"page_size", c.PageSize, "timeout", c.Timeout, "refresh_interval", c.Interval,
 		"collector.byok", c.BYOK, "collector.api_keys", c.APIKeys, "collector.api_keys.per_key", c.APIKeysPerKey,
 		"collector.service_accounts", c.ServiceAccounts, "collector.users", c.Users, "collector.environments", c.Environments,
-		"collector.kafka_clusters", c.KafkaClusters, "collector.quotas", c.Quotas, "collector.organization", c.OrgInfo,
+		"collector.kafka_clusters", c.KafkaClusters, "collector.quotas", c.Quotas, "collector.quotas.scopes", strings.ToLower(strings.Join(c.Scopes(), ",")),
+		"collector.organization", c.OrgInfo,
 		"refresh", map[bool]string{true: "on probe", false: "always"}[s.opts.OnProbe])
 	if c.Interval < 30*time.Second {
 		level.Warn(s.opts.Logger).Log("msg", "A refresh interval under 30s spends the API's rate limit fast",
@@ -259,7 +260,7 @@ func (o *organization) newRun() (*run, error) {
 		Organization: c.Name, Interval: c.Interval,
 		BYOK: c.BYOK, APIKeys: c.APIKeys, APIKeysPerKey: c.APIKeysPerKey,
 		ServiceAccounts: c.ServiceAccounts, Users: c.Users, Environments: c.Environments,
-		KafkaClusters: c.KafkaClusters, Quotas: c.Quotas, OrgInfo: c.OrgInfo,
+		KafkaClusters: c.KafkaClusters, Quotas: c.Quotas, QuotaScopes: c.Scopes(), OrgInfo: c.OrgInfo,
 		Logger: s.opts.Logger,
 		OnSwap: func() {
 			r.probe.Warm()

@@ -73,7 +73,7 @@ func run() int {
 		}
 		s := sim.New(sim.Config{
 			Org: sim.OrgConfig{
-				Seed: *seed + uint64(i), BYOKKeys: *byok, APIKeys: *apiKeys, Quirks: *quirks, Now: at, ExpiredKeys: *expired,
+				Seed: *seed + uint64(i), BYOKKeys: *byok, APIKeys: *apiKeys, Quirks: *quirks, Now: at, ExpiredKeys: *expired, AuditLog: true,
 				ID: id, DisplayName: name,
 			},
 			APIKey:    k,

@@ -3,6 +3,7 @@ package sim
 import (
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -119,8 +120,11 @@ func (s *Server) listing(endpoint string, q url.Values) listing {
 		quotas := s.quotas()
 		scope, code := q.Get("scope"), q.Get("id")
 		return listing{
-			n:     len(quotas),
-			match: func(i int) bool { return quotas[i].Scope == scope && (code == "" || quotas[i].ID == code) },
+			n: len(quotas),
+			// The scope in any case: Confluent's CLI sends it in lower case.
+			match: func(i int) bool {
+				return strings.EqualFold(quotas[i].Scope, scope) && (code == "" || quotas[i].ID == code)
+			},
 			item: func(i int, base string) any {
 				a := quotas[i]
 				a.Metadata.Self = base + "/service-quota/v1/applied-quotas/" + a.ID
@@ -154,7 +158,11 @@ func (s *Server) setFirstExpiry() {
 // quotas are the organisation's quotas now, usage counted from the lists as
 // they are (a deleted key frees its place at once), under s.mu.
 func (s *Server) quotas() []AppliedQuota {
-	qs := newQuotas(s.Now(), s.byok, s.apiKeys, s.sas, s.users, s.envs, s.clusters)
+	auditLogKeys := 0
+	if a := s.cfg.Org.auditLog(); slices.ContainsFunc(s.apiKeys, func(k APIKey) bool { return k.ID == a.KeyID }) {
+		auditLogKeys = 1
+	}
+	qs := newQuotas(s.Now(), s.byok, s.apiKeys, s.sas, s.users, s.envs, s.clusters, auditLogKeys)
 	for i := range qs {
 		if limit, ok := s.quotaLimits[qs[i].ID]; ok {
 			qs[i].AppliedLimit = limit
@@ -162,6 +170,10 @@ func (s *Server) quotas() []AppliedQuota {
 	}
 	return qs
 }
+
+// AuditLog returns where the organisation's audit log is (OrgConfig.AuditLog),
+// the zero value when it has none.
+func (s *Server) AuditLog() AuditLogCluster { return s.cfg.Org.auditLog() }
 
 // ServiceAccounts returns a copy of the service accounts.
 func (s *Server) ServiceAccounts() []ServiceAccount {
@@ -251,9 +263,16 @@ func (s *Server) MinimalRequests(pageSize int, users bool) int {
 			visible++
 		}
 	}
-	n := pages(len(s.byok)) + pages(visible) + pages(len(s.sas)) + 2*pages(len(s.envs)) + pages(len(s.quotas())) + 1
+	perScope := map[string]int{}
+	for _, q := range s.quotas() {
+		perScope[q.Scope]++
+	}
+	// The quota scopes read by default: the organisation's, per service
+	// account, per cluster; and per user with the users collector.
+	quotaPages := pages(perScope["ORGANIZATION"]) + pages(perScope["SERVICE_ACCOUNT"]) + pages(perScope["KAFKA_CLUSTER"])
+	n := pages(len(s.byok)) + pages(visible) + pages(len(s.sas)) + 2*pages(len(s.envs)) + quotaPages + 1
 	if users {
-		n += pages(len(s.users))
+		n += pages(len(s.users)) + pages(perScope["USER_ACCOUNT"])
 	}
 	for _, e := range s.envs {
 		n += pages(perEnv[e.ID])

@@ -94,10 +94,13 @@ type ClusterSpec struct {
 	BYOK         *ObjectRef    `json:"byok,omitempty"`
 }
 
-// ClusterConfig is the oneOf Basic / Standard / Dedicated / ...
+// ClusterConfig is the oneOf Basic / Standard / Dedicated / ... A
+// Dedicated cluster given a self-managed key before the BYOK API names the
+// KMS key in the deprecated EncryptionKey instead of spec.byok.
 type ClusterConfig struct {
-	Kind string `json:"kind"`
-	CKU  int    `json:"cku,omitempty"`
+	Kind          string `json:"kind"`
+	CKU           int    `json:"cku,omitempty"`
+	EncryptionKey string `json:"encryption_key,omitempty"`
 }
 
 // ClusterStatus is a cluster's status.
@@ -119,6 +122,10 @@ type AppliedQuota struct {
 	AppliedLimit int        `json:"applied_limit"`
 	Usage        *int       `json:"usage,omitempty"`
 	Organization *ObjectRef `json:"organization,omitempty"`
+	// User is the user or service account of a USER_ACCOUNT or
+	// SERVICE_ACCOUNT quota; KafkaCluster the cluster of a KAFKA_CLUSTER one.
+	User         *ObjectRef `json:"user,omitempty"`
+	KafkaCluster *ObjectRef `json:"kafka_cluster,omitempty"`
 }
 
 // The quota codes Confluent documents for what the exporter watches (the
@@ -130,6 +137,15 @@ const (
 	QuotaBYOKKeys        = "byok.max_keys.per_org"
 	QuotaEnvironments    = "iam.max_environments.per_org"
 	QuotaKafkaClusters   = "iam.max_kafka_clusters.per_org"
+
+	// The quotas that stop key creation per owner and per cluster
+	// (scopes SERVICE_ACCOUNT, USER_ACCOUNT, KAFKA_CLUSTER): one item per
+	// principal or cluster, all with the same id.
+	QuotaCloudKeysPerSA   = "iam.max_cloud_api_keys.per_service_account"
+	QuotaClusterKeysPerSA = "iam.max_cluster_api_keys.per_service_account"
+	QuotaCloudKeysPerUser = "iam.max_cloud_api_keys.per_user"
+	QuotaClusterKeysUser  = "iam.max_cluster_api_keys.per_user"
+	QuotaKeysPerCluster   = "kafka.max_api_keys.per_cluster"
 )
 
 var envNames = []string{"production", "staging", "development", "analytics", "payments", "sandbox"}
@@ -259,6 +275,27 @@ func NewKafkaClusters(cfg OrgConfig, byok []BYOKKey) []KafkaCluster {
 			encrypt(len(inUse)+j, k)
 		}
 	}
+	// The last clusters no BYOK key encrypts: two given a self-managed key
+	// before the BYOK API (in the deprecated config.encryption_key; not in
+	// the BYOK list), one of the Freight kind.
+	odd := 0
+	for i := n - 1; i >= 0 && odd < 3; i-- {
+		c := &clusters[i]
+		if c.Spec.BYOK != nil {
+			continue
+		}
+		if odd < 2 {
+			c.Spec.Config = ClusterConfig{
+				Kind: "Dedicated", CKU: 2,
+				EncryptionKey: fmt.Sprintf("arn:aws:kms:us-east-1:111122223333:key/legacy-%04d", i),
+			}
+			c.Spec.Cloud, c.Spec.Region = "AWS", "us-east-1"
+			c.Status.CKU = 2
+		} else {
+			c.Spec.Config = ClusterConfig{Kind: "Freight"}
+		}
+		odd++
+	}
 	return clusters
 }
 
@@ -274,53 +311,99 @@ func regionOf(k BYOKKey) string {
 	return ""
 }
 
-// newQuotas lists the organisation's quotas, their usage counted from the
-// lists (limits raised, as Confluent does on request, where an organisation
-// is larger than the default).
-func newQuotas(now time.Time, byok []BYOKKey, apiKeys []APIKey, sas []ServiceAccount, users []User, envs []Environment, clusters []KafkaCluster) []AppliedQuota {
+// newQuotas lists the quotas of every scope, their usage counted from the
+// lists (limits raised, as Confluent does on request, where an
+// organisation is larger than the default). Usage is reported only where
+// it is not 0, as Confluent's docs say.
+func newQuotas(now time.Time, byok []BYOKKey, apiKeys []APIKey, sas []ServiceAccount, users []User, envs []Environment, clusters []KafkaCluster, auditLogKeys int) []AppliedQuota {
 	cloudKeys := 0
+	cloudOf, clusterKeysOf, keysOn := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, k := range apiKeys {
-		if k.Spec.Owner != nil && (k.Spec.Resource == nil || k.Spec.Resource.ID == "cloud") && !expired(k, now) {
-			cloudKeys++
+		if k.Spec.Owner == nil || expired(k, now) {
+			continue
 		}
+		if k.Spec.Resource == nil || k.Spec.Resource.ID == "cloud" {
+			cloudKeys++
+			cloudOf[k.Spec.Owner.ID]++
+			continue
+		}
+		resources := k.Spec.Resources
+		if len(resources) == 0 {
+			resources = []*ObjectRef{k.Spec.Resource}
+		}
+		for _, r := range resources {
+			if strings.HasPrefix(r.ID, "lkc-") {
+				clusterKeysOf[k.Spec.Owner.ID]++
+				keysOn[r.ID]++
+			}
+		}
+	}
+	org := &ObjectRef{
+		ID: orgID, Related: "https://api.confluent.cloud/org/v2/organizations/" + orgID,
+		ResourceName: "crn://confluent.cloud/organization=" + orgID,
 	}
 	type q struct {
 		code, name string
 		limit      int
 		usage      int
-		hasUsage   bool
 	}
-	qs := []q{
-		{QuotaBYOKKeys, "Max BYOK keys per organization", 50, len(byok), true},
-		{"iam.max_audit_log_api_keys.per_org", "Max Audit Log API Keys Per Organization", 10000, 1, true},
-		{QuotaCloudAPIKeys, "Max Cloud API Keys Per Organization", 1000, cloudKeys, true},
-		{QuotaEnvironments, "Max Environments Per Organization", 25, len(envs), true},
-		{"iam.max_identity_providers.per_organization", "Max identity providers per organization", 5, 0, false},
-		{QuotaKafkaClusters, "Max Kafka Clusters Per Organization", 400, len(clusters), true},
-		{QuotaServiceAccounts, "Max Service Accounts Per Organization", 1000, len(sas), true},
-		{QuotaUsers, "Max Users Per Organization", 1000, len(users), true},
-		{"kafka.max_kafka_creation.per_day", "Max Kafka Cluster Provisioning Requests Per Day", 20, 0, false},
-	}
-	out := make([]AppliedQuota, 0, len(qs))
-	for _, x := range qs {
+	var out []AppliedQuota
+	add := func(scope string, x q, set func(*AppliedQuota)) {
 		applied := x.limit
 		for applied < 2*x.usage {
 			applied *= 2
 		}
 		a := AppliedQuota{
 			APIVersion: "service-quota/v1", Kind: "AppliedQuota", ID: x.code,
-			Scope: "ORGANIZATION", DisplayName: x.name, DefaultLimit: x.limit, AppliedLimit: applied,
-			Organization: &ObjectRef{
-				ID: orgID, Related: "https://api.confluent.cloud/org/v2/organizations/" + orgID,
-				ResourceName: "crn://confluent.cloud/organization=" + orgID,
-			},
+			Scope: scope, DisplayName: x.name, DefaultLimit: x.limit, AppliedLimit: applied, Organization: org,
 		}
-		if x.hasUsage {
+		if x.usage > 0 {
 			u := x.usage
 			a.Usage = &u
 		}
+		if set != nil {
+			set(&a)
+		}
 		out = append(out, a)
 	}
-	slices.SortFunc(out, func(a, b AppliedQuota) int { return cmpString(a.ID, b.ID) })
+	for _, x := range []q{
+		{QuotaBYOKKeys, "Max BYOK keys per organization", 50, len(byok)},
+		{"iam.max_audit_log_api_keys.per_org", "Max Audit Log API Keys Per Organization", 2, auditLogKeys},
+		{QuotaCloudAPIKeys, "Max Cloud API Keys Per Organization", 1000, cloudKeys},
+		{QuotaEnvironments, "Max Environments Per Organization", 25, len(envs)},
+		{"iam.max_identity_providers.per_organization", "Max identity providers per organization", 5, 0},
+		{QuotaKafkaClusters, "Max Kafka Clusters Per Organization", 400, len(clusters)},
+		{QuotaServiceAccounts, "Max Service Accounts Per Organization", 1000, len(sas)},
+		{QuotaUsers, "Max Users Per Organization", 1000, len(users)},
+		{"kafka.max_kafka_creation.per_day", "Max Kafka Cluster Provisioning Requests Per Day", 20, 0},
+	} {
+		add("ORGANIZATION", x, nil)
+	}
+	owner := func(id, kind string) func(*AppliedQuota) {
+		return func(a *AppliedQuota) {
+			a.User = &ObjectRef{
+				ID: id, Related: "https://api.confluent.cloud/iam/v2/" + kind + "/" + id,
+				ResourceName: "crn://confluent.cloud/organization=" + orgID + "/" + strings.TrimSuffix(kind, "s") + "=" + id,
+			}
+		}
+	}
+	for _, sa := range sas {
+		add("SERVICE_ACCOUNT", q{QuotaCloudKeysPerSA, "Max Cloud API Keys Per Service Account", 100, cloudOf[sa.ID]}, owner(sa.ID, "service-accounts"))
+		add("SERVICE_ACCOUNT", q{QuotaClusterKeysPerSA, "Max Cluster API Keys Per Service Account", 100, clusterKeysOf[sa.ID]}, owner(sa.ID, "service-accounts"))
+	}
+	for _, u := range users {
+		add("USER_ACCOUNT", q{QuotaCloudKeysPerUser, "Max Cloud API Keys Per User", 10, cloudOf[u.ID]}, owner(u.ID, "users"))
+		add("USER_ACCOUNT", q{QuotaClusterKeysUser, "Max Cluster API Keys Per User", 10, clusterKeysOf[u.ID]}, owner(u.ID, "users"))
+	}
+	for _, c := range clusters {
+		add("KAFKA_CLUSTER", q{QuotaKeysPerCluster, "Max API Keys Per Kafka Cluster", 2000, keysOn[c.ID]}, func(a *AppliedQuota) {
+			a.KafkaCluster = &ObjectRef{
+				ID: c.ID, Environment: c.Spec.Environment.ID,
+				Related:      "https://api.confluent.cloud/cmk/v2/clusters/" + c.ID,
+				ResourceName: "crn://confluent.cloud/organization=" + orgID + "/environment=" + c.Spec.Environment.ID + "/cloud-cluster=" + c.ID,
+			}
+		})
+	}
+	slices.SortStableFunc(out, func(a, b AppliedQuota) int { return cmpString(a.ID, b.ID) })
 	return out
 }

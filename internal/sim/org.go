@@ -36,10 +36,33 @@ type OrgConfig struct {
 	// ID and DisplayName are what GET /org/v2/organizations says of the
 	// organisation ("": a fixed UUID, "Simulated Org").
 	ID, DisplayName string
+	// AuditLog gives the organisation its audit log as Confluent keeps it:
+	// a Kafka cluster in an environment of its own that the environments
+	// list does not show, owned by the audit-log service account that the
+	// service-accounts list does not show, and one API key of that account
+	// on that cluster (one more than APIKeys).
+	AuditLog bool
 }
 
 // DefaultOrg is a realistic organisation for the demo and the end-to-end tests.
-var DefaultOrg = OrgConfig{Seed: 1, BYOKKeys: 36, APIKeys: 2500, Quirks: true}
+var DefaultOrg = OrgConfig{Seed: 1, BYOKKeys: 36, APIKeys: 2500, Quirks: true, AuditLog: true}
+
+// AuditLogCluster is where an organisation's audit log is (OrgConfig.AuditLog).
+type AuditLogCluster struct {
+	ClusterID      string // its Kafka cluster
+	Environment    string // the environment it sits in, not in the environments list
+	ServiceAccount string // the audit-log service account, not in the service-accounts list
+	KeyID          string // the API key of that account on that cluster
+}
+
+// auditLog is cfg's audit log, the zero value without one.
+func (cfg OrgConfig) auditLog() AuditLogCluster {
+	if !cfg.AuditLog {
+		return AuditLogCluster{}
+	}
+	r := rand.New(rand.NewPCG(cfg.Seed, 0xa0d17))
+	return AuditLogCluster{ClusterID: "lkc-a0d17", Environment: "env-a0d17", ServiceAccount: "sa-a0d17", KeyID: apiKeyID(r)}
+}
 
 // now is the time cfg is generated at.
 func (cfg OrgConfig) now() time.Time {
@@ -104,13 +127,18 @@ type APIKey struct {
 }
 
 // APIKeySpec is an API key's spec. Owner is nil for Confluent-internal keys;
-// Resource is nil for keys not tied to a resource.
+// Resource is nil for keys not tied to a resource. A key that opens several
+// resources lists them all in Resources, the first also in Resource.
 type APIKeySpec struct {
-	DisplayName string     `json:"display_name"`
-	Description string     `json:"description"`
-	Owner       *ObjectRef `json:"owner,omitempty"`
-	Resource    *ObjectRef `json:"resource"`
-	ExpiresAt   string     `json:"expires_at,omitempty"`
+	DisplayName string       `json:"display_name"`
+	Description string       `json:"description"`
+	Owner       *ObjectRef   `json:"owner,omitempty"`
+	Resource    *ObjectRef   `json:"resource"`
+	Resources   []*ObjectRef `json:"resources,omitempty"`
+	ExpiresAt   string       `json:"expires_at,omitempty"`
+	// CreatedBy is in newer versions of the API than the OpenAPI file's:
+	// sent with Quirks only.
+	CreatedBy string `json:"created_by,omitempty"`
 }
 
 // ObjectRef refers to an owner or a resource.
@@ -209,6 +237,9 @@ func NewBYOKKeys(cfg OrgConfig) []BYOKKey {
 // resource kind the notes list, sorted by id.
 func NewAPIKeys(cfg OrgConfig) []APIKey {
 	r := rand.New(rand.NewPCG(cfg.Seed, 0xa91))
+	// What issue 24 added draws from its own stream, so that the rest of a
+	// seed's organisation stays as it was.
+	more := rand.New(rand.NewPCG(cfg.Seed, 0x24))
 	now := cfg.now()
 	expired := 0
 	owners := 1 + cfg.APIKeys/8
@@ -255,6 +286,18 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 		case n < 55:
 			c := r.IntN(numClusters)
 			k.Spec.Resource = resource(clusterID(c), clusterEnv(c), "Cluster", "cmk/v2", "cloud-cluster")
+			if more.IntN(12) == 0 {
+				// A key on two or three clusters of one environment
+				// (spec.resources; the first is also spec.resource).
+				k.Spec.Resources = []*ObjectRef{k.Spec.Resource}
+				for _, d := range []int{6, 12}[:1+more.IntN(2)] {
+					other := c + d
+					if other >= numClusters {
+						other = c - d
+					}
+					k.Spec.Resources = append(k.Spec.Resources, resource(clusterID(other), clusterEnv(other), "Cluster", "cmk/v2", "cloud-cluster"))
+				}
+			}
 		case n < 72:
 			kind := "SchemaRegistry"
 			if cfg.Quirks && n < 60 {
@@ -294,11 +337,41 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 		if day, err := time.Parse(time.DateOnly, k.Spec.ExpiresAt); err == nil {
 			k.expires = day.Add(24 * time.Hour)
 		}
+		if k.Spec.Resource != nil && k.Spec.Resource.Environment != "" && more.IntN(4) == 0 {
+			// The environment is optional: the spec's own list example and
+			// Terraform's fixtures leave it out. Only the CRN names it then.
+			for _, res := range append([]*ObjectRef{k.Spec.Resource}, k.Spec.Resources...) {
+				res.Environment = ""
+			}
+		}
+		if cfg.Quirks {
+			k.Spec.CreatedBy = "u-00000" // an administrator made most keys
+			if k.Spec.Owner.Kind == "User" && more.IntN(2) == 0 {
+				k.Spec.CreatedBy = k.Spec.Owner.ID // a user made their own
+			}
+		}
 		if cfg.Quirks && i%500 == 250 {
 			k.Spec.Owner = nil // a Confluent-internal key (health checks)
 			k.Spec.DisplayName = "internal"
 		}
 		keys = append(keys, k)
+	}
+	if a := cfg.auditLog(); a.KeyID != "" {
+		created := now.AddDate(0, 0, -200)
+		res := resource(a.ClusterID, a.Environment, "Cluster", "cmk/v2", "cloud-cluster")
+		keys = append(keys, APIKey{
+			APIVersion: "iam/v2", Kind: "ApiKey", ID: a.KeyID,
+			Metadata: ObjectMeta{CreatedAt: ts(created), UpdatedAt: ts(created)},
+			Spec: APIKeySpec{
+				Description: "Audit log key",
+				Owner: &ObjectRef{
+					ID: a.ServiceAccount, Kind: "ServiceAccount", APIVersion: "iam/v2",
+					Related:      "https://api.confluent.cloud/iam/v2/service-accounts/" + a.ServiceAccount,
+					ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s/service-account=%s", orgID, a.ServiceAccount),
+				},
+				Resource: res,
+			},
+		})
 	}
 	slices.SortFunc(keys, func(a, b APIKey) int { return cmpString(a.ID, b.ID) })
 	return keys

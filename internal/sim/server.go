@@ -60,11 +60,17 @@ type Faults struct {
 	// wrong types, unreadable times, on a page whose envelope is fine).
 	Body string `json:"body,omitempty"`
 	// Next breaks metadata.next: repeat-token, cycle, no-token, or a URL
-	// whose host is used instead of the server's own ("http://evil:1").
+	// whose host is used instead of the server's own ("http://evil:1"). Or
+	// long-token: tokens of over 255 characters, which the server reads.
 	Next string `json:"next,omitempty"`
 	// Overlap repeats the last item of the previous page at the top of each
 	// page, as a list that shifts while it is read does.
 	Overlap bool `json:"overlap,omitempty"`
+	// Redirect answers a list request with a redirect: "301" or "307" once
+	// to the same URL on this server (which then answers it), "loop" a 307
+	// to this server every time, or a URL ("http://evil:1") whose scheme
+	// and host the 307 sends the request to instead.
+	Redirect string `json:"redirect,omitempty"`
 
 	LatencyMS int  `json:"latency_ms,omitempty"` // added to every list request
 	Hang      bool `json:"hang,omitempty"`       // accept and never answer
@@ -253,6 +259,7 @@ func encodeToken(p page) string {
 }
 
 func decodeToken(t string) (page, bool) {
+	t, _, _ = strings.Cut(t, ".") // what Next "long-token" pads with
 	b, err := base64.RawURLEncoding.DecodeString(t)
 	if err != nil {
 		return page{}, false
@@ -312,6 +319,11 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, ep endpoint) 
 		matches = f.Endpoint == "" || f.Endpoint == endpoint
 	}
 
+	if matches && f.Redirect != "" && (f.Redirect == "loop" || r.URL.Query().Get("redirected") == "") {
+		s.redirect(w, r, endpoint, f.Redirect)
+		return
+	}
+
 	key, secret, hasAuth := r.BasicAuth()
 	s.mu.Lock()
 	authorized := hasAuth && key == s.cfg.APIKey && secret == s.cfg.APISecret
@@ -337,6 +349,27 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, ep endpoint) 
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(rep.status)
 	_, _ = w.Write(rep.body)
+}
+
+// redirect answers with a redirect (Faults.Redirect), noted in Requests.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, endpoint, mode string) {
+	status, target := http.StatusTemporaryRedirect, *r.URL
+	q := target.Query()
+	q.Set("redirected", strconv.Itoa(len(q.Get("redirected"))+1)) // grows on each hop of a loop
+	target.RawQuery = q.Encode()
+	switch mode {
+	case "301":
+		status = http.StatusMovedPermanently
+	case "307", "loop":
+	default:
+		if u, err := url.Parse(mode); err == nil {
+			target.Scheme, target.Host = u.Scheme, u.Host
+		}
+	}
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Time: time.Now(), Endpoint: endpoint, Query: r.URL.RawQuery, Status: status})
+	s.mu.Unlock()
+	http.Redirect(w, r, target.String(), status)
 }
 
 // reply is a response made under s.mu, written after it is released.
@@ -557,6 +590,8 @@ func (s *Server) nextLink(r *http.Request, q map[string][]string, next page, f F
 			token = encodeToken(next)
 		case f.Next == "no-token":
 			token = ""
+		case f.Next == "long-token":
+			token += "." + strings.Repeat("x", 300)
 		case strings.Contains(f.Next, "://"):
 			base = strings.TrimSuffix(f.Next, "/")
 		}
