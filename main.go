@@ -26,9 +26,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 	slgk "github.com/tjhop/slog-gokit"
 
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/supervisor"
 )
 
@@ -64,41 +62,31 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var limit chan struct{}
-	if cfg.MaxRequests > 0 {
-		limit = make(chan struct{}, cfg.MaxRequests) // /metrics and /probe together
-	}
+	// The organisations' series are served from encodings cached per family;
+	// the registry is the part gathered and encoded per scrape.
 	reg := prometheus.NewRegistry()
-	// The key metrics are served from the encodings the scrape handler caches
-	// per snapshot (warmed after each refresh); the registry is the part
-	// encoded per scrape.
-	var sup *supervisor.Supervisor
-	metrics := scrape.New(scrape.Opts{
-		Static: func() *collector.Snapshot { return sup.Snapshot() }, Dynamic: reg, Registry: reg,
-		Limit: limit, Logger: slogger,
-	})
-	sup = supervisor.New(ctx, supervisor.Options{
-		OnProbe: cfg.RefreshOnProbe, OnSwap: metrics.Warm, Limit: limit,
-		UserAgent: name + "/" + version.Version, Logger: logger, Slogger: slogger,
-	})
-	defer sup.Close()
-	reload := newReloader(cfg, sup, logger)
-	if err := reload.reload(); err != nil {
-		return 1
-	}
 	reg.MustRegister(
-		sup, reload,
 		versioncollector.NewCollector(name),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	sup := supervisor.New(ctx, supervisor.Options{
+		OnProbe: cfg.RefreshOnProbe, Registry: reg, MaxRequests: cfg.MaxRequests,
+		UserAgent: name + "/" + version.Version, Logger: logger, Slogger: slogger,
+	})
+	defer sup.Close()
+	reload := newReloader(cfg, sup, logger)
+	reg.MustRegister(reload)
+	if err := reload.reload(); err != nil {
+		return 1
+	}
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go reloadOnHangup(ctx, hup, reload)
 
-	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), sup, reload.handler(cfg.Lifecycle), cfg.TelemetryPath, cfg.Pprof)
+	mux, err := newMux(sup, reload.handler(cfg.Lifecycle), cfg.TelemetryPath, cfg.Pprof)
 	if err != nil {
 		level.Error(logger).Log("msg", "Building the landing page", "err", err)
 		return 1
@@ -154,6 +142,7 @@ func checkWebConfig(path string) error {
 // organizations is what the mux serves of the supervisor.
 type organizations interface {
 	Ready() bool
+	Metrics() http.Handler
 	Probe() http.Handler
 	Names() []string
 }
@@ -161,9 +150,9 @@ type organizations interface {
 // newMux serves metrics at metricsPath, each organisation at /probe, the
 // landing page, the health and lifecycle endpoints and, with pprof, Go's
 // profiles under /debug/pprof/.
-func newMux(metrics http.Handler, sup organizations, reload http.Handler, metricsPath string, pprofOn bool) (*http.ServeMux, error) {
+func newMux(sup organizations, reload http.Handler, metricsPath string, pprofOn bool) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, metrics)
+	mux.Handle(metricsPath, sup.Metrics())
 	mux.Handle("/probe", sup.Probe())
 	mux.Handle("/-/reload", reload)
 	profiling := "false"

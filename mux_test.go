@@ -13,13 +13,14 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 // constGatherer serves one gauge family.
@@ -30,17 +31,21 @@ var constGatherer = prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) 
 	}}, nil
 })
 
-// serveMux serves newMux with the scrape handler over g, as main wires it;
-// reg gets the handler's own metrics.
+// serveMux serves newMux with the scrape handler over g, as the supervisor
+// makes it; reg gets the handler's own metrics.
 func serveMux(t *testing.T, g prometheus.Gatherer, ready func() bool, path string, maxRequests int, pprofOn bool) (*httptest.Server, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	empty := collector.NewSnapshot(nil)
-	metrics := scrape.New(scrape.Opts{
-		Static: func() *collector.Snapshot { return empty }, Dynamic: g, Registry: reg, MaxRequests: maxRequests,
+	empty := series.New()
+	var limit chan struct{}
+	if maxRequests > 0 {
+		limit = make(chan struct{}, maxRequests)
+	}
+	metrics := promhttp.InstrumentMetricHandler(reg, scrape.New(scrape.Opts{
+		Static: func() *series.Snapshot { return empty }, Dynamic: g, Registry: reg, Limit: limit,
 		Logger: slog.New(slog.NewTextHandler(&testkit.Buffer{}, nil)),
-	})
-	mux, err := newMux(scrape.InstrumentedHandler(reg, metrics), fakeOrgs{ready}, http.NotFoundHandler(), path, pprofOn)
+	}))
+	mux, err := newMux(fakeOrgs{ready, metrics}, http.NotFoundHandler(), path, pprofOn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,12 +54,17 @@ func serveMux(t *testing.T, g prometheus.Gatherer, ready func() bool, path strin
 	return srv, reg
 }
 
-// fakeOrgs is the supervisor as the mux sees it: ready or not, no /probe.
-type fakeOrgs struct{ ready func() bool }
+// fakeOrgs is the supervisor as the mux sees it: ready or not, its
+// metrics handler, no /probe.
+type fakeOrgs struct {
+	ready   func() bool
+	metrics http.Handler
+}
 
-func (f fakeOrgs) Ready() bool         { return f.ready() }
-func (f fakeOrgs) Probe() http.Handler { return http.NotFoundHandler() }
-func (f fakeOrgs) Names() []string     { return []string{"default"} }
+func (f fakeOrgs) Ready() bool           { return f.ready() }
+func (f fakeOrgs) Metrics() http.Handler { return f.metrics }
+func (f fakeOrgs) Probe() http.Handler   { return http.NotFoundHandler() }
+func (f fakeOrgs) Names() []string       { return []string{"default"} }
 
 func fetch(t *testing.T, method, url string) (int, string) {
 	t.Helper()

@@ -5,20 +5,21 @@ import (
 	"slices"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 var (
-	apiKeysMetric = newMetric("iam", "api_keys",
+	apiKeysMetric = series.NewMetric("iam", "api_keys",
 		"Number of IAM API keys by owner kind and resource kind.", "owner_kind", "resource_kind")
-	apiKeyInfoMetric = newMetric("iam", "api_key_info",
+	apiKeyInfoMetric = series.NewMetric("iam", "api_key_info",
 		"Identity, owner and (first) resource of an IAM API key; keys made with Confluent's CLI have a description and no display name; created_by where the API says. Always 1.",
 		"key_id", "display_name", "description", "owner_id", "owner_kind", "resource_id", "resource_kind", "environment", "created_by")
-	apiKeyResourceMetric = newMetric("iam", "api_key_resource_info",
+	apiKeyResourceMetric = series.NewMetric("iam", "api_key_resource_info",
 		"A resource an IAM API key opens: one series per key and resource (a key can open several). Always 1.",
 		"key_id", "resource_id", "resource_kind", "environment")
-	apiKeyCreatedMetric = newMetric("iam", "api_key_created_timestamp_seconds",
+	apiKeyCreatedMetric = series.NewMetric("iam", "api_key_created_timestamp_seconds",
 		"When the IAM API key was created.", "key_id")
-	apiKeyExpiresMetric = newMetric("iam", "api_key_expires_timestamp_seconds",
+	apiKeyExpiresMetric = series.NewMetric("iam", "api_key_expires_timestamp_seconds",
 		"When the IAM API key expires (the end of its spec.expires_at day, UTC); only keys that expire.", "key_id")
 )
 
@@ -34,7 +35,7 @@ func (c *apiKeysCollector) skipReasons() []string {
 	return []string{apiclient.SkipNoID, apiclient.SkipNoOwner}
 }
 
-func (c *apiKeysCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
+func (c *apiKeysCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	keys, stats, err := c.lister.ListAPIKeys(ctx)
 	if err != nil {
 		return 0, stats, err
@@ -44,24 +45,24 @@ func (c *apiKeysCollector) update(ctx context.Context, s *snapshot) (int, apicli
 }
 
 // apiKeyMetrics adds every API key metric of one complete list to s.
-func apiKeyMetrics(s *snapshot, keys []apiclient.APIKey, perKey bool) {
+func apiKeyMetrics(s *series.Builder, keys []apiclient.APIKey, perKey bool) {
 	type group struct{ ownerKind, resourceKind string }
 	counts := map[group]int{}
 	for _, k := range keys {
 		first := k.Resource()
 		counts[group{k.OwnerKind, first.Kind}]++
 		if perKey {
-			s.add(apiKeyInfoMetric, 1, k.ID, k.DisplayName, k.Description, k.OwnerID, k.OwnerKind, first.ID, first.Kind, first.Environment, k.CreatedBy)
-			s.addTimestamp(apiKeyCreatedMetric, k.CreatedAt, k.ID)
+			s.Add(apiKeyInfoMetric, 1, k.ID, k.DisplayName, k.Description, k.OwnerID, k.OwnerKind, first.ID, first.Kind, first.Environment, k.CreatedBy)
+			s.AddTimestamp(apiKeyCreatedMetric, k.CreatedAt, k.ID)
 			for i, r := range k.Resources {
 				if !slices.Contains(k.Resources[:i], r) { // a resource listed twice is one series
-					s.add(apiKeyResourceMetric, 1, k.ID, r.ID, r.Kind, r.Environment)
+					s.Add(apiKeyResourceMetric, 1, k.ID, r.ID, r.Kind, r.Environment)
 				}
 			}
 		}
-		s.addTimestamp(apiKeyExpiresMetric, k.ExpiresAt, k.ID)
+		s.AddTimestamp(apiKeyExpiresMetric, k.ExpiresAt, k.ID)
 	}
 	for g, n := range counts {
-		s.add(apiKeysMetric, float64(n), g.ownerKind, g.resourceKind)
+		s.Add(apiKeysMetric, float64(n), g.ownerKind, g.resourceKind)
 	}
 }

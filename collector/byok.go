@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 // The states and validation phases the API documents. Others it adds later
@@ -15,21 +16,21 @@ var (
 )
 
 var (
-	byokKeysMetric = newMetric("byok", "keys",
+	byokKeysMetric = series.NewMetric("byok", "keys",
 		"Number of BYOK keys by provider, state, validation phase and region (region is empty until the API computes it).",
 		"provider", "state", "validation_phase", "region")
-	byokInfoMetric = newMetric("byok", "key_info",
+	byokInfoMetric = series.NewMetric("byok", "key_info",
 		"Identity of a BYOK key; cloud_key_id is the key ARN on AWS and the key id on Azure and GCP. Always 1.",
 		"key_id", "display_name", "provider", "cloud_key_id", "region", "validation_message")
-	byokStateMetric = newMetric("byok", "key_state",
+	byokStateMetric = series.NewMetric("byok", "key_state",
 		"1 for the BYOK key's state, 0 for each other known state.", "key_id", "state")
-	byokPhaseMetric = newMetric("byok", "key_validation_phase",
+	byokPhaseMetric = series.NewMetric("byok", "key_validation_phase",
 		"1 for the BYOK key's validation phase, 0 for each other known phase.", "key_id", "phase")
-	byokSinceMetric = newMetric("byok", "key_validation_since_timestamp_seconds",
+	byokSinceMetric = series.NewMetric("byok", "key_validation_since_timestamp_seconds",
 		"Since when the BYOK key has been in its validation phase with its message.", "key_id")
-	byokCreatedMetric = newMetric("byok", "key_created_timestamp_seconds",
+	byokCreatedMetric = series.NewMetric("byok", "key_created_timestamp_seconds",
 		"When the BYOK key was created.", "key_id")
-	byokPrincipalMetric = newMetric("byok", "key_access_principal_info",
+	byokPrincipalMetric = series.NewMetric("byok", "key_access_principal_info",
 		"A principal that needs access to the KMS key for Confluent to use it: an AWS role, the Azure application or the GCP group. Always 1.",
 		"key_id", "principal")
 )
@@ -43,7 +44,7 @@ func (c *byokCollector) name() string { return "byok" }
 
 func (c *byokCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
-func (c *byokCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
+func (c *byokCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	keys, stats, err := c.lister.ListBYOKKeys(ctx)
 	if err != nil {
 		return 0, stats, err
@@ -53,22 +54,22 @@ func (c *byokCollector) update(ctx context.Context, s *snapshot) (int, apiclient
 }
 
 // byokMetrics adds every BYOK metric of one complete list to s.
-func byokMetrics(s *snapshot, keys []apiclient.BYOKKey) {
+func byokMetrics(s *series.Builder, keys []apiclient.BYOKKey) {
 	type group struct{ provider, state, phase, region string }
 	counts := map[group]int{}
 	for _, k := range keys {
 		v := k.Validation
 		counts[group{k.Provider, k.State, v.Phase, v.Region}]++
-		s.add(byokInfoMetric, 1, k.ID, k.DisplayName, k.Provider, k.CloudKeyID, v.Region, v.Message)
-		s.addEnum(byokStateMetric, k.ID, k.State, byokStates)
-		s.addEnum(byokPhaseMetric, k.ID, v.Phase, byokPhases)
-		s.addTimestamp(byokSinceMetric, v.Since, k.ID)
-		s.addTimestamp(byokCreatedMetric, k.CreatedAt, k.ID)
+		s.Add(byokInfoMetric, 1, k.ID, k.DisplayName, k.Provider, k.CloudKeyID, v.Region, v.Message)
+		s.AddEnum(byokStateMetric, k.ID, k.State, byokStates)
+		s.AddEnum(byokPhaseMetric, k.ID, v.Phase, byokPhases)
+		s.AddTimestamp(byokSinceMetric, v.Since, k.ID)
+		s.AddTimestamp(byokCreatedMetric, k.CreatedAt, k.ID)
 		for _, p := range slices.Compact(slices.Sorted(slices.Values(k.KMS.Principals()))) {
-			s.add(byokPrincipalMetric, 1, k.ID, p)
+			s.Add(byokPrincipalMetric, 1, k.ID, p)
 		}
 	}
 	for g, n := range counts {
-		s.add(byokKeysMetric, float64(n), g.provider, g.state, g.phase, g.region)
+		s.Add(byokKeysMetric, float64(n), g.provider, g.state, g.phase, g.region)
 	}
 }

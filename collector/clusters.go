@@ -6,9 +6,10 @@ import (
 	"maps"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
-var kafkaClusterInfoMetric = newMetric("kafka", "cluster_info",
+var kafkaClusterInfoMetric = series.NewMetric("kafka", "cluster_info",
 	"A Kafka cluster, its place and kind, and whose key encrypts it: encryption byok (byok_key_id names the BYOK key), byok_legacy (a self-managed key set before the BYOK API, not in its list) or confluent. Always 1.",
 	"cluster_id", "display_name", "environment", "cloud", "region", "availability", "byok_key_id", "kind", "encryption")
 
@@ -20,7 +21,7 @@ type kafkaClustersCollector struct{ lister Lister }
 func (c *kafkaClustersCollector) name() string          { return "kafka_clusters" }
 func (c *kafkaClustersCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
-func (c *kafkaClustersCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
+func (c *kafkaClustersCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	envs, stats, err := c.lister.ListEnvironments(ctx)
 	if err != nil {
 		return 0, stats, err
@@ -41,7 +42,7 @@ func (c *kafkaClustersCollector) update(ctx context.Context, s *snapshot) (int, 
 				continue // a list that shifted while it was read
 			}
 			seen[k.ID] = true
-			s.add(kafkaClusterInfoMetric, 1, k.ID, k.DisplayName, k.Environment, k.Cloud, k.Region, k.Availability, k.BYOKKeyID, k.Kind, k.Encryption)
+			s.Add(kafkaClusterInfoMetric, 1, k.ID, k.DisplayName, k.Environment, k.Cloud, k.Region, k.Availability, k.BYOKKeyID, k.Kind, k.Encryption)
 		}
 	}
 	return len(seen), stats, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,10 +22,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 const (
@@ -170,12 +175,12 @@ func TestDeletedKeysVanish(t *testing.T) {
 	e := New(newClient(t, ts.URL, nil), Options{Organization: "acme", Interval: time.Minute, APIKeys: true, APIKeysPerKey: true})
 	refreshOnce(e)
 	gone := s.APIKeys()[7].ID
-	if !strings.Contains(scrape(t, e, "confluent_iam_"), gone) {
+	if !strings.Contains(lines(t, e, "confluent_iam_"), gone) {
 		t.Fatalf("key %s not exported before its deletion", gone)
 	}
 	s.DeleteAPIKey(gone)
 	refreshOnce(e)
-	if out := scrape(t, e, "confluent_iam_"); strings.Contains(out, gone) {
+	if out := lines(t, e, "confluent_iam_"); strings.Contains(out, gone) {
 		t.Fatalf("deleted key %s still exported", gone)
 	}
 	if n := sumOf(t, e, "confluent_iam_api_keys"); n != 29 {
@@ -223,7 +228,7 @@ func TestScrapeDoesNotCallUpstream(t *testing.T) {
 	refreshOnce(e)
 	n := len(s.Requests())
 	for range 10 {
-		scrape(t, e, "confluent_")
+		lines(t, e, "confluent_")
 	}
 	if len(s.Requests()) != n {
 		t.Fatalf("scrapes sent %d requests upstream", len(s.Requests())-n)
@@ -283,38 +288,36 @@ confluent_rate_limit_remaining{endpoint="service_quota_applied_quotas",organizat
 	}
 }
 
-// TestMergeServesAFamilyOnce: a name two gatherers have is served once,
-// the first gatherer's, with an error naming it.
-func TestMergeServesAFamilyOnce(t *testing.T) {
-	a, b := prometheus.NewRegistry(), prometheus.NewRegistry()
-	for i, reg := range []*prometheus.Registry{a, b} {
-		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "twice", Help: "h"})
-		g.Set(float64(i + 1))
-		reg.MustRegister(g)
-	}
-	mfs, err := Merge(a, b).Gather()
-	if err == nil || !strings.Contains(err.Error(), "twice") {
-		t.Fatalf("got %v, want an error naming the family", err)
-	}
-	if len(mfs) != 1 || mfs[0].GetMetric()[0].GetGauge().GetValue() != 1 {
-		t.Fatalf("served %v, want the first gatherer's family alone", mfs)
-	}
-	mfs, err = Merge(a, prometheus.NewRegistry()).Gather()
-	if err != nil || len(mfs) != 1 {
-		t.Fatalf("got %d families, %v", len(mfs), err)
-	}
-}
-
-// gatherer serves e as main does: its health through a registry, merged
-// with its key metrics.
+// gatherer scrapes e as Prometheus does: through the handler that serves
+// it (e's series from their cached encoding, its health gathered per scrape
+// from a pedantic registry), read back into families. What a test sees is
+// what Prometheus gets.
 func gatherer(e *Exporter) prometheus.Gatherer {
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(e)
-	return Merge(reg, e)
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		reg := prometheus.NewPedanticRegistry()
+		if err := reg.Register(e); err != nil {
+			return nil, err
+		}
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("Accept", "text/plain;version=0.0.4")
+		rec := httptest.NewRecorder()
+		scrape.New(scrape.Opts{Static: e.Snapshot, Dynamic: reg}).ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			return nil, fmt.Errorf("scrape: %d %s", rec.Code, rec.Body)
+		}
+		parser := expfmt.NewTextParser(model.LegacyValidation)
+		byName, err := parser.TextToMetricFamilies(rec.Body)
+		if err != nil {
+			return nil, err
+		}
+		mfs := slices.Collect(maps.Values(byName))
+		slices.SortFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+		return mfs, nil
+	})
 }
 
-// scrape gathers e and returns the lines of the metrics with these prefixes.
-func scrape(t *testing.T, e *Exporter, prefixes ...string) string {
+// lines scrapes e and returns the lines of the metrics with these prefixes.
+func lines(t *testing.T, e *Exporter, prefixes ...string) string {
 	t.Helper()
 	mfs, err := gatherer(e).Gather()
 	if err != nil {
@@ -377,20 +380,22 @@ confluent_rate_limit_reset_timestamp_seconds{endpoint="byok_keys",organization="
 
 // TestSnapshotIsSortedAndWhole: the exporter's snapshot holds every
 // collector's families sorted by name whatever order the collectors
-// complete in, and a refresh replaces it as a whole, telling OnSwap.
+// complete in, and a refresh replaces it as a whole, published once per
+// change.
 func TestSnapshotIsSortedAndWhole(t *testing.T) {
-	var swaps atomic.Int32
+	var published []*series.Snapshot
+	var mu sync.Mutex
 	opts := allOn
-	opts.OnSwap = func() { swaps.Add(1) }
+	opts.Publish = func(s *series.Snapshot) { mu.Lock(); published = append(published, s); mu.Unlock() }
 	r := newRig(opts)
 	first := r.exp.Snapshot()
-	if len(first.Families()) != 0 {
-		t.Fatalf("families before any refresh: %d", len(first.Families()))
+	if first.Len() != 0 {
+		t.Fatalf("families before any refresh: %d", first.Len())
 	}
 	r.refresh()
 	snap := r.exp.Snapshot()
 	names := []string{}
-	for _, mf := range snap.Families() {
+	for _, mf := range snap.Select(func(string) bool { return true }) {
 		names = append(names, mf.GetName())
 	}
 	if !slices.IsSorted(names) || len(names) < 15 || len(slices.Compact(slices.Clone(names))) != len(names) {
@@ -399,12 +404,8 @@ func TestSnapshotIsSortedAndWhole(t *testing.T) {
 	if !snap.Has("confluent_kafka_cluster_info") || snap.Has("confluent_refresh_success") || snap.Has("zzz") {
 		t.Error("Has answers wrong")
 	}
-	if swaps.Load() != 8 || first == snap {
-		t.Errorf("%d swaps for 8 collectors, snapshot replaced: %v", swaps.Load(), first != snap)
-	}
-	gathered, _ := r.exp.Gather()
-	if got, want := textOf(t, gathered), textOf(t, snap.Families()); got != want {
-		t.Error("Gather is not the snapshot")
+	if len(published) != 8 || first == snap || published[7] != snap {
+		t.Errorf("%d snapshots published for 8 collectors, the last the one served: %v", len(published), published[len(published)-1] == snap)
 	}
 }
 
@@ -414,7 +415,7 @@ func TestSnapshotIsSortedAndWhole(t *testing.T) {
 func TestUnchangedListKeepsSnapshot(t *testing.T) {
 	var swaps atomic.Int32
 	opts := allOn
-	opts.OnSwap = func() { swaps.Add(1) }
+	opts.Publish = func(*series.Snapshot) { swaps.Add(1) }
 	r := newRig(opts)
 	r.refresh()
 	first, n := r.exp.Snapshot(), swaps.Load()
@@ -429,120 +430,7 @@ func TestUnchangedListKeepsSnapshot(t *testing.T) {
 	if r.exp.Snapshot() == first || swaps.Load() != n+1 {
 		t.Fatalf("a changed phase: %d swaps, want 1", swaps.Load()-n)
 	}
-	if !strings.Contains(scrape(t, r.exp, "confluent_byok_key_validation_phase"), `value:"INVALID"`) {
+	if !strings.Contains(lines(t, r.exp, "confluent_byok_key_validation_phase"), `value:"INVALID"`) {
 		t.Error("the changed list is not served")
 	}
-}
-
-func TestSameFamilies(t *testing.T) {
-	build := func(mod func(*snapshot)) []*family {
-		s := newSnapshot("acme")
-		s.add(byokKeysMetric, 2, "AWS", "IN_USE", "VALID", "us-east-1")
-		s.add(byokStateMetric, 1, "cck-1", "IN_USE")
-		if mod != nil {
-			mod(s)
-		}
-		mfs, err := s.build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return mfs
-	}
-	base := build(nil)
-	if !sameFamilies(base, build(nil)) {
-		t.Fatal("the same list twice differs")
-	}
-	other := newMetric("byok", "keys", "Another help.", "provider", "state", "validation_phase", "region")
-	for name, mod := range map[string]func(*snapshot){
-		"another value":  func(s *snapshot) { s.families[byokStateMetric].gauges[0] = 0 },
-		"another label":  func(s *snapshot) { s.families[byokStateMetric].values[1] = "AVAILABLE" },
-		"another series": func(s *snapshot) { s.add(byokStateMetric, 0, "cck-1", "AVAILABLE") },
-		"the same bytes split otherwise": func(s *snapshot) {
-			v := s.families[byokKeysMetric].values // provider, region, state, validation_phase
-			v[1], v[2] = "us-east-1I", "N_USE"
-		},
-		"another family": func(s *snapshot) { s.add(byokPhaseMetric, 1, "cck-1", "VALID") },
-		"another help":   func(s *snapshot) { s.families[other] = s.families[byokKeysMetric]; delete(s.families, byokKeysMetric) },
-		"another label name": func(s *snapshot) {
-			renamed := newMetric("byok", "key_state", byokStateMetric.help, "key_id", "status")
-			s.families[renamed] = s.families[byokStateMetric]
-			delete(s.families, byokStateMetric)
-		},
-	} {
-		if sameFamilies(base, build(mod)) || sameFamilies(build(mod), base) {
-			t.Errorf("%s: reported the same", name)
-		}
-	}
-	if sameFamilies(base, build(nil)[1:]) {
-		t.Error("a family fewer: reported the same")
-	}
-}
-
-// TestCombine: two organisations with the same key ids are one exposition,
-// each family once, its series sorted as a registry sorts them; one
-// snapshot is returned as it is (its cached encodings stay valid).
-func TestCombine(t *testing.T) {
-	build := func(org string, phase string) *Snapshot {
-		s := newSnapshot(org)
-		byokMetrics(s, []apiclient.BYOKKey{{ID: "cck-1", Provider: "AWS", State: "IN_USE", Validation: apiclient.Validation{Phase: phase}}})
-		s.add(environmentInfoMetric, 1, "env-1", org+"-prod")
-		families, err := s.build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &Snapshot{families: families}
-	}
-	b, a := build("b", "VALID"), build("a", "INVALID")
-	if Combine(a) != a {
-		t.Error("Combine of one snapshot is not that snapshot")
-	}
-	both := Combine(b, a)
-	reg := prometheus.NewPedanticRegistry()
-	for _, s := range []*Snapshot{a, b} {
-		for _, mf := range s.Families() {
-			for _, m := range mf.GetMetric() {
-				labels := prometheus.Labels{}
-				for _, l := range m.GetLabel() {
-					labels[l.GetName()] = l.GetValue()
-				}
-				reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: mf.GetName(), Help: mf.GetHelp(), ConstLabels: labels},
-					func() float64 { return m.GetGauge().GetValue() }))
-			}
-		}
-	}
-	want, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, exp := textOf(t, both.Families()), textOf(t, want); got != exp {
-		t.Errorf("combined:\n%s\nwant what a registry makes of the same series:\n%s", got, exp)
-	}
-	if len(a.Families()) != len(both.Families()) || len(a.Families()[0].GetMetric()) == len(both.Families()[0].GetMetric()) {
-		t.Error("a family is not merged, or an input was modified")
-	}
-	only := build("c", "VALID")
-	only.families = append(only.families, &family{name: "confluent_zz_only_c", labels: []string{"organization"}, values: "c", ends: []uint32{1}, samples: []float64{1}})
-	if got := Combine(a, only).families; got[len(got)-1] != only.families[len(only.families)-1] {
-		t.Error("a family of one organisation only was copied")
-	}
-}
-
-func textOf(t *testing.T, mfs []*dto.MetricFamily) string {
-	t.Helper()
-	var b strings.Builder
-	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return b.String()
-}
-
-func TestNoMetricDefinesTheOrganizationLabel(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("a metric with its own organization label was accepted")
-		}
-	}()
-	newMetric("x", "y", "h", "key_id", "organization")
 }

@@ -1,9 +1,10 @@
-// Package collector turns the lists the API client reads into Prometheus
-// metrics. A refresh loop reads every page of each list on an interval and,
-// only when a list is complete, swaps in a snapshot of its metric families,
-// built, sorted and checked once. A scrape encodes the latest snapshots
-// (Exporter.Gather) and the exporter's own health (Exporter.Collect); it
-// never talks to the API.
+// Package collector turns the lists the API client reads into series: one
+// collector per list (byok.go, apikeys.go, ...), and the Exporter that
+// refreshes them. Its refresh loop reads every page of each list on an
+// interval and, only when a list is complete and changed, publishes one
+// snapshot of every list's latest families (package series). The
+// Exporter is also the prometheus.Collector of its own health; it never
+// talks to the API when scraped.
 package collector
 
 import (
@@ -12,7 +13,6 @@ import (
 	"maps"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,9 +20,9 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 const namespace = "confluent"
@@ -61,10 +61,10 @@ type Options struct {
 	OrgInfo     bool // confluent_organization_info
 
 	Logger log.Logger
-	// OnSwap, if set, is called after a complete refresh changed what
-	// Snapshot returns, in the refresh's goroutine: the serving side warms
-	// its cached encodings there, off the scrape path.
-	OnSwap func()
+	// Publish, if set, is handed the new snapshot each time a complete
+	// refresh changed a list, in the refresh's goroutine: the serving side
+	// encodes what changed there, off the scrape path.
+	Publish func(*series.Snapshot)
 }
 
 // keyCollector is one list's collector: it reads the list (the keys, or the
@@ -78,13 +78,14 @@ type keyCollector interface {
 	skipReasons() []string
 	// update reads the whole list, adds its series to s and returns how
 	// many items it exported.
-	update(ctx context.Context, s *snapshot) (items int, stats apiclient.ListStats, err error)
+	update(ctx context.Context, s *series.Builder) (items int, stats apiclient.ListStats, err error)
 }
 
-// job is one collector with its latest complete snapshot and its health.
+// job is one collector with the families of its latest complete list and
+// its health.
 type job struct {
 	keyCollector
-	snapshot atomic.Pointer[[]*family]
+	families atomic.Pointer[series.Families]
 
 	mu          sync.Mutex
 	attempted   bool
@@ -96,27 +97,24 @@ type job struct {
 	errors      map[apiclient.Reason]float64
 }
 
-// Exporter runs the refresh loop. It is the prometheus.Gatherer of the key
-// metrics and the prometheus.Collector of the exporter's own health; serve
-// both with Merge(registry, exporter).
+// Exporter runs the refresh loop of one organisation's collectors and
+// publishes their series (Options.Publish, Snapshot). It is the
+// prometheus.Collector of the refreshes' health.
 type Exporter struct {
 	org      string
 	interval time.Duration
 	logger   log.Logger
 	jobs     []*job
-	onSwap   func()
+	publish  func(*series.Snapshot)
 
-	swapMu   sync.Mutex // one swap of the merged snapshot at a time
-	snapshot atomic.Pointer[Snapshot]
+	swapMu   sync.Mutex // one swap of the snapshot at a time
+	snapshot atomic.Pointer[series.Snapshot]
 
 	pending   atomic.Int32 // collectors that have not finished a refresh yet
 	attempted chan struct{}
 }
 
-var (
-	_ prometheus.Collector = (*Exporter)(nil)
-	_ prometheus.Gatherer  = (*Exporter)(nil)
-)
+var _ prometheus.Collector = (*Exporter)(nil)
 
 var (
 	refreshSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "success"),
@@ -143,8 +141,8 @@ func New(lister Lister, opts Options) *Exporter {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
-	e := &Exporter{attempted: make(chan struct{}), org: opts.Organization, interval: opts.Interval, logger: logger, onSwap: opts.OnSwap}
-	e.snapshot.Store(&Snapshot{})
+	e := &Exporter{attempted: make(chan struct{}), org: opts.Organization, interval: opts.Interval, logger: logger, publish: opts.Publish}
+	e.snapshot.Store(series.New())
 	var collectors []keyCollector
 	if opts.BYOK {
 		collectors = append(collectors, &byokCollector{lister: lister})
@@ -193,7 +191,9 @@ func New(lister Lister, opts Options) *Exporter {
 func (e *Exporter) Attempted() <-chan struct{} { return e.attempted }
 
 // Run refreshes every collector at once and then every interval, until ctx
-// ends. Collectors refresh concurrently; one collector's refreshes never overlap.
+// ends. Collectors refresh concurrently and independently: one that is
+// slow or failing never delays another's; one collector's refreshes never
+// overlap.
 func (e *Exporter) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, j := range e.jobs {
@@ -222,25 +222,15 @@ func (e *Exporter) loop(ctx context.Context, j *job) {
 	}
 }
 
-// Refresh refreshes every collector once, concurrently, each with the given
-// deadline, and returns when all are done. Run uses it on its schedule.
-func (e *Exporter) Refresh(ctx context.Context, deadline time.Time) {
-	var wg sync.WaitGroup
-	for _, j := range e.jobs {
-		wg.Go(func() { e.refresh(ctx, j, deadline) })
-	}
-	wg.Wait()
-}
-
 func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	ctx, cancel := context.WithDeadline(parent, deadline)
 	defer cancel()
 	start := time.Now()
-	s := newSnapshot(e.org)
+	s := series.NewBuilder(e.org)
 	items, stats, err := j.update(ctx, s)
-	var families []*family
+	var families series.Families
 	if err == nil {
-		families, err = s.build()
+		families, err = s.Build()
 	}
 	took := time.Since(start)
 	if err != nil && parent.Err() != nil {
@@ -256,10 +246,10 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	j.success = err == nil
 	changed := false
 	if err == nil {
-		// A list that did not change leaves the snapshot, and the encodings
-		// cached from it, as they are: most refreshes change nothing.
-		if old := j.snapshot.Load(); old == nil || !sameFamilies(*old, families) {
-			j.snapshot.Store(&families)
+		// A list that did not change leaves its families, and what was
+		// encoded of them, as they are: most refreshes change nothing.
+		if old := j.families.Load(); old == nil || !old.Equal(families) {
+			j.families.Store(&families)
 			changed = true
 		}
 		j.lastSuccess = time.Now()
@@ -323,7 +313,7 @@ var hints = map[apiclient.Reason]string{
 // reasonOf classifies a refresh error (apiclient.ReasonOf, plus a label value
 // the API sent that Prometheus cannot carry).
 func reasonOf(err error) apiclient.Reason {
-	if errors.Is(err, errLabelValue) {
+	if errors.Is(err, series.ErrLabelValue) {
 		return apiclient.ReasonDecode
 	}
 	return apiclient.ReasonOf(err)
@@ -332,41 +322,34 @@ func reasonOf(err error) apiclient.Reason {
 // Ready reports whether every collector has completed one successful refresh.
 func (e *Exporter) Ready() bool {
 	for _, j := range e.jobs {
-		if j.snapshot.Load() == nil {
+		if j.families.Load() == nil {
 			return false
 		}
 	}
 	return true
 }
 
-// swap replaces the merged snapshot with one of every collector's latest
-// families, sorted by name, and tells OnSwap.
+// swap replaces the snapshot with one of every collector's latest families
+// and publishes it: one call per change.
 func (e *Exporter) swap() {
 	e.swapMu.Lock()
-	var all []*family
+	defer e.swapMu.Unlock()
+	var lists []series.Families
 	for _, j := range e.jobs {
-		if snap := j.snapshot.Load(); snap != nil {
-			all = append(all, *snap...)
+		if f := j.families.Load(); f != nil {
+			lists = append(lists, *f)
 		}
 	}
-	slices.SortFunc(all, func(a, b *family) int { return strings.Compare(a.name, b.name) })
-	e.snapshot.Store(&Snapshot{families: all})
-	e.swapMu.Unlock()
-	if e.onSwap != nil {
-		e.onSwap()
+	snap := series.New(lists...)
+	e.snapshot.Store(snap)
+	if e.publish != nil {
+		e.publish(snap) // under swapMu: published in the order made
 	}
 }
 
-// Snapshot returns the key metrics of every collector's last complete
-// refresh: one value for all of them, replaced as a whole.
-func (e *Exporter) Snapshot() *Snapshot { return e.snapshot.Load() }
-
-// Gather implements prometheus.Gatherer: the families of Snapshot, sorted
-// by name, made for the call. /metrics does not use it: it serves
-// encodings of the Snapshot cached per refresh (package scrape).
-func (e *Exporter) Gather() ([]*dto.MetricFamily, error) {
-	return e.Snapshot().Families(), nil
-}
+// Snapshot returns the series of every collector's last complete refresh:
+// one value for all of them, replaced as a whole.
+func (e *Exporter) Snapshot() *series.Snapshot { return e.snapshot.Load() }
 
 // Describe implements prometheus.Collector for the health metrics.
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {

@@ -52,7 +52,7 @@ func (r *faultRig) refresh(within time.Duration) {
 
 func (r *faultRig) keyMetrics(t *testing.T) string {
 	t.Helper()
-	return scrape(t, r.exp, "confluent_byok_", "confluent_iam_")
+	return lines(t, r.exp, "confluent_byok_", "confluent_iam_")
 }
 
 // TestFaultsThroughTheClient: an upstream fault reaches the collector as the
@@ -225,7 +225,7 @@ func TestOddItemsAreCountedAndLoggedOnce(t *testing.T) {
 			t.Fatalf("odd items failed %s:\n%s", c, r.log.String())
 		}
 	}
-	got := scrape(t, r.exp, "confluent_refresh_skipped_items", "confluent_refresh_invalid_values")
+	got := lines(t, r.exp, "confluent_refresh_skipped_items", "confluent_refresh_invalid_values")
 	got = strings.Join(strings.Fields(got), " ") // protobuf's text spacing varies
 	for _, want := range []string{
 		`confluent_refresh_skipped_items label:{name:"collector" value:"byok"} label:{name:"organization" value:"acme"} label:{name:"reason" value:"no_id"} gauge:{value:3}`,
@@ -257,7 +257,7 @@ func TestOddItemsAreCountedAndLoggedOnce(t *testing.T) {
 	// The next complete refresh without odd items sets the gauges back.
 	r.sim.SetFaults(sim.Faults{})
 	r.refresh(10 * time.Second)
-	if got := scrape(t, r.exp, "confluent_refresh_invalid_values"); got != "" {
+	if got := lines(t, r.exp, "confluent_refresh_invalid_values"); got != "" {
 		t.Errorf("invalid values of an older refresh still served:\n%s", got)
 	}
 }
@@ -272,7 +272,7 @@ func TestListsEndingWithNullData(t *testing.T) {
 	s.SetFaults(sim.Faults{Body: "null-last-page"})
 	e := New(newClient(t, ts.URL, nil), allOn)
 	refreshOnce(e)
-	if got := scrape(t, e, "confluent_refresh_success"); strings.Contains(got, "value:0") {
+	if got := lines(t, e, "confluent_refresh_success"); strings.Contains(got, "value:0") {
 		t.Fatalf("a collector failed on the null last page:\n%s", got)
 	}
 	nulls := 0
@@ -285,7 +285,7 @@ func TestListsEndingWithNullData(t *testing.T) {
 		t.Fatalf("%d pages of null data served; every list should have ended with one", nulls)
 	}
 	prefixes := []string{"confluent_byok_", "confluent_iam_", "confluent_environment_", "confluent_kafka_", "confluent_quota_", "confluent_organization_"}
-	if want, got := scrape(t, plain, prefixes...), scrape(t, e, prefixes...); got != want || want == "" {
+	if want, got := lines(t, plain, prefixes...), lines(t, e, prefixes...); got != want || want == "" {
 		t.Fatalf("the series differ from those of the same lists without the null pages:\n%s", diffLines(want, got))
 	}
 }

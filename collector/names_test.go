@@ -34,13 +34,13 @@ func TestEnrichmentFailuresStayTheirOwn(t *testing.T) {
 			t.Run(tc.collector+"/"+endpoint, func(t *testing.T) {
 				r := newRig(allOn)
 				r.refresh()
-				before := scrape(t, r.exp, "confluent_byok_", "confluent_iam_", "confluent_environment_", "confluent_kafka_", "confluent_quota_")
+				before := lines(t, r.exp, "confluent_byok_", "confluent_iam_", "confluent_environment_", "confluent_kafka_", "confluent_quota_")
 				if !strings.Contains(before, tc.metric) {
 					t.Fatalf("%s not served after a complete refresh:\n%s", tc.metric, before)
 				}
 				r.fake.failList(endpoint, &apiclient.APIError{Endpoint: endpoint, StatusCode: 403, Title: "Forbidden"})
 				r.refresh()
-				after := scrape(t, r.exp, "confluent_byok_", "confluent_iam_", "confluent_environment_", "confluent_kafka_", "confluent_quota_")
+				after := lines(t, r.exp, "confluent_byok_", "confluent_iam_", "confluent_environment_", "confluent_kafka_", "confluent_quota_")
 				if after != before {
 					t.Fatalf("the served data changed:\n%s", diffLines(before, after))
 				}
@@ -89,7 +89,7 @@ func diffLines(a, b string) string {
 func TestClustersOfEveryEnvironment(t *testing.T) {
 	r := newRig(Options{Organization: "acme", Interval: time.Minute, KafkaClusters: true})
 	r.refresh()
-	got := scrape(t, r.exp, "confluent_kafka_cluster_info")
+	got := lines(t, r.exp, "confluent_kafka_cluster_info")
 	for _, want := range []string{`value:"lkc-1"`, `value:"lkc-2"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("cluster %s not served:\n%s", want, got)
@@ -109,7 +109,7 @@ func TestClustersOfEveryEnvironment(t *testing.T) {
 	r.fake.mu.Unlock()
 	r.fake.failList(apiclient.EndpointKafkaClusters+" env-2", &apiclient.APIError{Endpoint: "cmk_clusters", StatusCode: 403})
 	r.refresh()
-	if after := scrape(t, r.exp, "confluent_kafka_cluster_info"); after != got {
+	if after := lines(t, r.exp, "confluent_kafka_cluster_info"); after != got {
 		t.Fatalf("a failed list changed what is served:\n%s", diffLines(got, after))
 	}
 	// The log line names the environment (a 403 can mean it is gone or
@@ -119,7 +119,7 @@ func TestClustersOfEveryEnvironment(t *testing.T) {
 	}
 	r.fake.failList(apiclient.EndpointKafkaClusters+" env-2", nil)
 	r.refresh()
-	if after := scrape(t, r.exp, "confluent_kafka_cluster_info"); after != "" {
+	if after := lines(t, r.exp, "confluent_kafka_cluster_info"); after != "" {
 		t.Fatalf("clusters served after every cluster was deleted:\n%s", after)
 	}
 }
@@ -129,8 +129,8 @@ func TestClustersOfEveryEnvironment(t *testing.T) {
 func TestQuotaUsageOnlyWhereReported(t *testing.T) {
 	r := newRig(Options{Organization: "acme", Interval: time.Minute, Quotas: true})
 	r.refresh()
-	limits := scrape(t, r.exp, "confluent_quota_limit")
-	usage := scrape(t, r.exp, "confluent_quota_usage")
+	limits := lines(t, r.exp, "confluent_quota_limit")
+	usage := lines(t, r.exp, "confluent_quota_usage")
 	if !strings.Contains(limits, "kafka.max_kafka_creation.per_day") || !strings.Contains(limits, "iam.max_cloud_api_keys.per_org") {
 		t.Errorf("limits:\n%s", limits)
 	}

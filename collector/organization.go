@@ -4,9 +4,10 @@ import (
 	"context"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
-var organizationInfoMetric = newMetric("", "organization_info",
+var organizationInfoMetric = series.NewMetric("", "organization_info",
 	"Confluent's own id and name of the organisation the organization label names. Always 1.",
 	"organization_id", "display_name")
 
@@ -17,13 +18,13 @@ type organizationCollector struct{ lister Lister }
 func (c *organizationCollector) name() string          { return "organization" }
 func (c *organizationCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
-func (c *organizationCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
+func (c *organizationCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	orgs, stats, err := c.lister.ListOrganizations(ctx)
 	if err != nil {
 		return 0, stats, err
 	}
 	for _, o := range orgs {
-		s.add(organizationInfoMetric, 1, o.ID, o.DisplayName)
+		s.Add(organizationInfoMetric, 1, o.ID, o.DisplayName)
 	}
 	return len(orgs), stats, nil
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 var (
-	quotaLimitMetric = newMetric("quota", "limit",
+	quotaLimitMetric = series.NewMetric("quota", "limit",
 		"The applied limit of a Confluent Cloud service quota (applied_limit); resource_id is the user, service account or cluster it applies to, empty for the organisation.",
 		"quota_code", "scope", "resource_id")
-	quotaUsageMetric = newMetric("quota", "usage",
+	quotaUsageMetric = series.NewMetric("quota", "usage",
 		"What a Confluent Cloud service quota has used, where the API reports it (it reports no usage of 0).",
 		"quota_code", "scope", "resource_id")
 )
@@ -26,7 +27,7 @@ type quotasCollector struct {
 func (c *quotasCollector) name() string          { return "quotas" }
 func (c *quotasCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
 
-func (c *quotasCollector) update(ctx context.Context, s *snapshot) (int, apiclient.ListStats, error) {
+func (c *quotasCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	var stats apiclient.ListStats
 	type item struct{ code, scope, resource string }
 	seen := map[item]bool{}
@@ -42,10 +43,10 @@ func (c *quotasCollector) update(ctx context.Context, s *snapshot) (int, apiclie
 			}
 			seen[item{q.Code, q.Scope, q.ResourceID}] = true
 			if q.HasLimit {
-				s.add(quotaLimitMetric, q.Limit, q.Code, q.Scope, q.ResourceID)
+				s.Add(quotaLimitMetric, q.Limit, q.Code, q.Scope, q.ResourceID)
 			}
 			if q.HasUsage {
-				s.add(quotaUsageMetric, q.Usage, q.Code, q.Scope, q.ResourceID)
+				s.Add(quotaUsageMetric, q.Usage, q.Code, q.Scope, q.ResourceID)
 			}
 		}
 	}

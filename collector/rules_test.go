@@ -291,7 +291,7 @@ func TestRefreshFailureRules(t *testing.T) {
 		t.Run(tc.err.Error(), func(t *testing.T) {
 			r := newRig(allOn)
 			r.refresh()
-			before := scrape(t, r.exp, "confluent_byok_", "confluent_iam_")
+			before := lines(t, r.exp, "confluent_byok_", "confluent_iam_")
 			if before == "" {
 				t.Fatal("nothing served after a complete refresh")
 			}
@@ -299,7 +299,7 @@ func TestRefreshFailureRules(t *testing.T) {
 
 			r.fake.fail(tc.err, nil)
 			r.refresh()
-			if after := scrape(t, r.exp, "confluent_byok_", "confluent_iam_"); after != before {
+			if after := lines(t, r.exp, "confluent_byok_", "confluent_iam_"); after != before {
 				t.Fatalf("the served data changed:\n%s", testkit.LineDiff(before, after))
 			}
 			if got := health(t, r.exp, "byok", tc.reason); got != (healthOf{success: 0, errors: 1, pages: 2, lastSuccess: 1}) {
@@ -327,7 +327,7 @@ func TestRefreshFailureRules(t *testing.T) {
 			if got := health(t, r.exp, "byok", tc.reason); got.success != 1 || got.errors != 1 {
 				t.Errorf("no recovery: %+v", got)
 			}
-			if strings.Contains(scrape(t, r.exp, "confluent_byok_"), "cck-2") {
+			if strings.Contains(lines(t, r.exp, "confluent_byok_"), "cck-2") {
 				t.Error("the recovered list is not the one served")
 			}
 		})
@@ -343,7 +343,7 @@ func TestFirstFailureServesNothing(t *testing.T) {
 	if r.exp.Ready() {
 		t.Fatal("ready with one collector never refreshed")
 	}
-	if got := scrape(t, r.exp, "confluent_byok_"); got != "" {
+	if got := lines(t, r.exp, "confluent_byok_"); got != "" {
 		t.Fatalf("key metrics served before any complete list:\n%s", got)
 	}
 	if got := health(t, r.exp, "byok", apiclient.ReasonUnauthorized); got != (healthOf{success: 0, errors: 1, pages: 2, lastSuccess: -1}) {
@@ -441,7 +441,7 @@ confluent_refresh_pages{collector="byok",organization="acme"} 3
 	r.fake.fail(errors.New("boom"), nil)
 	r.fake.stats = apiclient.ListStats{Pages: 1}
 	r.refresh()
-	got := scrape(t, r.exp, "confluent_refresh_invalid_values")
+	got := lines(t, r.exp, "confluent_refresh_invalid_values")
 	if !strings.Contains(got, `value:"byok"`) || strings.Contains(got, `value:"api_keys"`) {
 		t.Errorf("want byok's gauges kept (its data is still served) and api_keys' replaced:\n%s", got)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 // Upstream counts the requests the API client sends and keeps the last rate
@@ -28,7 +29,7 @@ var (
 // organisation whose name its series carry as the label organization.
 func NewUpstream(organization string) *Upstream {
 	endpoint := []string{"endpoint"}
-	org := prometheus.Labels{organizationLabel: organization}
+	org := prometheus.Labels{series.OrganizationLabel: organization}
 	return &Upstream{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "http", Name: "requests_total", ConstLabels: org,

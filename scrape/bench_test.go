@@ -1,13 +1,13 @@
 package scrape
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
@@ -62,7 +61,14 @@ func benchWired(b *testing.B, n int) wired {
 		Organization: "bench", OrgInfo: true, Interval: time.Hour, BYOK: true, APIKeys: true, APIKeysPerKey: true,
 		ServiceAccounts: true, Users: true, Environments: true, KafkaClusters: true, Quotas: true,
 	})
-	e.Refresh(context.Background(), time.Now().Add(5*time.Minute))
+	// The first refresh of Run, as the supervisor starts it; the next would
+	// come in an hour.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.Run(ctx) }()
+	<-e.Attempted()
+	cancel()
+	<-done
 	if !e.Ready() {
 		b.Fatal("refresh failed")
 	}
@@ -83,15 +89,20 @@ var clients = []struct {
 }
 
 // BenchmarkScrape serves one scrape at a time through three handlers:
-// cached (this package, as main serves it), promhttp (the handler before
-// the cache: promhttp over the registry merged with the exporter's families,
-// built once, as the exporter then kept them) and floor (promhttp over the
-// same series held in plain metric vectors).
+// cached (this package, as the supervisor serves it), promhttp (the handler
+// before the cache: promhttp over the registry merged with the exporter's
+// families, built once, as the exporter then kept them) and floor (promhttp
+// over the same series held in plain metric vectors).
 func BenchmarkScrape(b *testing.B) {
 	for _, n := range sizes() {
 		w := benchWired(b, n)
-		families := w.exp.Snapshot().Families()
-		merged := collector.Merge(w.reg, prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return families, nil }))
+		families := w.exp.Snapshot().Select(all)
+		merged := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+			dyn, err := w.reg.Gather()
+			out := append(slices.Clone(families), dyn...)
+			slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+			return out, err
+		})
 		handlers := []struct {
 			name string
 			h    http.Handler
@@ -106,32 +117,6 @@ func BenchmarkScrape(b *testing.B) {
 					benchmarkHandler(b, h.h, c.accept, c.encoding)
 				})
 			}
-		}
-	}
-}
-
-// BenchmarkEncodeSnapshot is what a refresh adds per format scraped: the
-// snapshot encoded for the cache (Warm does it once per refresh and format).
-func BenchmarkEncodeSnapshot(b *testing.B) {
-	for _, n := range sizes() {
-		w := benchWired(b, n)
-		snap := w.exp.Snapshot()
-		for _, c := range clients {
-			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-			req.Header.Set("Accept", c.accept)
-			k := key{format: expfmt.NegotiateAccept(req.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...), gzip: c.encoding == "gzip"}
-			b.Run(fmt.Sprintf("keys=%d/client=%s", n, c.name), func(b *testing.B) {
-				b.ReportAllocs()
-				var size int
-				for b.Loop() {
-					var buf bytes.Buffer
-					if err := encodeSnapshot(&buf, k, snap); err != nil {
-						b.Fatal(err)
-					}
-					size = buf.Len()
-				}
-				b.ReportMetric(float64(size), "bytes")
-			})
 		}
 	}
 }

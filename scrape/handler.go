@@ -1,30 +1,26 @@
-// Package scrape serves /metrics as Prometheus scrapes it, at the cost of
-// writing bytes. The key metrics change once per refresh, so they are encoded
-// once per refresh and format (text, OpenMetrics, protobuf; identity and
-// gzip) and cached with the snapshot they came from; a scrape writes those
-// bytes, then the small part that changes per scrape (the exporter's health,
-// upstream counters, go_*, process_*, promhttp_*), encoded then. Gzip
-// responses are two gzip members, which every gzip reader, Prometheus's
-// included, reads as one stream.
+// Package scrape serves a snapshot of series as Prometheus scrapes it, at
+// the cost of writing bytes: it negotiates the format, writes the
+// snapshot's cached encoding in it (package series), then the small part
+// that changes per scrape (the exporter's health, upstream counters, go_*,
+// process_*, promhttp_*), encoded then and shared by the scrapes of one
+// format that arrive together. It bounds the scrapes encoding at once and
+// gives each write a deadline.
 package scrape
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 // Write deadlines: a scrape may take writeBase, plus the time the body takes
@@ -38,20 +34,18 @@ var (
 
 // Opts configure a Handler.
 type Opts struct {
-	// Static returns the families served from cache: the same *Snapshot until
-	// they change. collector.(*Exporter).Snapshot is one.
-	Static func() *collector.Snapshot
+	// Static returns the series served from their cached encodings: the
+	// same *Snapshot until they change.
+	Static func() *series.Snapshot
 	// Dynamic is gathered and encoded on every scrape.
 	Dynamic prometheus.Gatherer
 	// Registry gets promhttp_metric_handler_errors_total{cause}, as promhttp's
 	// handler does. Wrap the Handler in promhttp.InstrumentMetricHandler for
 	// the requests and in-flight metrics.
 	Registry prometheus.Registerer
-	// MaxRequests bounds the scrapes encoding at once; more get 503. The
-	// writing of a response is not bounded: write deadlines end stuck clients.
-	MaxRequests int
-	// Limit, if set, is shared with other handlers in place of MaxRequests:
-	// its capacity bounds the scrapes of all of them encoding at once.
+	// Limit, if set, bounds the scrapes encoding at once, of every handler
+	// that shares it (its capacity); more get 503. The writing of a response
+	// is not bounded: write deadlines end stuck clients.
 	Limit  chan struct{}
 	Logger *slog.Logger
 }
@@ -59,9 +53,7 @@ type Opts struct {
 // Handler serves the metrics. Make it with New.
 type Handler struct {
 	opts    Opts
-	sem     chan struct{}
 	errs    *prometheus.CounterVec
-	cache   cache
 	flights flights
 }
 
@@ -82,43 +74,22 @@ func New(opts Opts) *Handler {
 	if opts.Registry != nil {
 		opts.Registry.MustRegister(h.errs)
 	}
-	switch {
-	case opts.Limit != nil:
-		h.sem = opts.Limit
-	case opts.MaxRequests > 0:
-		h.sem = make(chan struct{}, opts.MaxRequests)
-	}
 	return h
 }
 
-// Warm encodes the current snapshot in every format scraped in the last
-// keepFormat, so that the first scrape after a refresh only writes bytes,
-// and drops the others (someone's one curl of the identity text). Call it
-// after a swap (collector.Options.OnSwap); it is cheap when nothing changed.
-func (h *Handler) Warm() {
-	e := h.cache.entry(h.opts.Static())
-	keys := h.cache.seen()
-	e.keep(keys)
-	for k := range keys {
-		if _, err := e.bytes(k); err != nil {
-			h.opts.Logger.Error("error encoding metrics", "err", err) // the scrapes of k answer 500, counted
-		}
-	}
-}
-
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.sem != nil {
+	if sem := h.opts.Limit; sem != nil {
 		select {
-		case h.sem <- struct{}{}:
+		case sem <- struct{}{}:
 		default:
-			http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", cap(h.sem)),
+			http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", cap(sem)),
 				http.StatusServiceUnavailable)
 			return
 		}
 	}
 	body, k, err := h.encode(r)
-	if h.sem != nil {
-		<-h.sem // encoded: what is left is a network write, bounded by its deadline
+	if h.opts.Limit != nil {
+		<-h.opts.Limit // encoded: what is left is a network write, bounded by its deadline
 	}
 	if err != nil {
 		http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)
@@ -128,38 +99,44 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Add("Vary", "Accept")
 	hdr.Add("Vary", "Accept-Encoding")
-	hdr.Set("Content-Type", string(k.format))
-	if k.gzip {
+	hdr.Set("Content-Type", string(k.Format))
+	if k.Gzip {
 		hdr.Set("Content-Encoding", "gzip")
 	}
-	size := len(body.static) + len(body.dynamic)
+	size := body.static.Size + len(body.dynamic)
 	hdr.Set("Content-Length", strconv.Itoa(size))
 	if r.Method == http.MethodHead {
 		return
 	}
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeBase + time.Duration(size)*time.Second/time.Duration(minWriteRate)))
-	if _, err := w.Write(body.static); err != nil {
-		h.opts.Logger.Debug("Scrape not delivered", "err", err)
-		return
+	for _, p := range body.static.Pieces {
+		if _, err := w.Write(p); err != nil {
+			h.opts.Logger.Debug("Scrape not delivered", "err", err)
+			return
+		}
 	}
 	if _, err := w.Write(body.dynamic); err != nil {
 		h.opts.Logger.Debug("Scrape not delivered", "err", err)
 	}
 }
 
-// response is one scrape's body: the cached bytes of the snapshot and the
+// response is one scrape's body: the snapshot's cached encoding and the
 // per-scrape part. Both are shared with other scrapes and never modified.
 type response struct {
-	static, dynamic []byte
+	static  *series.Encoding
+	dynamic []byte
 }
 
-// encode negotiates the format and returns the body: the cached bytes of the
-// snapshot and the per-scrape part, encoded now (or by a scrape of the same
+// noStatic is the encoding of no snapshot (a filtered scrape).
+var noStatic = &series.Encoding{}
+
+// encode negotiates the format and returns the body: the snapshot's cached
+// encoding and the per-scrape part, encoded now (or by a scrape of the same
 // format running at the same instant, whose bytes this one shares).
-func (h *Handler) encode(r *http.Request) (*response, key, error) {
-	k := key{
-		format: expfmt.NegotiateAccept(r.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...),
-		gzip:   acceptsGzip(r.Header.Get("Accept-Encoding")),
+func (h *Handler) encode(r *http.Request) (*response, series.Key, error) {
+	k := series.Key{
+		Format: expfmt.NegotiateAccept(r.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...),
+		Gzip:   acceptsGzip(r.Header.Get("Accept-Encoding")),
 	}
 	snap := h.opts.Static()
 	if names := r.URL.Query()["name[]"]; len(names) > 0 {
@@ -168,10 +145,9 @@ func (h *Handler) encode(r *http.Request) (*response, key, error) {
 			want[n] = true
 		}
 		dynamic, err := h.encodeDynamic(k, snap, want)
-		return &response{dynamic: dynamic}, k, err
+		return &response{static: noStatic, dynamic: dynamic}, k, err
 	}
-	h.cache.note(k)
-	static, err := h.cache.entry(snap).bytes(k)
+	static, err := snap.Encoding(k, time.Now())
 	if err != nil {
 		h.errs.WithLabelValues("encoding").Inc()
 		h.opts.Logger.Error("error encoding metrics", "err", err)
@@ -189,7 +165,7 @@ func (h *Handler) encode(r *http.Request) (*response, key, error) {
 // only the families named, the snapshot's among them. A failed gather serves
 // what it gathered (logged and counted once); only nothing at all to serve
 // is an error.
-func (h *Handler) encodeDynamic(k key, snap *collector.Snapshot, want map[string]bool) ([]byte, error) {
+func (h *Handler) encodeDynamic(k series.Key, snap *series.Snapshot, want map[string]bool) ([]byte, error) {
 	dyn, err := h.gather(snap)
 	if err != nil && len(dyn) == 0 && snap.Len() == 0 {
 		return nil, err
@@ -198,7 +174,7 @@ func (h *Handler) encodeDynamic(k key, snap *collector.Snapshot, want map[string
 		dyn = append(snap.Select(func(name string) bool { return want[name] }), filter(dyn, want)...)
 	}
 	var buf bytes.Buffer
-	if err := encodeFamilies(&buf, k, dyn, true); err != nil {
+	if err := encodeFamilies(&buf, k, dyn); err != nil {
 		h.errs.WithLabelValues("encoding").Inc()
 		h.opts.Logger.Error("error encoding metrics", "err", err)
 		return nil, err
@@ -208,7 +184,7 @@ func (h *Handler) encodeDynamic(k key, snap *collector.Snapshot, want map[string
 
 // gather gathers the per-scrape part, logging and counting a failure, and
 // leaves out what the snapshot serves.
-func (h *Handler) gather(snap *collector.Snapshot) ([]*dto.MetricFamily, error) {
+func (h *Handler) gather(snap *series.Snapshot) ([]*dto.MetricFamily, error) {
 	dyn, err := h.opts.Dynamic.Gather()
 	if err != nil {
 		h.opts.Logger.Error("error gathering metrics", "err", err)
@@ -219,7 +195,7 @@ func (h *Handler) gather(snap *collector.Snapshot) ([]*dto.MetricFamily, error) 
 
 // dropServed removes from dyn the families the snapshot serves: one name,
 // one family. It is a bug of the wiring, reported as a gathering error.
-func (h *Handler) dropServed(dyn []*dto.MetricFamily, snap *collector.Snapshot) []*dto.MetricFamily {
+func (h *Handler) dropServed(dyn []*dto.MetricFamily, snap *series.Snapshot) []*dto.MetricFamily {
 	out := dyn[:0:0]
 	for _, mf := range dyn {
 		if snap.Has(mf.GetName()) {
@@ -242,52 +218,26 @@ func filter(mfs []*dto.MetricFamily, names map[string]bool) []*dto.MetricFamily 
 	return out
 }
 
-// gzipWriters are reused: a gzip.Writer allocates about 800 KB.
-var gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return w }}
-
-// encodeFamilies appends mfs to w in k's format and encoding. last ends the
-// exposition (OpenMetrics' "# EOF"); without it the bytes are a part that
-// more families follow. With gzip the bytes are one complete gzip member.
-func encodeFamilies(w io.Writer, k key, mfs []*dto.MetricFamily, last bool) error {
-	return compressed(w, k.gzip, func(w io.Writer) error {
-		enc := expfmt.NewEncoder(w, k.format)
+// encodeFamilies appends mfs to w in k's format and encoding, ending the
+// exposition (OpenMetrics' "# EOF"). With gzip the bytes are one complete
+// gzip member.
+func encodeFamilies(w io.Writer, k series.Key, mfs []*dto.MetricFamily) error {
+	write := func(w io.Writer) error {
+		enc := expfmt.NewEncoder(w, k.Format)
 		for _, mf := range mfs {
 			if err := enc.Encode(mf); err != nil {
 				return err
 			}
 		}
-		if closer, ok := enc.(expfmt.Closer); ok && last {
+		if closer, ok := enc.(expfmt.Closer); ok {
 			return closer.Close()
 		}
 		return nil
-	})
-}
-
-// encodeSnapshot appends snap to w in k's format and encoding, as a part
-// that more families follow.
-func encodeSnapshot(w io.Writer, k key, snap *collector.Snapshot) error {
-	return compressed(w, k.gzip, func(w io.Writer) error { return snap.Write(w, k.format) })
-}
-
-// compressed calls write with w, or, if gzipped, with a writer of one gzip
-// member to w.
-func compressed(w io.Writer, gzipped bool, write func(io.Writer) error) error {
-	if !gzipped {
-		return write(w)
 	}
-	gz := gzipWriters.Get().(*gzip.Writer)
-	defer gzipWriters.Put(gz)
-	gz.Reset(w)
-	if err := write(gz); err != nil {
-		return err
+	if k.Gzip {
+		return series.Gzip(w, write)
 	}
-	return gz.Close()
+	return write(w)
 }
 
 var _ http.Handler = (*Handler)(nil)
-
-// InstrumentedHandler is h wrapped as promhttp wraps its own handler: the
-// requests by status code and the scrapes in flight, in reg.
-func InstrumentedHandler(reg prometheus.Registerer, h *Handler) http.Handler {
-	return promhttp.InstrumentMetricHandler(reg, h)
-}

@@ -23,13 +23,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
-	"google.golang.org/protobuf/proto"
 
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 // The Accept headers real clients send.
@@ -44,25 +42,28 @@ const (
 
 var accepts = []string{acceptPrometheus2, acceptPrometheus3, acceptProtobuf, acceptProtoText, acceptProtoShort, acceptCurl, ""}
 
+var (
+	keyInfo = series.NewMetric("test", "key_info", "A key.", "key_id", "display_name")
+	keyList = series.NewMetric("test", "keys", "Keys.")
+)
+
 // keySnapshot is a snapshot of n keys' info series and one counted gauge,
-// each with value v, as the Exporter builds them: sorted, one name each.
-func keySnapshot(n int, v float64) *collector.Snapshot {
-	info := &dto.MetricFamily{Name: proto.String("confluent_test_key_info"), Help: proto.String("A key."), Type: dto.MetricType_GAUGE.Enum()}
+// each with value v, built as the collectors build theirs.
+func keySnapshot(n int, v float64) *series.Snapshot {
+	b := series.NewBuilder("acme")
 	for i := range n {
-		info.Metric = append(info.Metric, &dto.Metric{
-			Label: []*dto.LabelPair{
-				{Name: proto.String("display_name"), Value: proto.String(fmt.Sprintf("key \"%d\"\nnewline", i))},
-				{Name: proto.String("key_id"), Value: proto.String(fmt.Sprintf("K%06d", i))},
-			},
-			Gauge: &dto.Gauge{Value: proto.Float64(v)},
-		})
+		b.Add(keyInfo, v, fmt.Sprintf("K%06d", i), fmt.Sprintf("key \"%d\"\nnewline", i))
 	}
-	keys := &dto.MetricFamily{
-		Name: proto.String("confluent_test_keys"), Help: proto.String("Keys."), Type: dto.MetricType_GAUGE.Enum(),
-		Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(float64(n) * v)}}},
+	b.Add(keyList, float64(n)*v)
+	families, err := b.Build()
+	if err != nil {
+		panic(err)
 	}
-	return collector.NewSnapshot([]*dto.MetricFamily{info, keys})
+	return series.New(families)
 }
+
+// all selects every family of a snapshot.
+func all(string) bool { return true }
 
 // dynamicRegistry has a counter with labels, a gauge and a histogram, fixed
 // so that two scrapes are alike.
@@ -80,11 +81,15 @@ func dynamicRegistry() *prometheus.Registry {
 	return reg
 }
 
-func newHandler(t testing.TB, static func() *collector.Snapshot, dynamic prometheus.Gatherer, reg prometheus.Registerer, maxRequests int) (*Handler, *testkit.Buffer) {
+func newHandler(t testing.TB, static func() *series.Snapshot, dynamic prometheus.Gatherer, reg prometheus.Registerer, maxRequests int) (*Handler, *testkit.Buffer) {
 	t.Helper()
 	log := &testkit.Buffer{}
+	var limit chan struct{}
+	if maxRequests > 0 {
+		limit = make(chan struct{}, maxRequests)
+	}
 	h := New(Opts{
-		Static: static, Dynamic: dynamic, Registry: reg, MaxRequests: maxRequests,
+		Static: static, Dynamic: dynamic, Registry: reg, Limit: limit,
 		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	return h, log
@@ -128,10 +133,10 @@ func plain(t testing.TB, rec *httptest.ResponseRecorder) []byte {
 func TestSameBytesAsPromhttp(t *testing.T) {
 	snap := keySnapshot(50, 1)
 	dyn := dynamicRegistry()
-	h, _ := newHandler(t, func() *collector.Snapshot { return snap }, dyn, nil, 0)
+	h, _ := newHandler(t, func() *series.Snapshot { return snap }, dyn, nil, 0)
 	inOrder := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
 		d, err := dyn.Gather()
-		return append(slices.Clone(snap.Families()), d...), err
+		return append(slices.Clone(snap.Select(all)), d...), err
 	})
 	ref := promhttp.HandlerFor(inOrder, promhttp.HandlerOpts{EnableOpenMetrics: true})
 	for _, accept := range accepts {
@@ -161,9 +166,9 @@ func TestSameBytesAsPromhttp(t *testing.T) {
 func TestPrometheusReadsEveryScrape(t *testing.T) {
 	snap := keySnapshot(30, 2)
 	dyn := dynamicRegistry()
-	h, _ := newHandler(t, func() *collector.Snapshot { return snap }, dyn, nil, 0)
+	h, _ := newHandler(t, func() *series.Snapshot { return snap }, dyn, nil, 0)
 	ordinary := prometheus.NewRegistry()
-	ordinary.MustRegister(constFamilies(snap.Families()), dynamicRegistryCollector(dyn))
+	ordinary.MustRegister(constFamilies(snap.Select(all)), dynamicRegistryCollector(dyn))
 	ref := promhttp.HandlerFor(ordinary, promhttp.HandlerOpts{EnableOpenMetrics: true})
 	for _, accept := range []string{acceptPrometheus2, acceptPrometheus3, acceptProtobuf} {
 		for _, enc := range []string{"", "gzip"} {
@@ -263,7 +268,7 @@ func TestOneFamilyOneName(t *testing.T) {
 	dup := prometheus.NewRegistry()
 	dup.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "confluent_test_keys", Help: "Again."}, func() float64 { return 99 }))
 	reg := prometheus.NewRegistry()
-	h, log := newHandler(t, func() *collector.Snapshot { return snap }, dup, reg, 0)
+	h, log := newHandler(t, func() *series.Snapshot { return snap }, dup, reg, 0)
 	rec := get(h, "", "")
 	if rec.Code != 200 || strings.Count(rec.Body.String(), "# TYPE confluent_test_keys ") != 1 || strings.Contains(rec.Body.String(), " 99") {
 		t.Fatalf("%d\n%s", rec.Code, rec.Body.String())
@@ -287,7 +292,7 @@ func TestContinueOnError(t *testing.T) {
 	})
 	snap := keySnapshot(2, 1)
 	reg := prometheus.NewRegistry()
-	h, log := newHandler(t, func() *collector.Snapshot { return snap }, partial, reg, 0)
+	h, log := newHandler(t, func() *series.Snapshot { return snap }, partial, reg, 0)
 	rec := get(h, "", "")
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "confluent_test_key_info") || !strings.Contains(rec.Body.String(), "confluent_test_duration_seconds") {
 		t.Fatalf("%d\n%s", rec.Code, rec.Body.String())
@@ -300,8 +305,8 @@ func TestContinueOnError(t *testing.T) {
 	}
 
 	nothing := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return nil, boom })
-	empty := collector.NewSnapshot(nil)
-	h, _ = newHandler(t, func() *collector.Snapshot { return empty }, nothing, nil, 0)
+	empty := series.New()
+	h, _ = newHandler(t, func() *series.Snapshot { return empty }, nothing, nil, 0)
 	if rec := get(h, "", ""); rec.Code != 500 || !strings.Contains(rec.Body.String(), "collector boom failed") {
 		t.Errorf("nothing gathered: %d %q, want 500 with the error", rec.Code, rec.Body.String())
 	}
@@ -313,7 +318,7 @@ func TestAScrapeSeesOneSnapshot(t *testing.T) {
 	one, two := keySnapshot(2000, 1), keySnapshot(2000, 2)
 	var mu sync.Mutex
 	current := one
-	static := func() *collector.Snapshot { mu.Lock(); defer mu.Unlock(); return current }
+	static := func() *series.Snapshot { mu.Lock(); defer mu.Unlock(); return current }
 	h, _ := newHandler(t, static, prometheus.NewRegistry(), nil, 0)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -324,10 +329,16 @@ func TestAScrapeSeesOneSnapshot(t *testing.T) {
 				return
 			default:
 			}
+			next := []*series.Snapshot{one, two}[i%2]
 			mu.Lock()
-			current = []*collector.Snapshot{one, two}[i%2]
+			prev := current
 			mu.Unlock()
-			h.Warm()
+			if err := series.Warm(prev, next, time.Now()); err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			current = next
+			mu.Unlock()
 		}
 	})
 	seen := map[string]bool{}
@@ -357,64 +368,13 @@ func TestAScrapeSeesOneSnapshot(t *testing.T) {
 	}
 }
 
-// TestWarmEncodesTheFormatsScraped: after a swap, Warm encodes the new
-// snapshot in each format scraped within keepFormat, so that the next scrape
-// only writes bytes, and drops a format not scraped for longer (one curl's
-// identity text is not kept for ever).
-func TestWarmEncodesTheFormatsScraped(t *testing.T) {
-	var mu sync.Mutex
-	current := keySnapshot(10, 1)
-	static := func() *collector.Snapshot { mu.Lock(); defer mu.Unlock(); return current }
-	swap := func(s *collector.Snapshot) { mu.Lock(); current = s; mu.Unlock() }
-	h, _ := newHandler(t, static, prometheus.NewRegistry(), nil, 0)
-	prom := key{format: expfmt.NegotiateAccept(http.Header{"Accept": {acceptPrometheus2}}, expfmt.DefaultOpenMetricsAcceptedFormats()...), gzip: true}
-	curl := key{format: expfmt.NegotiateAccept(http.Header{"Accept": {acceptCurl}}, expfmt.DefaultOpenMetricsAcceptedFormats()...)}
-	get(h, acceptPrometheus2, "gzip")
-	get(h, acceptCurl, "identity")
-	encoded := func() map[key]bool {
-		e := h.cache.current.Load()
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		out := map[key]bool{}
-		for k, enc := range e.encodings {
-			out[k] = len(enc.b) > 0
-		}
-		return out
-	}
-
-	swap(keySnapshot(10, 2))
-	h.Warm()
-	if got := encoded(); len(got) != 2 || !got[prom] || !got[curl] {
-		t.Fatalf("after a swap, encoded %v; want both formats scraped", got)
-	}
-	if e := h.cache.current.Load(); e.snap != static() {
-		t.Fatal("Warm encoded another snapshot than the current one")
-	}
-
-	h.cache.mu.Lock()
-	h.cache.used[curl] = time.Now().Add(-keepFormat - time.Second) // scraped long ago
-	h.cache.mu.Unlock()
-	h.Warm() // the same snapshot: its encodings stay, but for the one no longer scraped
-	if got := encoded(); len(got) != 1 || !got[prom] {
-		t.Fatalf("the same snapshot, one format not scraped for %s: encoded %v, want the other only", keepFormat, got)
-	}
-	swap(keySnapshot(10, 3))
-	h.Warm()
-	if got := encoded(); len(got) != 1 || !got[prom] {
-		t.Fatalf("after a swap, encoded %v; want only the format still scraped", got)
-	}
-	if body := plain(t, get(h, acceptCurl, "identity")); !bytes.Contains(body, []byte("confluent_test_keys 30\n")) {
-		t.Errorf("a format dropped is encoded again when scraped:\n%s", body)
-	}
-}
-
 // TestAllocationsDoNotGrowWithKeys: a scrape from the cache allocates the
 // same whatever the number of keys: only the per-scrape part is encoded.
 func TestAllocationsDoNotGrowWithKeys(t *testing.T) {
 	dyn := dynamicRegistry()
 	allocs := func(n int) float64 {
 		snap := keySnapshot(n, 1)
-		h, _ := newHandler(t, func() *collector.Snapshot { return snap }, dyn, nil, 0)
+		h, _ := newHandler(t, func() *series.Snapshot { return snap }, dyn, nil, 0)
 		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 		req.Header.Set("Accept", acceptPrometheus2)
 		req.Header.Set("Accept-Encoding", "gzip")
@@ -443,8 +403,8 @@ func TestStuckReadersDoNotDenyScrapes(t *testing.T) {
 	writeBase, minWriteRate = 10*time.Second, 10<<20
 	snap := keySnapshot(250000, 1) // about 20 MB of text, more than a socket buffers
 	reg := prometheus.NewRegistry()
-	h, _ := newHandler(t, func() *collector.Snapshot { return snap }, reg, reg, 2)
-	srv := httptest.NewServer(InstrumentedHandler(reg, h))
+	h, _ := newHandler(t, func() *series.Snapshot { return snap }, reg, reg, 2)
+	srv := httptest.NewServer(promhttp.InstrumentMetricHandler(reg, h))
 	defer srv.Close()
 	inFlight := func() float64 {
 		mfs, _ := reg.Gather()
@@ -483,7 +443,7 @@ func TestStuckReadersDoNotDenyScrapes(t *testing.T) {
 		conns = append(conns, c)
 		// Writing: in flight, and done encoding (no slot held), or the next
 		// could find both slots taken by encodings.
-		waitFor(t, 10*time.Second, "a stuck client to be writing", func() bool { return inFlight() == float64(i+1) && len(h.sem) == 0 })
+		waitFor(t, 10*time.Second, "a stuck client to be writing", func() bool { return inFlight() == float64(i+1) && len(h.opts.Limit) == 0 })
 	}
 
 	for i := range 5 {
@@ -530,8 +490,8 @@ func TestConcurrentScrapesAreBounded(t *testing.T) {
 		<-release
 		return dynamicRegistry().Gather()
 	})
-	empty := collector.NewSnapshot(nil)
-	h, _ := newHandler(t, func() *collector.Snapshot { return empty }, blocking, nil, limit)
+	empty := series.New()
+	h, _ := newHandler(t, func() *series.Snapshot { return empty }, blocking, nil, limit)
 	codes := make(chan int, limit)
 	var wg sync.WaitGroup
 	for range limit {
@@ -544,7 +504,7 @@ func TestConcurrentScrapesAreBounded(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no scrape reached the gatherer")
 	}
-	waitFor(t, 10*time.Second, "every slot to be taken", func() bool { return len(h.sem) == limit })
+	waitFor(t, 10*time.Second, "every slot to be taken", func() bool { return len(h.opts.Limit) == limit })
 	for range extra {
 		if rec := get(h, "", ""); rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "Limit of concurrent requests reached (3)") {
 			t.Errorf("a scrape beyond the limit: %d %q, want 503", rec.Code, rec.Body.String())
@@ -570,7 +530,7 @@ func TestConcurrentScrapesAreBounded(t *testing.T) {
 // ?name[]= serves only the families named, as promhttp does.
 func TestHeadAndFilter(t *testing.T) {
 	snap := keySnapshot(5, 1)
-	h, _ := newHandler(t, func() *collector.Snapshot { return snap }, dynamicRegistry(), nil, 0)
+	h, _ := newHandler(t, func() *series.Snapshot { return snap }, dynamicRegistry(), nil, 0)
 	req := httptest.NewRequest(http.MethodHead, "/metrics", nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -618,8 +578,8 @@ func TestConcurrentScrapesShareOneGather(t *testing.T) {
 	})
 	snap := keySnapshot(10, 1)
 	reg := prometheus.NewRegistry()
-	h, _ := newHandler(t, func() *collector.Snapshot { return snap }, blocking, reg, 0)
-	srv := httptest.NewServer(InstrumentedHandler(reg, h))
+	h, _ := newHandler(t, func() *series.Snapshot { return snap }, blocking, reg, 0)
+	srv := httptest.NewServer(promhttp.InstrumentMetricHandler(reg, h))
 	defer srv.Close()
 	const n = 5
 	bodies := make(chan string, n)

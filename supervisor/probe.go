@@ -94,6 +94,12 @@ func (o *organization) stopWhenIdle(r *run) {
 		fresh, err := o.newRun()
 		if err == nil {
 			o.run = fresh
+		} else {
+			// Not expected (the same configuration made a run before), and
+			// then the organisation is not refreshed on probe any more
+			// until a reload: say so.
+			level.Error(o.sup.opts.Logger).Log("msg", "Cannot prepare the organization's next run; it will not be refreshed on probe until the configuration is reloaded",
+				"organization", o.cfg.Name, "err", err)
 		}
 		o.mu.Unlock()
 		r.cancel()

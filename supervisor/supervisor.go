@@ -2,8 +2,11 @@
 // its own API client, collectors, refresh loops and rate limit, so that one
 // organisation failing, slow or rate-limited never delays or blanks
 // another. It builds the set from the configuration and, on a reload,
-// starts, stops or restarts organisations by diffing old and new. It serves
-// every organisation's series together (/metrics) and each alone (/probe).
+// starts, stops or restarts organisations by diffing old and new. It owns
+// the two handlers that serve them: every organisation's series together
+// (Metrics, /metrics) and each alone (Probe, /probe). A refresh that
+// changes a list publishes the organisation's new snapshot here, once; the
+// supervisor encodes what changed and swaps what both handlers serve.
 package supervisor
 
 import (
@@ -11,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -20,11 +24,13 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 // Options configure a Supervisor.
@@ -33,25 +39,30 @@ type Options struct {
 	// probe starts it, and it stops when no probe came for idleIntervals
 	// refresh intervals. Its series are then served by /probe only.
 	OnProbe bool
-	// OnSwap is called after the series of every organisation together
-	// changed (the /metrics handler's Warm).
-	OnSwap func()
-	// Limit bounds the probes encoding at once (shared with /metrics).
-	Limit     chan struct{}
-	UserAgent string
-	Logger    log.Logger
-	Slogger   *slog.Logger
+	// Registry is gathered on every scrape of /metrics, after the
+	// organisations' series: the supervisor registers the organisations'
+	// health and upstream metrics and the handler's own counters in it, the
+	// caller the process's (build info, go_*, process_*, reload).
+	Registry *prometheus.Registry
+	// MaxRequests bounds the scrapes encoding at once, /metrics and /probe
+	// together; more get 503. 0: no bound.
+	MaxRequests int
+	UserAgent   string
+	Logger      log.Logger
+	Slogger     *slog.Logger
 }
 
 // idleIntervals is how many refresh intervals an organisation refreshed on
 // probe keeps running after its last probe.
 const idleIntervals = 3
 
-// Supervisor owns the running organisations. Make it with New; Apply
-// gives it its organisations; Close stops them.
+// Supervisor owns the running organisations and serves them. Make it with
+// New; Apply gives it its organisations; Close stops them.
 type Supervisor struct {
-	opts Options
-	ctx  context.Context
+	opts    Options
+	ctx     context.Context
+	limit   chan struct{} // Options.MaxRequests, shared by every handler
+	metrics http.Handler
 
 	mu   sync.Mutex // Apply and Close, one at a time
 	orgs map[string]*organization
@@ -59,21 +70,36 @@ type Supervisor struct {
 	// refresh goroutines, which Apply may be waiting for.
 	running atomic.Pointer[[]*organization]
 
-	mergeMu  sync.Mutex
-	snapshot atomic.Pointer[collector.Snapshot]
+	combineMu sync.Mutex
+	snapshot  atomic.Pointer[series.Snapshot] // every organisation's, for /metrics
 }
 
 // New returns a Supervisor with no organisations, whose refresh loops run
-// until ctx ends or Close.
+// until ctx ends or Close, and registers its metrics in opts.Registry.
 func New(ctx context.Context, opts Options) *Supervisor {
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
 	s := &Supervisor{opts: opts, ctx: ctx, orgs: map[string]*organization{}}
+	if opts.MaxRequests > 0 {
+		s.limit = make(chan struct{}, opts.MaxRequests)
+	}
 	s.running.Store(&[]*organization{})
-	s.snapshot.Store(collector.Combine())
+	s.snapshot.Store(series.New())
+	s.metrics = promhttp.InstrumentMetricHandler(opts.Registry, scrape.New(scrape.Opts{
+		Static: s.snapshot.Load, Dynamic: opts.Registry, Registry: opts.Registry,
+		Limit: s.limit, Logger: opts.Slogger,
+	}))
+	opts.Registry.MustRegister(s)
 	return s
 }
+
+// Metrics serves /metrics: every organisation's series (none with
+// OnProbe), then the registry's, as promhttp counts its requests.
+func (s *Supervisor) Metrics() http.Handler { return s.metrics }
 
 // Apply makes the running organisations those of cfgs: it starts the
 // added ones, stops the removed ones (their series disappear) and restarts
@@ -115,7 +141,7 @@ func (s *Supervisor) Apply(cfgs []config.Organization) error {
 	s.orgs = next
 	list := slices.SortedFunc(maps.Values(next), func(a, b *organization) int { return strings.Compare(a.cfg.Name, b.cfg.Name) })
 	s.running.Store(&list)
-	s.merge()
+	s.combine()
 	return nil
 }
 
@@ -168,25 +194,39 @@ func (s *Supervisor) Ready() bool {
 	return true
 }
 
-// Snapshot returns the key metrics of every organisation, as one value
-// replaced whenever one of them changes (for /metrics). With OnProbe it is
-// empty: each organisation's series are served by /probe only.
-func (s *Supervisor) Snapshot() *collector.Snapshot { return s.snapshot.Load() }
+// published takes an organisation's new snapshot, published by its
+// exporter after a refresh changed a list: it is encoded in the formats its
+// /probe was scraped in (only the families that changed), served there,
+// and combined with the others' for /metrics.
+func (s *Supervisor) published(r *run, snap *series.Snapshot) {
+	s.warm(r.snapshot.Load(), snap)
+	r.snapshot.Store(snap)
+	s.combine()
+}
 
-// merge rebuilds Snapshot from each organisation's latest.
-func (s *Supervisor) merge() {
+// combine rebuilds what /metrics serves from each organisation's latest
+// snapshot, encoded in the formats it was scraped in. With OnProbe it
+// stays empty: each organisation's series are served by /probe only.
+func (s *Supervisor) combine() {
 	if s.opts.OnProbe {
 		return
 	}
-	s.mergeMu.Lock()
-	var snaps []*collector.Snapshot
+	s.combineMu.Lock()
+	defer s.combineMu.Unlock()
+	var snaps []*series.Snapshot
 	for _, o := range *s.running.Load() {
-		snaps = append(snaps, o.current().exporter.Snapshot())
+		snaps = append(snaps, o.current().snapshot.Load())
 	}
-	s.snapshot.Store(collector.Combine(snaps...))
-	s.mergeMu.Unlock()
-	if s.opts.OnSwap != nil {
-		s.opts.OnSwap()
+	next := series.Combine(snaps...)
+	s.warm(s.snapshot.Load(), next)
+	s.snapshot.Store(next)
+}
+
+// warm encodes next as prev was scraped, before it is served: the first
+// scrape after a refresh only writes bytes.
+func (s *Supervisor) warm(prev, next *series.Snapshot) {
+	if err := series.Warm(prev, next, time.Now()); err != nil {
+		level.Error(s.opts.Logger).Log("msg", "Encoding the series failed; scrapes in that format answer 500", "err", err)
 	}
 }
 
@@ -224,6 +264,7 @@ type organization struct {
 type run struct {
 	exporter *collector.Exporter
 	upstream *collector.Upstream
+	snapshot atomic.Pointer[series.Snapshot] // the exporter's latest, as published
 	probe    *scrape.Handler
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -251,22 +292,17 @@ func (o *organization) newRun() (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	r.probe = scrape.New(scrape.Opts{
-		Static: func() *collector.Snapshot { return r.exporter.Snapshot() }, Dynamic: reg,
-		Limit: s.opts.Limit, Logger: s.opts.Slogger,
-	})
+	r.snapshot.Store(series.New())
 	r.exporter = collector.New(client, collector.Options{
 		Organization: c.Name, Interval: c.Interval,
 		BYOK: c.BYOK, APIKeys: c.APIKeys, APIKeysPerKey: c.APIKeysPerKey,
 		ServiceAccounts: c.ServiceAccounts, Users: c.Users, Environments: c.Environments,
 		KafkaClusters: c.KafkaClusters, Quotas: c.Quotas, QuotaScopes: c.Scopes(), OrgInfo: c.OrgInfo,
-		Logger: s.opts.Logger,
-		OnSwap: func() {
-			r.probe.Warm()
-			s.merge()
-		},
+		Logger:  s.opts.Logger,
+		Publish: func(snap *series.Snapshot) { s.published(r, snap) },
 	})
+	reg := prometheus.NewRegistry()
+	r.probe = scrape.New(scrape.Opts{Static: r.snapshot.Load, Dynamic: reg, Limit: s.limit, Logger: s.opts.Slogger})
 	reg.MustRegister(r.exporter, r.upstream)
 	return r, nil
 }
