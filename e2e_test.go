@@ -351,7 +351,7 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{"no key", []string{"CONFLUENT_CLOUD_API_SECRET=" + e2eSecret}, nil, "no API key"},
-		{"unreadable secret file", []string{"CONFLUENT_CLOUD_API_KEY=k"}, []string{"--confluent.api-secret-file=/nonexistent/secret"}, "unreadable secret file"},
+		{"unreadable secret file", []string{"CONFLUENT_CLOUD_API_KEY=k"}, []string{"--confluent.api-secret-file=/nonexistent/secret"}, "unreadable --confluent.api-secret-file"},
 		{"plain http", good, []string{"--confluent.url=http://api.confluent.cloud"}, "plain http is allowed only for a loopback host"},
 		{"interval env", append(good, "CONFLUENT_REFRESH_INTERVAL=10ms"), nil, "under the minimum of 1s"},
 		{"unknown flag", good, []string{"--confluent.api-secret=x"}, "unknown long flag"},
@@ -382,6 +382,36 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatal("the secret appears in the error")
 			}
 		})
+	}
+	// --config.check validates and reports without starting anything: the
+	// same errors, exit 1; or "configuration OK", exit 0.
+	for _, tc := range cases[:3] {
+		cmd := exec.Command(binary, append([]string{"--config.check"}, tc.args...)...)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, tc.env...)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), tc.want) {
+			t.Errorf("--config.check, %s: exit %v, %q; want 1 and %q", tc.name, err, out, tc.want)
+		}
+	}
+	okFile := filepath.Join(t.TempDir(), "ok.yml")
+	if err := os.WriteFile(okFile, []byte("organizations:\n"+org+strings.ReplaceAll(org, "prod", "test")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--config.check", "--config.file=" + okFile},
+		{"--config.check", "--confluent.api-secret-file=" + secretFile, "--confluent.api-key=k"},
+	} {
+		// The listen address is taken: the check must not try it.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(binary, append(args, "--web.listen-address="+ln.Addr().String())...).CombinedOutput()
+		ln.Close()
+		if err != nil || !strings.HasPrefix(string(out), "configuration OK: ") {
+			t.Errorf("%v: %v, %q; want exit 0 and configuration OK", args, err, out)
+		}
 	}
 	t.Run("secret file accepted", func(t *testing.T) {
 		_, api := newSimServer(t, sim.OrgConfig{Seed: 1, BYOKKeys: 2, APIKeys: 2})

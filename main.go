@@ -7,16 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,7 +23,6 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
-	slgk "github.com/tjhop/slog-gokit"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/supervisor"
@@ -32,9 +30,9 @@ import (
 
 const name = "confluent_keys_exporter"
 
-func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
-func run(args []string, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) int {
 	app := kingpin.New(name, "Prometheus exporter for the BYOK keys and API keys of a Confluent Cloud organisation.")
 	app.Version(version.Print(name))
 	app.HelpFlag.Short('h')
@@ -42,12 +40,12 @@ func run(args []string, stderr io.Writer) int {
 	app.ErrorWriter(stderr)
 	f := config.AddFlags(app)
 	webFlags := kingpinflag.AddFlags(app, ":10061")
+	logFlags := addLogFlags(app)
 	if _, err := app.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
-	logLevel, logFormat := f.Logging()
-	logger, slogger := newLogger(stderr, logLevel, logFormat)
+	logger, slogger := logFlags.loggers(stderr)
 	cfg, err := f.Check(os.Getenv)
 	if err == nil {
 		err = checkWebConfig(*webFlags.WebConfigFile)
@@ -55,6 +53,16 @@ func run(args []string, stderr io.Writer) int {
 	if err != nil {
 		level.Error(logger).Log("msg", "Invalid configuration", "err", err)
 		return 1
+	}
+	if cfg.CheckOnly {
+		// Check loaded the file and validated every organisation.
+		orgs, _ := cfg.Organizations()
+		names := make([]string, len(orgs))
+		for i, o := range orgs {
+			names[i] = o.Name
+		}
+		fmt.Fprintf(stdout, "configuration OK: %d organization(s): %s\n", len(orgs), strings.Join(names, ", "))
+		return 0
 	}
 
 	level.Info(logger).Log("msg", "Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
@@ -193,51 +201,6 @@ func newMux(sup organizations, reload http.Handler, metricsPath string, pprofOn 
 		mux.Handle("/", landing)
 	}
 	return mux, nil
-}
-
-// newLogger builds the go-kit logger and its slog bridge for exporter-toolkit,
-// whose lines get the same shape as the exporter's own: ts, caller, level, msg.
-func newLogger(w io.Writer, lvl, format string) (log.Logger, *slog.Logger) {
-	var base log.Logger
-	if format == "json" {
-		base = log.NewJSONLogger(log.NewSyncWriter(w))
-	} else {
-		base = log.NewLogfmtLogger(log.NewSyncWriter(w))
-	}
-	allow := map[string]level.Option{
-		"debug": level.AllowDebug(), "info": level.AllowInfo(), "warn": level.AllowWarn(), "error": level.AllowError(),
-	}[lvl]
-	slogLevel := map[string]slog.Level{
-		"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
-	}[lvl]
-	logger := level.NewFilter(log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.Caller(5)), allow)
-	return logger, slog.New(slgk.NewGoKitHandler(sameShape(base), slogLevel))
-}
-
-// sameShape reorders the bridge's "level, caller, time, msg" into the
-// exporter's "ts, caller, level, msg", with ts written as the exporter's
-// own lines write it, so that one stream has one line shape.
-func sameShape(base log.Logger) log.Logger {
-	return log.LoggerFunc(func(keyvals ...any) error {
-		var ts, caller, lvl any = "", "", ""
-		rest := make([]any, 0, len(keyvals))
-		for i := 0; i+1 < len(keyvals); i += 2 {
-			switch keyvals[i] {
-			case "time":
-				ts = keyvals[i+1]
-				if t, ok := ts.(time.Time); ok {
-					ts = t.UTC().Format(time.RFC3339Nano)
-				}
-			case "caller":
-				caller = keyvals[i+1]
-			case "level":
-				lvl = keyvals[i+1]
-			default:
-				rest = append(rest, keyvals[i], keyvals[i+1])
-			}
-		}
-		return base.Log(append([]any{"ts", ts, "caller", caller, "level", lvl}, rest...)...)
-	})
 }
 
 func firstOrDefault(names []string) string {

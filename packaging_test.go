@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -342,5 +344,41 @@ func TestSystemdUnit(t *testing.T) {
 		if bytes.Contains([]byte(readFile(t, f)), []byte("CONFLUENT_CLOUD_API_SECRET=")) {
 			t.Errorf("%s puts the secret in the environment", f)
 		}
+	}
+}
+
+// TestNoBinaryIsTracked: a built program never belongs in the repository
+// (a 13 MB simulator binary once was): no tracked file starts as an
+// executable does (ELF, Mach-O, PE, a script's #! aside).
+func TestNoBinaryIsTracked(t *testing.T) {
+	out, err := exec.Command("git", "ls-files", "-z").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v (the tests run in a clone)", err)
+	}
+	magics := map[string][]byte{
+		"ELF":     {0x7f, 'E', 'L', 'F'},
+		"Mach-O":  {0xcf, 0xfa, 0xed, 0xfe},
+		"Mach-O ": {0xfe, 0xed, 0xfa, 0xcf},
+		"fat":     {0xca, 0xfe, 0xba, 0xbe},
+		"PE":      {'M', 'Z'},
+	}
+	checked := 0
+	for _, file := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		f, err := os.Open(file)
+		if err != nil {
+			continue // deleted in the work tree, not yet in the index
+		}
+		head := make([]byte, 4)
+		n, _ := io.ReadFull(f, head)
+		f.Close()
+		checked++
+		for kind, magic := range magics {
+			if n >= len(magic) && bytes.Equal(head[:len(magic)], magic) {
+				t.Errorf("%s is a tracked %s binary: untrack it (git rm --cached) and ignore it", file, kind)
+			}
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d tracked files checked", checked)
 	}
 }

@@ -34,7 +34,7 @@ var Reasons = []Reason{
 
 // APIError is a non-2xx answer from the API, with what the API said about it.
 type APIError struct {
-	Endpoint   string // "byok_keys" or "iam_api_keys"
+	Endpoint   string // the list's endpoint label value: "byok_keys", "iam_api_keys", ...
 	StatusCode int
 	RequestID  string // X-Request-Id
 	Code       string // errors[0].code

@@ -1,5 +1,7 @@
-// Package config defines the exporter's command-line flags and checks them,
-// with the environment, into a Config. main only reads the result.
+// Package config is what the exporter is told: its flags and environment,
+// and the organisations of --config.file, each checked by one function
+// (Organization.validate) whatever it came from, into a Config. main and
+// the supervisor only read the result.
 package config
 
 import (
@@ -26,6 +28,7 @@ const SecretEnv = "CONFLUENT_CLOUD_API_SECRET"
 // exporter-toolkit), as parsed.
 type Flags struct {
 	configFile    *string
+	checkOnly     *bool
 	lifecycle     *bool
 	onProbe       *bool
 	telemetryPath *string
@@ -43,13 +46,13 @@ type Flags struct {
 	quotaScopes   *string
 	scopesSet     bool
 	names         enrichment
-	logLevel      *string
-	logFormat     *string
 }
 
 // AddFlags defines the exporter's flags on app.
 func AddFlags(app *kingpin.Application) *Flags {
 	f := &Flags{
+		checkOnly: app.Flag("config.check", "Load and validate the configuration (the flags, --config.file and --web.config.file), print \"configuration OK\" or the error, and exit 0 or 1 without starting anything.").
+			Default("false").Bool(),
 		configFile:    app.Flag("config.file", "YAML file listing the organisations to read (examples/organizations.yml). Without it, the flags and environment describe one organisation named \""+DefaultOrganization+"\"; with it they give each organisation's defaults.").String(),
 		lifecycle:     app.Flag("web.enable-lifecycle", "Reload the configuration on POST /-/reload (SIGHUP always does).").Default("false").Bool(),
 		onProbe:       app.Flag("refresh.on-probe", "Refresh an organisation only while /probe?organization=NAME is scraped: from the first probe until no probe came for three refresh intervals.").Default("false").Bool(),
@@ -75,8 +78,6 @@ func AddFlags(app *kingpin.Application) *Flags {
 			quotas:          app.Flag("collector.quotas", "Collect the organisation's service quotas (limit and usage).").Default("true").Bool(),
 			orgInfo:         app.Flag("collector.organization", "Collect Confluent's id and name of the organisation (confluent_organization_info).").Default("true").Bool(),
 		},
-		logLevel:  app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error"),
-		logFormat: app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json"),
 	}
 	f.quotaScopes = app.Flag("collector.quotas.scopes", "Quota scopes to read, comma-separated: "+strings.Join(quotaScopeNames, ", ")+
 		". Default: organization,service_account,kafka_cluster, and user_account with --collector.users (user_account needs it).").
@@ -175,6 +176,7 @@ var reservedPaths = []string{"/probe", "/-/healthy", "/-/ready", "/-/reload"}
 
 // Config is the checked configuration.
 type Config struct {
+	CheckOnly      bool // --config.check: validate, report, exit
 	TelemetryPath  string
 	MaxRequests    int
 	Pprof          bool
@@ -191,15 +193,71 @@ type Config struct {
 
 // Organization is one organisation the exporter reads.
 type Organization struct {
-	Name         string // the organization label's value
-	BaseURL      *url.URL
-	APIKey       string
-	Secret       apiclient.SecretSource
-	SecretSource string // where the secret comes from, for the start-up log line
-	Timeout      time.Duration
-	PageSize     int
-	Interval     time.Duration
+	Name       string // the organization label's value
+	URL        string // as given; validate parses it into BaseURL
+	BaseURL    *url.URL
+	APIKey     string
+	Secret     apiclient.SecretSource
+	SecretFrom string // where the secret comes from, for the start-up log line
+	Timeout    time.Duration
+	PageSize   int
+	Interval   time.Duration
 	Collectors
+}
+
+// settings names each setting of an Organization as the user wrote it, in
+// the flags or in the file: errors say which to fix.
+type settings struct {
+	apiKey, secret, secretFile, url, timeout, pageSize, interval, collectors, scopes string
+}
+
+// flagSettings name the settings the flags and environment give.
+var flagSettings = settings{
+	apiKey:     "--confluent.api-key or CONFLUENT_CLOUD_API_KEY",
+	secret:     "--confluent.api-secret-file or " + SecretEnv,
+	secretFile: "--confluent.api-secret-file",
+	url:        "--confluent.url",
+	timeout:    "--confluent.timeout",
+	pageSize:   "--confluent.page-size",
+	interval:   "--refresh.interval",
+	collectors: "the --collector.* flags",
+	scopes:     "--collector.quotas.scopes",
+}
+
+// validate checks every setting of o, wherever it came from (n says how
+// each is written there), and parses its URL: the one check of an
+// organisation, for the flags and for each organisation of the file.
+func (o *Organization) validate(n settings) error {
+	if !validName.MatchString(o.Name) {
+		return errors.New("the name must be 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit")
+	}
+	if o.APIKey == "" {
+		return errors.New("no API key: set " + n.apiKey)
+	}
+	if o.Secret == nil {
+		return errors.New("no API secret: set " + n.secret)
+	}
+	if _, err := o.Secret.Secret(); err != nil {
+		return fmt.Errorf("unreadable %s: %w", n.secretFile, err)
+	}
+	u, err := checkURL(n.url, o.URL)
+	if err != nil {
+		return err
+	}
+	o.BaseURL = u
+	if o.Timeout <= 0 {
+		return fmt.Errorf("%s=%s must be positive", n.timeout, o.Timeout)
+	}
+	if o.PageSize < 1 || o.PageSize > apiclient.MaxPageSize {
+		return fmt.Errorf("%s=%d is outside 1..%d", n.pageSize, o.PageSize, apiclient.MaxPageSize)
+	}
+	if o.Interval < time.Second {
+		return fmt.Errorf("%s=%s is under the minimum of 1s", n.interval, o.Interval)
+	}
+	if !o.any() {
+		return errors.New("every collector is disabled (" + n.collectors + "): nothing to export")
+	}
+	return o.checkScopes()
 }
 
 // Collectors says which collectors run for an organisation.
@@ -264,26 +322,10 @@ func (c *Config) Organizations() ([]Organization, error) {
 	return LoadFile(c.File, c.Organization)
 }
 
-// Logging is the log level and format asked for; the logger is built before
-// Check, so that Check's error is logged as asked.
-func (f *Flags) Logging() (level, format string) { return *f.logLevel, *f.logFormat }
-
 // Check validates the flags and finds the secret. getenv is os.Getenv.
 // (The checks are if statements, not the cases of a switch, so that
 // mutation testing reaches their conditions: docs/testing.md.)
 func (f *Flags) Check(getenv func(string) string) (*Config, error) {
-	if *f.configFile == "" && *f.apiKey == "" {
-		return nil, errors.New("no API key: set --confluent.api-key or CONFLUENT_CLOUD_API_KEY")
-	}
-	if *f.pageSize < 1 || *f.pageSize > apiclient.MaxPageSize {
-		return nil, fmt.Errorf("--confluent.page-size=%d is outside 1..%d", *f.pageSize, apiclient.MaxPageSize)
-	}
-	if *f.interval < time.Second {
-		return nil, fmt.Errorf("--refresh.interval=%s is under the minimum of 1s", *f.interval)
-	}
-	if *f.timeout <= 0 {
-		return nil, fmt.Errorf("--confluent.timeout=%s must be positive", *f.timeout)
-	}
 	if *f.maxRequests < 0 {
 		return nil, fmt.Errorf("--web.max-requests=%d must not be negative", *f.maxRequests)
 	}
@@ -298,9 +340,6 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 		ServiceAccounts: *f.names.serviceAccounts, Users: *f.names.users, Environments: *f.names.environments,
 		KafkaClusters: *f.names.kafkaClusters, Quotas: *f.names.quotas, OrgInfo: *f.names.orgInfo,
 	}
-	if *f.configFile == "" && !collectors.any() {
-		return nil, errors.New("every collector is disabled: nothing to export")
-	}
 	if f.scopesSet {
 		scopes, err := parseQuotaScopes("--collector.quotas.scopes", strings.Split(*f.quotaScopes, ","))
 		if err != nil {
@@ -308,41 +347,31 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 		}
 		collectors.QuotaScopes = scopes
 	}
-	if err := collectors.checkScopes(); err != nil && *f.configFile == "" {
-		return nil, err
-	}
-	u, err := checkURL("--confluent.url", *f.url)
-	if err != nil {
-		return nil, err
-	}
 	cfg := &Config{
+		CheckOnly:     *f.checkOnly,
 		TelemetryPath: *f.telemetryPath, MaxRequests: *f.maxRequests, Pprof: *f.pprof,
 		Lifecycle: *f.lifecycle, RefreshOnProbe: *f.onProbe, File: *f.configFile,
 		Organization: Organization{
-			Name: DefaultOrganization, BaseURL: u, APIKey: *f.apiKey, Timeout: *f.timeout, PageSize: *f.pageSize,
+			Name: DefaultOrganization, URL: *f.url, APIKey: *f.apiKey, Timeout: *f.timeout, PageSize: *f.pageSize,
 			Interval: *f.interval, Collectors: collectors,
 		},
 	}
 	if cfg.File != "" {
 		// The file names each organisation's key and secret; the flags'
-		// and environment's are not used.
+		// and environment's are not used. Each organisation is validated as
+		// it is loaded.
 		if _, err := cfg.Organizations(); err != nil {
 			return nil, err
 		}
 		return cfg, nil
 	}
 	if *f.secretFile != "" {
-		src := apiclient.SecretFile(*f.secretFile)
-		if _, err := src.Secret(); err != nil {
-			return nil, fmt.Errorf("unreadable secret file: %w", err)
-		}
-		cfg.Secret, cfg.SecretSource = src, "file "+*f.secretFile
-	} else {
-		s := getenv(SecretEnv)
-		if strings.TrimSpace(s) == "" {
-			return nil, errors.New("no API secret: set --confluent.api-secret-file or " + SecretEnv)
-		}
-		cfg.Secret, cfg.SecretSource = apiclient.StaticSecret(strings.TrimSpace(s)), "$"+SecretEnv
+		cfg.Secret, cfg.SecretFrom = apiclient.SecretFile(*f.secretFile), "file "+*f.secretFile
+	} else if s := strings.TrimSpace(getenv(SecretEnv)); s != "" {
+		cfg.Secret, cfg.SecretFrom = apiclient.StaticSecret(s), "$"+SecretEnv
+	}
+	if err := cfg.validate(flagSettings); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

@@ -60,7 +60,9 @@ func TestQuotaScopes(t *testing.T) {
 	}
 }
 
-func TestCheck(t *testing.T) {
+// TestFlagMistakesNameTheFlag: every mistake in the flags and environment is
+// refused with an error naming what to fix; every good value is taken.
+func TestFlagMistakesNameTheFlag(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(secretFile, []byte("\ufefffrom-file\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -79,7 +81,7 @@ func TestCheck(t *testing.T) {
 		{"no secret", nil, key, "no API secret: set --confluent.api-secret-file or " + SecretEnv},
 		{"blank secret", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: " \n"}, "no API secret"},
 		{"secret file", []string{"--confluent.api-secret-file=" + secretFile}, key, ""},
-		{"missing secret file", []string{"--confluent.api-secret-file=/nonexistent/secret"}, key, "unreadable secret file: open /nonexistent/secret"},
+		{"missing secret file", []string{"--confluent.api-secret-file=/nonexistent/secret"}, key, "unreadable --confluent.api-secret-file: open /nonexistent/secret"},
 		{"page size 0", []string{"--confluent.page-size=0"}, both, "--confluent.page-size=0 is outside 1..100"},
 		{"page size 1", []string{"--confluent.page-size=1"}, both, ""},
 		{"page size 100", []string{"--confluent.page-size=100"}, both, ""},
@@ -94,7 +96,7 @@ func TestCheck(t *testing.T) {
 		{"telemetry path", []string{"--web.telemetry-path=metrics"}, both, `--web.telemetry-path="metrics" must start with /`},
 		{"telemetry path taken", []string{"--web.telemetry-path=/probe"}, both, `--web.telemetry-path="/probe" is taken by the exporter's own endpoint of that name`},
 		{"telemetry path reload", []string{"--web.telemetry-path=/-/reload"}, both, "is taken"},
-		{"no collectors", noCollectors, both, "every collector is disabled: nothing to export"},
+		{"no collectors", noCollectors, both, "every collector is disabled (the --collector.* flags): nothing to export"},
 		{"only BYOK", only("byok"), both, ""},
 		{"only API keys", only("api-keys"), both, ""},
 		{"only service accounts", only("service-accounts"), both, ""},
@@ -188,16 +190,16 @@ func TestSecretSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := cfg.Secret.Secret(); s != "from-env" || cfg.SecretSource != "$"+SecretEnv {
-		t.Errorf("from the environment: %q from %q", s, cfg.SecretSource)
+	if s, _ := cfg.Secret.Secret(); s != "from-env" || cfg.SecretFrom != "$"+SecretEnv {
+		t.Errorf("from the environment: %q from %q", s, cfg.SecretFrom)
 	}
 	// A file wins over the environment.
 	cfg, err = parseFlags(t, []string{"--confluent.api-secret-file=" + secretFile}, env).Check(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, isFile := cfg.Secret.(apiclient.SecretFile); !isFile || cfg.SecretSource != "file "+secretFile {
-		t.Errorf("from a file: %T from %q", cfg.Secret, cfg.SecretSource)
+	if _, isFile := cfg.Secret.(apiclient.SecretFile); !isFile || cfg.SecretFrom != "file "+secretFile {
+		t.Errorf("from a file: %T from %q", cfg.Secret, cfg.SecretFrom)
 	}
 	if s, _ := cfg.Secret.Secret(); s != "from-file" {
 		t.Errorf("from a file with a byte-order mark: %q", s)

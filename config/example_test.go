@@ -25,7 +25,7 @@ func TestExampleFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(orgs) != 2 || orgs[0].Name != "production" || orgs[1].Name != "analytics" || orgs[1].Quotas || orgs[1].Users ||
-		!orgs[1].BYOK || orgs[1].Interval.Minutes() != 10 || orgs[0].SecretSource != "file "+filepath.Join(dir, "production.secret") {
+		!orgs[1].BYOK || orgs[1].Interval.Minutes() != 10 || orgs[0].SecretFrom != "file "+filepath.Join(dir, "production.secret") {
 		t.Errorf("the example says something else: %+v", orgs)
 	}
 }

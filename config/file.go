@@ -88,7 +88,7 @@ func LoadFile(path string, defaults Organization) ([]Organization, error) {
 		if fo.Name == "" {
 			where = fmt.Sprintf("%s:%d: organization #%d", path, line, i+1)
 		}
-		o, err := fo.check(defaults)
+		o, err := fo.organization(defaults)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
@@ -193,49 +193,30 @@ func items(raw []byte) []item {
 	return nil
 }
 
-// check completes fo with defaults and checks it, as Flags.Check checks
-// the flags.
-func (fo fileOrganization) check(defaults Organization) (Organization, error) {
-	o := defaults
+// organization is fo completed with defaults (what the flags say) and
+// validated, each setting named as written where it came from.
+func (fo fileOrganization) organization(defaults Organization) (Organization, error) {
+	o, n := defaults, flagSettings
 	if fo.Name == "" {
 		return o, errors.New("no name: every organisation needs one (the value of its organization label)")
 	}
-	if !validName.MatchString(fo.Name) {
-		return o, errors.New("the name must be 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit")
-	}
 	o.Name = fo.Name
-	if fo.APIKey == "" {
-		return o, errors.New("no api_key")
-	}
-	o.APIKey = fo.APIKey
+	o.APIKey, n.apiKey = fo.APIKey, "api_key"
 	if fo.APISecretFile == "" {
 		return o, errors.New("no api_secret_file: the secret is read from a file, never written in this one")
 	}
-	src := apiclient.SecretFile(fo.APISecretFile)
-	if _, err := src.Secret(); err != nil {
-		return o, fmt.Errorf("unreadable api_secret_file: %w", err)
-	}
-	o.Secret, o.SecretSource = src, "file "+fo.APISecretFile
+	o.Secret, o.SecretFrom, n.secretFile = apiclient.SecretFile(fo.APISecretFile), "file "+fo.APISecretFile, "api_secret_file"
 	if fo.URL != "" {
-		u, err := checkURL("url", fo.URL)
-		if err != nil {
-			return o, err
-		}
-		o.BaseURL = u
+		o.URL, n.url = fo.URL, "url"
 	}
 	if fo.RefreshInterval != nil {
-		if *fo.RefreshInterval < time.Second {
-			return o, fmt.Errorf("refresh_interval=%s is under the minimum of 1s", *fo.RefreshInterval)
-		}
-		o.Interval = *fo.RefreshInterval
+		o.Interval, n.interval = *fo.RefreshInterval, "refresh_interval"
 	}
 	if fo.PageSize != nil {
-		if *fo.PageSize < 1 || *fo.PageSize > apiclient.MaxPageSize {
-			return o, fmt.Errorf("page_size=%d is outside 1..%d", *fo.PageSize, apiclient.MaxPageSize)
-		}
-		o.PageSize = *fo.PageSize
+		o.PageSize, n.pageSize = *fo.PageSize, "page_size"
 	}
 	if c := fo.Collectors; c != nil {
+		n.collectors = "collectors"
 		for _, set := range []struct {
 			to   *bool
 			from *bool
@@ -262,11 +243,5 @@ func (fo fileOrganization) check(defaults Organization) (Organization, error) {
 			o.QuotaScopes = scopes
 		}
 	}
-	if !o.any() {
-		return o, errors.New("every collector is disabled: nothing to export")
-	}
-	if err := o.checkScopes(); err != nil {
-		return o, err
-	}
-	return o, nil
+	return o, o.validate(n)
 }

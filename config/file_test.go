@@ -15,7 +15,7 @@ import (
 func flagDefaults() Organization {
 	u, _ := url.Parse("https://api.confluent.cloud")
 	return Organization{
-		Name: DefaultOrganization, BaseURL: u, Timeout: 30 * time.Second, PageSize: 100, Interval: 5 * time.Minute,
+		Name: DefaultOrganization, URL: u.String(), BaseURL: u, Timeout: 30 * time.Second, PageSize: 100, Interval: 5 * time.Minute,
 		Collectors: Collectors{
 			BYOK: true, APIKeys: true, APIKeysPerKey: true, ServiceAccounts: true, Environments: true,
 			KafkaClusters: true, Quotas: true, OrgInfo: true,
@@ -69,8 +69,8 @@ organizations:
 	}
 	prod, bu := orgs[0], orgs[1]
 	want := flagDefaults()
-	want.Name, want.APIKey, want.Secret, want.SecretSource = "production", "PRODKEY", apiclient.SecretFile(secret), "file "+secret
-	if !prod.Equal(want) || prod.SecretSource != want.SecretSource {
+	want.Name, want.APIKey, want.Secret, want.SecretFrom = "production", "PRODKEY", apiclient.SecretFile(secret), "file "+secret
+	if !prod.Equal(want) || prod.SecretFrom != want.SecretFrom {
 		t.Errorf("production: %+v, want the flags' defaults with its key: %+v", prod, want)
 	}
 	if s, err := prod.Secret.Secret(); err != nil || s != "s3cr3t" {
@@ -143,7 +143,7 @@ func TestLoadFileErrors(t *testing.T) {
 			`orgs.yml:2: organization "prod": unreadable api_secret_file: open /nonexistent/s: no such file or directory`,
 		},
 		{"no secret file", "organizations:\n  - name: prod\n    api_key: K\n", `orgs.yml:2: organization "prod": no api_secret_file`},
-		{"no key", "organizations:\n  - name: prod\n    api_secret_file: " + secret + "\n", `orgs.yml:2: organization "prod": no api_key`},
+		{"no key", "organizations:\n  - name: prod\n    api_secret_file: " + secret + "\n", `orgs.yml:2: organization "prod": no API key: set api_key`},
 		{"no name", "organizations:\n  - api_key: K\n", `orgs.yml:2: organization #1: no name`},
 		{"bad name", "organizations:\n" + org("prod finance", ""), `orgs.yml:2: organization "prod finance": the name must be`},
 		{
@@ -217,5 +217,24 @@ func TestConfigFileFlag(t *testing.T) {
 	}
 	if orgs, err := cfg.Organizations(); err != nil || len(orgs) != 1 || orgs[0].Name != DefaultOrganization || orgs[0].APIKey != "k" {
 		t.Errorf("flags only: %+v, %v", orgs, err)
+	}
+}
+
+// TestSettingsNamedWhereWritten: one check for the flags and the file, each
+// setting named as written where it came from: an organisation of the file
+// that takes a bad value from a flag is told of the flag.
+func TestSettingsNamedWhereWritten(t *testing.T) {
+	dir := t.TempDir()
+	secret := writeFile(t, dir, "s", "x")
+	path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secret+"\n")
+	defaults := flagDefaults()
+	defaults.Interval = 10 * time.Millisecond
+	_, err := LoadFile(path, defaults)
+	if want := `orgs.yml:2: organization "a": --refresh.interval=10ms is under the minimum of 1s`; err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Fatalf("error %v, want it to end %q", err, want)
+	}
+	path = writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secret+"\n    refresh_interval: 10ms\n")
+	if _, err := LoadFile(path, flagDefaults()); err == nil || !strings.Contains(err.Error(), `organization "a": refresh_interval=10ms`) {
+		t.Fatalf("error %v, want refresh_interval named", err)
 	}
 }

@@ -148,7 +148,7 @@ func (s *Supervisor) Apply(cfgs []config.Organization) error {
 func (s *Supervisor) logStart(o *organization) {
 	c := o.cfg
 	level.Info(s.opts.Logger).Log("msg", "Organization configured", "organization", c.Name,
-		"url", c.BaseURL, "api_key", c.APIKey, "secret_from", c.SecretSource,
+		"url", c.BaseURL, "api_key", c.APIKey, "secret_from", c.SecretFrom,
 		"page_size", c.PageSize, "timeout", c.Timeout, "refresh_interval", c.Interval,
 		"collector.byok", c.BYOK, "collector.api_keys", c.APIKeys, "collector.api_keys.per_key", c.APIKeysPerKey,
 		"collector.service_accounts", c.ServiceAccounts, "collector.users", c.Users, "collector.environments", c.Environments,
