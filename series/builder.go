@@ -54,9 +54,6 @@ func NewMetric(subsystem, name, help string, labels ...string) *Metric {
 	return m
 }
 
-// Name is the metric's full name.
-func (m *Metric) Name() string { return m.name }
-
 // Builder collects the series of one complete list, for one organisation.
 // Build turns them into Families: sorted, each series once, every one
 // carrying the organisation's name as its organization label.

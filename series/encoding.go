@@ -29,11 +29,11 @@ type Encoding struct {
 	Size   int // bytes in all
 }
 
-// KeepFormat is how long after its last scrape a format is still encoded
+// keepFormat is how long after its last scrape a format is still encoded
 // ahead by Warm and kept by the families: longer than any sensible scrape
 // interval, so that one curl's identity text is not kept, and re-encoded,
 // for ever. (A variable for the tests.)
-var KeepFormat = 10 * time.Minute
+var keepFormat = 10 * time.Minute
 
 // pieces are what was encoded of one family, per format.
 type pieces struct {
@@ -198,7 +198,7 @@ func (a *assembled) assemble(s *Snapshot, k Key, now int64) {
 	}
 }
 
-// Warm encodes next in every format prev was scraped in within KeepFormat,
+// Warm encodes next in every format prev was scraped in within keepFormat,
 // so that the first scrape after a refresh only writes bytes (the families
 // next shares with prev are encoded already: only new ones are), and lets
 // go of what next's families hold in formats nobody scraped that long.
@@ -208,7 +208,7 @@ func Warm(prev, next *Snapshot, now time.Time) error {
 	if prev != nil {
 		prev.mu.Lock()
 		for k, a := range prev.encodings {
-			if t-a.used.Load() <= int64(KeepFormat) {
+			if t-a.used.Load() <= int64(keepFormat) {
 				keys = append(keys, k)
 			}
 		}
@@ -224,7 +224,7 @@ func Warm(prev, next *Snapshot, now time.Time) error {
 		for _, f := range g.parts {
 			f.cache.mu.Lock()
 			for k, p := range f.cache.m {
-				if t-p.used.Load() > int64(KeepFormat) {
+				if t-p.used.Load() > int64(keepFormat) {
 					delete(f.cache.m, k)
 				}
 			}
@@ -232,19 +232,4 @@ func Warm(prev, next *Snapshot, now time.Time) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// Write writes the snapshot to w in format, uncompressed, without the end
-// of the exposition, from its Encoding.
-func (s *Snapshot) Write(w io.Writer, format expfmt.Format) error {
-	enc, err := s.Encoding(Key{Format: format}, time.Now())
-	if err != nil {
-		return err
-	}
-	for _, p := range enc.Pieces {
-		if _, err := w.Write(p); err != nil {
-			return err
-		}
-	}
-	return nil
 }

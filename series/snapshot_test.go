@@ -39,7 +39,7 @@ func list(t *testing.T, org string, more func(*Builder)) Families {
 func text(t *testing.T, snap *Snapshot) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := snap.Write(&b, expfmt.FmtText); err != nil {
+	if err := write(snap, &b, expfmt.FmtText); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -214,7 +214,7 @@ func TestNoMetricDefinesTheOrganizationLabel(t *testing.T) {
 }
 
 // TestWarm: Warm encodes the next snapshot in each format the previous one
-// was scraped in within KeepFormat (a scrape then writes bytes), encoding
+// was scraped in within keepFormat (a scrape then writes bytes), encoding
 // only the families that changed, and lets go of the formats nobody
 // scraped that long; a dropped format is encoded again when scraped.
 func TestWarm(t *testing.T) {
@@ -266,10 +266,10 @@ func TestWarm(t *testing.T) {
 		t.Fatal("an unchanged family was encoded again")
 	}
 
-	// Scraped in one format only, the other not for longer than KeepFormat:
+	// Scraped in one format only, the other not for longer than keepFormat:
 	// the next snapshot is encoded in the first, and its families let go of
 	// the other.
-	later := now.Add(KeepFormat + 2*time.Minute)
+	later := now.Add(keepFormat + 2*time.Minute)
 	if _, err := next.Encoding(prom, later); err != nil {
 		t.Fatal(err)
 	}
