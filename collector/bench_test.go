@@ -36,7 +36,10 @@ func benchExporter(b *testing.B, n int) (*Exporter, *sim.Server) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := New(c, allOn)
+	// The quota scopes of a default deployment with the users collector on.
+	opts := allOn
+	opts.QuotaScopes = []string{apiclient.ScopeOrganization, apiclient.ScopeServiceAccount, apiclient.ScopeKafkaCluster, apiclient.ScopeUserAccount}
+	e := New(c, opts)
 	e.Refresh(context.Background(), time.Now().Add(5*time.Minute))
 	if !e.Ready() {
 		b.Fatal("refresh failed")

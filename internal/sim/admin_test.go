@@ -194,3 +194,44 @@ func TestOrganizationsAreToldApartByKey(t *testing.T) {
 		t.Error("the admin request changed the wrong organisation")
 	}
 }
+
+// TestListsFollowChanges: what a list answers follows every change at once,
+// though the simulator keeps the items it has encoded.
+func TestListsFollowChanges(t *testing.T) {
+	s := New(Config{Org: OrgConfig{Seed: 3, BYOKKeys: 3, APIKeys: 5}, APIKey: "k", APISecret: "s"})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	list := func(path string) string {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+		req.SetBasicAuth("k", "s")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if !json.Valid(b) {
+			t.Fatalf("GET %s: not JSON: %s", path, b)
+		}
+		return string(b)
+	}
+	key := s.BYOKKeys()[0].ID
+	if strings.Contains(list("/byok/v1/keys?page_size=100"), "Access to key denied.") {
+		t.Fatal("a fresh key is already denied")
+	}
+	s.SetValidation(key, "INVALID", "Access to key denied.", time.Now())
+	if !strings.Contains(list("/byok/v1/keys?page_size=100"), "Access to key denied.") {
+		t.Error("the list did not follow a validation change")
+	}
+	apiKey := s.APIKeys()[0].ID
+	list("/iam/v2/api-keys?page_size=100")
+	s.DeleteAPIKey(apiKey)
+	if strings.Contains(list("/iam/v2/api-keys?page_size=100"), `"id":"`+apiKey+`"`) {
+		t.Error("a deleted API key is still listed")
+	}
+	before := list("/service-quota/v1/applied-quotas?scope=organization&page_size=100")
+	s.SetQuotaLimit(QuotaCloudAPIKeys, 12345)
+	if after := list("/service-quota/v1/applied-quotas?scope=organization&page_size=100"); after == before || !strings.Contains(after, "12345") {
+		t.Error("the quota list did not follow a new limit")
+	}
+}

@@ -156,18 +156,32 @@ func (s *Server) setFirstExpiry() {
 }
 
 // quotas are the organisation's quotas now, usage counted from the lists as
-// they are (a deleted key frees its place at once), under s.mu.
+// they are (a deleted key frees its place at once), under s.mu. They are
+// counted once and kept until a list changes or the next key expires: every
+// page of every scope asks for them. The caller does not change them.
 func (s *Server) quotas() []AppliedQuota {
+	now := s.Now()
+	if s.quotaCache != nil && (s.quotaUntil.IsZero() || now.Before(s.quotaUntil)) {
+		return s.quotaCache
+	}
+	s.changed() // the quotas' items are encoded from the cache
+	s.quotaUntil = time.Time{}
+	for _, k := range s.apiKeys {
+		if k.expires.After(now) && (s.quotaUntil.IsZero() || k.expires.Before(s.quotaUntil)) {
+			s.quotaUntil = k.expires
+		}
+	}
 	auditLogKeys := 0
 	if a := s.cfg.Org.auditLog(); slices.ContainsFunc(s.apiKeys, func(k APIKey) bool { return k.ID == a.KeyID }) {
 		auditLogKeys = 1
 	}
-	qs := newQuotas(s.Now(), s.byok, s.apiKeys, s.sas, s.users, s.envs, s.clusters, auditLogKeys)
+	qs := newQuotas(now, s.byok, s.apiKeys, s.sas, s.users, s.envs, s.clusters, auditLogKeys)
 	for i := range qs {
 		if limit, ok := s.quotaLimits[qs[i].ID]; ok {
 			qs[i].AppliedLimit = limit
 		}
 	}
+	s.quotaCache = qs
 	return qs
 }
 
@@ -207,7 +221,7 @@ func (s *Server) KafkaClusters() []KafkaCluster {
 func (s *Server) Quotas() []AppliedQuota {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.quotas()
+	return slices.Clone(s.quotas())
 }
 
 // SetQuotaLimit changes a quota's applied limit, as Confluent does when it
@@ -219,6 +233,7 @@ func (s *Server) SetQuotaLimit(code string, limit int) bool {
 		return false
 	}
 	s.quotaLimits[code] = limit
+	s.changed()
 	return true
 }
 
@@ -229,6 +244,7 @@ func (s *Server) DeleteServiceAccount(id string) bool {
 	defer s.mu.Unlock()
 	n := len(s.sas)
 	s.sas = slices.DeleteFunc(s.sas, func(a ServiceAccount) bool { return a.ID == id })
+	s.changed()
 	return len(s.sas) < n
 }
 
@@ -239,6 +255,7 @@ func (s *Server) DeleteKafkaCluster(id string) bool {
 	defer s.mu.Unlock()
 	n := len(s.clusters)
 	s.clusters = slices.DeleteFunc(s.clusters, func(c KafkaCluster) bool { return c.ID == id })
+	s.changed()
 	return len(s.clusters) < n
 }
 

@@ -109,8 +109,11 @@ type Server struct {
 	users       []User
 	envs        []Environment
 	clusters    []KafkaCluster
-	quotaLimits map[string]int // applied limits set by SetQuotaLimit
-	firstExpiry time.Time      // the earliest end of an API key's expiry day
+	quotaLimits map[string]int              // applied limits set by SetQuotaLimit
+	firstExpiry time.Time                   // the earliest end of an API key's expiry day
+	quotaCache  []AppliedQuota              // quotas(), kept until a list changes
+	items       map[itemKey]json.RawMessage // encoded items, kept until a list changes
+	quotaUntil  time.Time                   // or until the next key expires (zero: none will)
 	faults      Faults
 	rng         *rand.Rand
 	winStart    time.Time
@@ -223,6 +226,7 @@ func (s *Server) SetValidation(id, phase, message string, now time.Time) bool {
 			s.byok[i].Validation.Phase = phase
 			s.byok[i].Validation.Message = message
 			s.byok[i].Validation.Since = &since
+			s.changed()
 			return true
 		}
 	}
@@ -236,6 +240,7 @@ func (s *Server) DeleteAPIKey(id string) bool {
 	n := len(s.apiKeys)
 	s.apiKeys = slices.DeleteFunc(s.apiKeys, func(k APIKey) bool { return k.ID == id })
 	s.setFirstExpiry()
+	s.changed()
 	return len(s.apiKeys) < n
 }
 
@@ -512,7 +517,7 @@ func or(a, b string) string {
 
 // pageItems filters the list as the query asks and returns one page of it,
 // and the length of the filtered list. Only the page's items are copied.
-func (s *Server) pageItems(r *http.Request, endpoint string, q url.Values, pg page, overlap bool) ([]any, int) {
+func (s *Server) pageItems(r *http.Request, endpoint string, q url.Values, pg page, overlap bool) ([]json.RawMessage, int) {
 	l := s.listing(endpoint, q)
 	var selected []int // indices of the filtered list, or nil for all
 	total := l.n
@@ -530,15 +535,45 @@ func (s *Server) pageItems(r *http.Request, endpoint string, q url.Values, pg pa
 	}
 	end := min(pg.offset+pg.size, total)
 	base := baseURL(r)
-	items := make([]any, 0, end-start)
+	items := make([]json.RawMessage, 0, end-start)
 	for j := start; j < end; j++ {
 		i := j
 		if selected != nil {
 			i = selected[j]
 		}
-		items = append(items, l.item(i, base))
+		items = append(items, s.encoded(endpoint, i, base, l.item))
 	}
 	return items, total
+}
+
+// encoded is item i of endpoint's list as JSON, kept until the lists change
+// (s.changed): a refresh asks for every item again, and the simulator should
+// not cost a benchmark more than the exporter it serves.
+func (s *Server) encoded(endpoint string, i int, base string, item func(int, string) any) json.RawMessage {
+	k := itemKey{endpoint, base, i}
+	if b, ok := s.items[k]; ok {
+		return b
+	}
+	b, err := json.Marshal(item(i, base))
+	if err != nil {
+		panic(err) // the simulator's own types always marshal
+	}
+	if s.items == nil {
+		s.items = map[itemKey]json.RawMessage{}
+	}
+	s.items[k] = b
+	return b
+}
+
+// itemKey names one item of one list as served at one base URL.
+type itemKey struct {
+	endpoint, base string
+	i              int
+}
+
+// changed forgets what was computed from the lists, under s.mu.
+func (s *Server) changed() {
+	s.items, s.quotaCache = nil, nil
 }
 
 func byokMatches(k BYOKKey, get func(string) string) bool {
@@ -628,7 +663,7 @@ func encodeQuery(v map[string][]string) string {
 
 // listBody is one page of a list. An empty page's data is [], or null
 // when nullIfEmpty.
-func listBody(ep endpoint, path string, items []any, next string, total int, r *http.Request, nullIfEmpty bool) []byte {
+func listBody(ep endpoint, path string, items []json.RawMessage, next string, total int, r *http.Request, nullIfEmpty bool) []byte {
 	meta := map[string]any{
 		"first":      baseURL(r) + path,
 		"total_size": total,
@@ -636,22 +671,31 @@ func listBody(ep endpoint, path string, items []any, next string, total int, r *
 	if next != "" {
 		meta["next"] = next
 	}
-	var data any = items
-	if len(items) == 0 && nullIfEmpty {
-		data = nil
-	} else if items == nil {
-		data = []any{}
-	}
-	b, err := json.Marshal(map[string]any{
-		"api_version": ep.apiVersion,
-		"kind":        ep.listKind,
-		"metadata":    meta,
-		"data":        data,
-	})
+	head, err := json.Marshal(map[string]any{"api_version": ep.apiVersion, "kind": ep.listKind, "metadata": meta})
 	if err != nil {
 		panic(err) // the simulator's own types always marshal
 	}
-	return b
+	// The items are JSON already: write them into the envelope as they are.
+	size := len(head) + 16
+	for _, it := range items {
+		size += len(it) + 1
+	}
+	b := append(make([]byte, 0, size), head[:len(head)-1]...)
+	b = append(b, `,"data":`...)
+	switch {
+	case len(items) == 0 && nullIfEmpty:
+		b = append(b, "null"...)
+	default:
+		b = append(b, '[')
+		for i, it := range items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, it...)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 // writeBrokenBody answers 200 with a body that is not what the API describes.
