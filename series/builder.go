@@ -163,19 +163,11 @@ func (f *familyBuilder) family(m *Metric, organization string) (*family, error) 
 		name:    m.name,
 		help:    m.help,
 		labels:  slices.Insert(slices.Clone(m.names), at, OrganizationLabel),
-		ends:    make([]uint32, 0, n*(k+1)),
-		samples: make([]float64, 0, n),
-	}
-	size := n * len(organization)
-	for _, v := range f.values {
-		size += len(v)
-	}
-	if size > math.MaxUint32 {
-		return nil, fmt.Errorf("%s: %d bytes of label values, more than a snapshot holds", m.name, size)
+		ends:    make([]uint32, n*(k+1)),
+		samples: make([]float64, n),
 	}
 	var values strings.Builder
-	values.Grow(size)
-	for _, i := range idx {
+	for x, i := range idx {
 		r := row(i)
 		for j := range k + 1 {
 			v := organization
@@ -185,9 +177,12 @@ func (f *familyBuilder) family(m *Metric, organization string) (*family, error) 
 				v = r[j-1]
 			}
 			values.WriteString(v)
-			out.ends = append(out.ends, uint32(values.Len()))
+			out.ends[x*(k+1)+j] = uint32(values.Len())
 		}
-		out.samples = append(out.samples, f.gauges[i])
+		out.samples[x] = f.gauges[i]
+	}
+	if values.Len() > math.MaxUint32 {
+		return nil, fmt.Errorf("%s: %d bytes of label values, more than a snapshot holds", m.name, values.Len())
 	}
 	out.values = values.String()
 	return out, nil

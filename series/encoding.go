@@ -3,7 +3,6 @@ package series
 import (
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -34,6 +33,10 @@ type Encoding struct {
 // interval, so that one curl's identity text is not kept, and re-encoded,
 // for ever. (A variable for the tests.)
 var keepFormat = 10 * time.Minute
+
+// stale reports whether an encoding last used at used (Unix nanoseconds)
+// is no longer kept at now.
+func stale(used, now int64) bool { return now-used > int64(keepFormat) }
 
 // pieces are what was encoded of one family, per format.
 type pieces struct {
@@ -201,35 +204,35 @@ func (a *assembled) assemble(s *Snapshot, k Key, now int64) {
 // Warm encodes next in every format prev was scraped in within keepFormat,
 // so that the first scrape after a refresh only writes bytes (the families
 // next shares with prev are encoded already: only new ones are), and lets
-// go of what next's families hold in formats nobody scraped that long.
+// go of what next's families hold in formats nobody scraped that long. It
+// stops at the first format that fails to encode.
 func Warm(prev, next *Snapshot, now time.Time) error {
 	t := now.UnixNano()
 	var keys []Key
 	if prev != nil {
 		prev.mu.Lock()
 		for k, a := range prev.encodings {
-			if t-a.used.Load() <= int64(keepFormat) {
+			if !stale(a.used.Load(), t) {
 				keys = append(keys, k)
 			}
 		}
 		prev.mu.Unlock()
 	}
-	var errs []error
-	for _, k := range keys {
-		if _, err := next.Encoding(k, now); err != nil {
-			errs = append(errs, err)
-		}
-	}
 	for _, g := range next.groups {
 		for _, f := range g.parts {
 			f.cache.mu.Lock()
 			for k, p := range f.cache.m {
-				if t-p.used.Load() > int64(keepFormat) {
+				if stale(p.used.Load(), t) {
 					delete(f.cache.m, k)
 				}
 			}
 			f.cache.mu.Unlock()
 		}
 	}
-	return errors.Join(errs...)
+	for _, k := range keys {
+		if _, err := next.Encoding(k, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -219,3 +219,28 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errFailingWriter }
 
 var errFailingWriter = errors.New("failing writer")
+
+// TestSeriesSizeFits: the room made for a family's series lines is what
+// they take, escapes aside, with 24 bytes for each value: a scrape's
+// buffer is grown once, to about what it needs.
+func TestSeriesSizeFits(t *testing.T) {
+	b := NewBuilder("acme")
+	m := NewMetric("iam", "api_key_info", "", "key_id", "display_name", "owner_id")
+	for i := range 100 {
+		b.Add(m, float64(i), fmt.Sprintf("KEY%05d", i), "payments", "sa-1")
+	}
+	fams, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fams[0]
+	for _, om := range []bool{false, true} {
+		written := len(f.appendSeries(nil, om))
+		for _, v := range f.samples {
+			written += 24 - len(appendFloat(nil, v, om))
+		}
+		if size := f.seriesSize(); size != written {
+			t.Errorf("openMetrics=%v: room for %d bytes, want %d", om, size, written)
+		}
+	}
+}

@@ -142,8 +142,6 @@ type scratch struct {
 
 // grow returns (*s)[:n], growing *s when it is shorter.
 func grow[T any](s *[]T, n int) []T {
-	if cap(*s) < n {
-		*s = make([]T, n)
-	}
-	return (*s)[:n]
+	*s = slices.Grow((*s)[:0], n)[:n]
+	return *s
 }
