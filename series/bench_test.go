@@ -31,7 +31,6 @@ var (
 	benchCreated  = NewMetric("iam", "api_key_created_timestamp_seconds", "Created.", "key_id")
 	benchResource = NewMetric("iam", "api_key_resource_info", "A resource.", "key_id", "resource_id", "resource_kind", "environment")
 	benchCount    = NewMetric("iam", "api_keys", "API keys.", "owner_kind", "resource_kind")
-	benchNames    = NewMetric("iam", "service_account_info", "A name.", "owner_id", "display_name", "description")
 )
 
 // benchLists are an organisation's eight lists as the collectors build

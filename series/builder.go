@@ -27,9 +27,11 @@ const OrganizationLabel = "organization"
 // ErrLabelValue marks a value from the API that cannot be a label value.
 var ErrLabelValue = errors.New("invalid label value")
 
-// Metric describes one gauge family of the key metrics.
+// Metric describes one family of the key metrics: a gauge, or a counter
+// (NewCounter).
 type Metric struct {
 	name, help string
+	counter    bool
 	labels     []string // in the order values are given
 	order      []int    // order[i]: the given position of the i-th label in name order
 	names      []string // label names in name order
@@ -51,6 +53,17 @@ func NewMetric(subsystem, name, help string, labels ...string) *Metric {
 	for _, i := range m.order {
 		m.names = append(m.names, labels[i])
 	}
+	return m
+}
+
+// NewCounter describes the counter confluent_<subsystem>_<name>, whose
+// name ends in _total, as NewMetric does a gauge.
+func NewCounter(subsystem, name, help string, labels ...string) *Metric {
+	if !strings.HasSuffix(name, "_total") {
+		panic(name + ": a counter's name ends in _total")
+	}
+	m := NewMetric(subsystem, name, help, labels...)
+	m.counter = true
 	return m
 }
 
@@ -162,6 +175,7 @@ func (f *familyBuilder) family(m *Metric, organization string) (*family, error) 
 	out := &family{
 		name:    m.name,
 		help:    m.help,
+		counter: m.counter,
 		labels:  slices.Insert(slices.Clone(m.names), at, OrganizationLabel),
 		ends:    make([]uint32, n*(k+1)),
 		samples: make([]float64, n),
@@ -198,17 +212,18 @@ type Families []*family
 // them, as they are.
 func (a Families) Equal(b Families) bool {
 	return slices.EqualFunc(a, b, func(fa, fb *family) bool {
-		return fa.name == fb.name && fa.help == fb.help && slices.Equal(fa.labels, fb.labels) &&
+		return fa.name == fb.name && fa.help == fb.help && fa.counter == fb.counter && slices.Equal(fa.labels, fb.labels) &&
 			fa.values == fb.values && slices.Equal(fa.ends, fb.ends) &&
 			slices.EqualFunc(fa.samples, fb.samples, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
 	})
 }
 
-// family is one gauge family: every series' label values one after the
-// other in one string, where each ends, and one value per series; and what
-// was encoded of it, per format.
+// family is one gauge or counter family: every series' label values one
+// after the other in one string, where each ends, and one value per series;
+// and what was encoded of it, per format.
 type family struct {
 	name, help string
+	counter    bool
 	labels     []string  // label names in name order, the same for every series
 	values     string    // the label values of every series, series after series
 	ends       []uint32  // ends[i*len(labels)+j]: the end in values of series i's j-th value

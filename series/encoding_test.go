@@ -24,7 +24,7 @@ import (
 func fromStructs(families []*dto.MetricFamily) *Snapshot {
 	var list Families
 	for _, mf := range families {
-		f := &family{name: mf.GetName(), help: mf.GetHelp()}
+		f := &family{name: mf.GetName(), help: mf.GetHelp(), counter: mf.GetType() == dto.MetricType_COUNTER}
 		var values strings.Builder
 		for i, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
@@ -34,7 +34,11 @@ func fromStructs(families []*dto.MetricFamily) *Snapshot {
 				values.WriteString(l.GetValue())
 				f.ends = append(f.ends, uint32(values.Len()))
 			}
-			f.samples = append(f.samples, m.GetGauge().GetValue())
+			v := m.GetGauge().GetValue()
+			if f.counter {
+				v = m.GetCounter().GetValue()
+			}
+			f.samples = append(f.samples, v)
 		}
 		f.values = values.String()
 		list = append(list, f)
@@ -100,12 +104,26 @@ func TestWriteIsExpfmt(t *testing.T) {
 	gauge := func(name, help string, labels ...string) *dto.MetricFamily {
 		return &dto.MetricFamily{Name: proto.String(name), Help: proto.String(help), Type: dto.MetricType_GAUGE.Enum(), Metric: series(labels...)}
 	}
+	counter := func(name, help string, labels ...string) *dto.MetricFamily {
+		mf := gauge(name, help, labels...)
+		mf.Type = dto.MetricType_COUNTER.Enum()
+		for _, m := range mf.Metric {
+			v := math.Abs(m.Gauge.GetValue()) // a counter is a number, not negative
+			if math.IsNaN(v) {
+				v = 7
+			}
+			m.Counter, m.Gauge = &dto.Counter{Value: proto.Float64(v)}, nil
+		}
+		return mf
+	}
 	families := []*dto.MetricFamily{
 		gauge("confluent_a_info", `Help with "quotes", back\slash and`+"\nnewline.", "id", "name", "organization"),
 		gauge("confluent_b_total", "No labels."),
 		gauge("confluent_c.dotted", "A name expfmt quotes or escapes.", "id"),
 		gauge("confluent_d", "A label name expfmt quotes or escapes.", "key.id", "name"),
 		gauge("confluent_e", "", "id"),
+		counter("confluent_f_failures_total", "A counter, _total in its samples only in OpenMetrics.", "key_id", "organization"),
+		counter("confluent_g_total", "A counter with no labels."),
 	}
 	snap := fromStructs(families)
 	for _, format := range writeFormats {

@@ -103,7 +103,15 @@ func (g group) metricFamily(sc *scratch) *dto.MetricFamily {
 		n += len(f.samples)
 	}
 	values, pairs, labelPtrs := grow(&sc.values, n*k), grow(&sc.pairs, n*k), grow(&sc.labelPtrs, n*k)
-	gauges, metrics, metricPtrs := grow(&sc.gauges, n), grow(&sc.metrics, n), grow(&sc.metricPtrs, n)
+	metrics, metricPtrs := grow(&sc.metrics, n), grow(&sc.metricPtrs, n)
+	var gauges []dto.Gauge
+	var counters []dto.Counter
+	typ := dto.MetricType_GAUGE
+	if first.counter {
+		counters, typ = grow(&sc.counters, n), dto.MetricType_COUNTER
+	} else {
+		gauges = grow(&sc.gauges, n)
+	}
 	m := 0
 	for _, f := range g.parts {
 		start := uint32(0)
@@ -115,8 +123,14 @@ func (g group) metricFamily(sc *scratch) *dto.MetricFamily {
 				pairs[at] = dto.LabelPair{Name: &first.labels[j], Value: &values[at]}
 				labelPtrs[at] = &pairs[at]
 			}
-			gauges[m] = dto.Gauge{Value: &f.samples[i]}
-			metrics[m] = dto.Metric{Label: labelPtrs[m*k : (m+1)*k : (m+1)*k], Gauge: &gauges[m]}
+			metrics[m] = dto.Metric{Label: labelPtrs[m*k : (m+1)*k : (m+1)*k]}
+			if first.counter {
+				counters[m] = dto.Counter{Value: &f.samples[i]}
+				metrics[m].Counter = &counters[m]
+			} else {
+				gauges[m] = dto.Gauge{Value: &f.samples[i]}
+				metrics[m].Gauge = &gauges[m]
+			}
 			metricPtrs[m] = &metrics[m]
 			m++
 		}
@@ -124,7 +138,7 @@ func (g group) metricFamily(sc *scratch) *dto.MetricFamily {
 	return &dto.MetricFamily{
 		Name:   proto.String(first.name),
 		Help:   proto.String(first.help),
-		Type:   dto.MetricType_GAUGE.Enum(),
+		Type:   typ.Enum(),
 		Metric: metricPtrs,
 	}
 }
@@ -136,6 +150,7 @@ type scratch struct {
 	pairs      []dto.LabelPair
 	labelPtrs  []*dto.LabelPair
 	gauges     []dto.Gauge
+	counters   []dto.Counter
 	metrics    []dto.Metric
 	metricPtrs []*dto.Metric
 }

@@ -43,15 +43,23 @@ func (f *family) plain() bool {
 	return true
 }
 
-// appendHeader appends the family's HELP and TYPE lines.
+// appendHeader appends the family's HELP and TYPE lines. OpenMetrics names
+// a counter family without its _total, which its samples carry.
 func (f *family) appendHeader(b []byte, openMetrics bool) []byte {
+	name, typ := f.name, " gauge\n"
+	if f.counter {
+		typ = " counter\n"
+		if openMetrics {
+			name = strings.TrimSuffix(name, "_total")
+		}
+	}
 	b = append(b, "# HELP "...)
-	b = append(b, f.name...)
+	b = append(b, name...)
 	b = append(b, ' ')
 	b = appendEscaped(b, f.help, openMetrics) // OpenMetrics escapes '"' in help too
 	b = append(b, "\n# TYPE "...)
-	b = append(b, f.name...)
-	return append(b, " gauge\n"...)
+	b = append(b, name...)
+	return append(b, typ...)
 }
 
 // appendSeries appends the family's series lines.
