@@ -37,11 +37,13 @@ build:
 	@echo "built $(BUILD_DIR)/$(BIN)"
 
 ## demo: start the simulated Confluent Cloud and the exporter on loopback
-## (DEMO_PORT=10061 and SIM_PORT=10062 unless given: make demo DEMO_PORT=9061).
-DEMO_PORT ?= 10061
-SIM_PORT  ?= 10062
+## (DEMO_PORT=10061, SIM_PORT=10062 and the simulated audit log's AUDIT_PORT=10063
+## unless given: make demo DEMO_PORT=9061).
+DEMO_PORT  ?= 10061
+SIM_PORT   ?= 10062
+AUDIT_PORT ?= 10063
 demo: demo-build
-	EXPORTER=$(BUILD_DIR)/$(BIN) SIM=.build/demo/confluent-cloud-sim DEMO_PORT=$(DEMO_PORT) SIM_PORT=$(SIM_PORT) ./scripts/demo.sh
+	EXPORTER=$(BUILD_DIR)/$(BIN) SIM=.build/demo/confluent-cloud-sim DEMO_PORT=$(DEMO_PORT) SIM_PORT=$(SIM_PORT) AUDIT_PORT=$(AUDIT_PORT) ./scripts/demo.sh
 
 ## demo-build: the exporter as make build stamps it, and the simulator.
 demo-build: build

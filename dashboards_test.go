@@ -215,8 +215,10 @@ func scrapedNames(t *testing.T) map[string]bool {
 	s, api := newSimServer(t, sim.DefaultOrg)
 	// Odd items too: the metrics of what was left out are there only then.
 	s.SetFaults(sim.Faults{Body: "odd-items", Page: 1})
-	e := startExporter(t, api.URL, "--refresh.interval=1h", "--collector.users")
+	e := startExporter(t, api.URL, append(startAuditLog(t, s), "--refresh.interval=1h", "--collector.users")...)
 	e.waitFor(t, "/-/ready", 200, 20*time.Second)
+	// The audit log's families are there once it is read.
+	e.waitForBody(t, "/metrics", "confluent_iam_api_key_last_authenticated_timestamp_seconds{", 30*time.Second)
 	body := e.waitFor(t, "/metrics", 200, time.Second)
 	tp := expfmt.NewTextParser(model.UTF8Validation)
 	mfs, err := tp.TextToMetricFamilies(strings.NewReader(body))

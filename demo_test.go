@@ -40,11 +40,11 @@ type demo struct {
 	err            error
 }
 
-func startDemo(t *testing.T, exporterBin, simBin, demoPort, simPort string) *demo {
+func startDemo(t *testing.T, exporterBin, simBin, demoPort, simPort, auditPort string) *demo {
 	t.Helper()
 	d := &demo{stdout: &testkit.Buffer{}, stderr: &testkit.Buffer{}, exited: make(chan struct{})}
 	d.cmd = exec.Command("bash", "scripts/demo.sh")
-	d.cmd.Env = append(os.Environ(), "EXPORTER="+exporterBin, "SIM="+simBin, "DEMO_PORT="+demoPort, "SIM_PORT="+simPort)
+	d.cmd.Env = append(os.Environ(), "EXPORTER="+exporterBin, "SIM="+simBin, "DEMO_PORT="+demoPort, "SIM_PORT="+simPort, "AUDIT_PORT="+auditPort)
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
@@ -78,8 +78,8 @@ func listeningOn(port string) bool {
 // expiring within 14 days, none expired), and Ctrl-C stops both.
 func TestDemo(t *testing.T) {
 	exporterBin, simBin := demoBinaries(t)
-	demoPort, simPort := portOf(t), portOf(t)
-	d := startDemo(t, exporterBin, simBin, demoPort, simPort)
+	demoPort, simPort, auditPort := portOf(t), portOf(t), portOf(t)
+	d := startDemo(t, exporterBin, simBin, demoPort, simPort, auditPort)
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(d.stdout.String(), "Exporter metrics:") {
 		select {
@@ -129,6 +129,23 @@ func TestDemo(t *testing.T) {
 		t.Errorf("demo organisation: %d keys, %d past 90 days, %d expiring within 14 days, %d expired", keys, old, soon, expired)
 	}
 
+	// The organisation's audit log is read: keys have their last authentication.
+	for !strings.Contains(string(body), "confluent_iam_api_key_last_authenticated_timestamp_seconds{") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no last authentication within 60 s:\n%s", regexp.MustCompile(`(?m)^confluent_audit_log.*$`).FindAllString(string(body), -1))
+		}
+		time.Sleep(100 * time.Millisecond)
+		resp, err := http.Get("http://127.0.0.1:" + demoPort + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if !strings.Contains(d.stdout.String(), "/_sim/audit-log/authentications") {
+		t.Errorf("the banner does not say how to make a key authenticate:\n%s", d.stdout.String())
+	}
+
 	// Ctrl-C stops both.
 	_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGINT)
 	select {
@@ -136,18 +153,18 @@ func TestDemo(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the demo did not stop on Ctrl-C")
 	}
-	for _, port := range []string{demoPort, simPort} {
+	for _, port := range []string{demoPort, simPort, auditPort} {
 		if listeningOn(port) {
 			t.Errorf("port %s still answers after Ctrl-C", port)
 		}
 	}
 }
 
-// TestDemoBusyPort: with either port taken, the demo says so in one line,
+// TestDemoBusyPort: with any of its ports taken, the demo says so in one line,
 // exits 1 and leaves nothing running.
 func TestDemoBusyPort(t *testing.T) {
 	exporterBin, simBin := demoBinaries(t)
-	for _, busy := range []string{"sim", "exporter"} {
+	for _, busy := range []string{"sim", "exporter", "audit log"} {
 		t.Run(busy, func(t *testing.T) {
 			l, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
@@ -155,11 +172,16 @@ func TestDemoBusyPort(t *testing.T) {
 			}
 			defer l.Close()
 			_, taken, _ := net.SplitHostPort(l.Addr().String())
-			demoPort, simPort := portOf(t), taken
-			if busy == "exporter" {
-				demoPort, simPort = taken, portOf(t)
+			demoPort, simPort, auditPort := portOf(t), portOf(t), portOf(t)
+			switch busy {
+			case "sim":
+				simPort = taken
+			case "exporter":
+				demoPort = taken
+			default:
+				auditPort = taken
 			}
-			d := startDemo(t, exporterBin, simBin, demoPort, simPort)
+			d := startDemo(t, exporterBin, simBin, demoPort, simPort, auditPort)
 			select {
 			case <-d.exited:
 			case <-time.After(30 * time.Second):
@@ -177,12 +199,10 @@ func TestDemoBusyPort(t *testing.T) {
 			if strings.Contains(d.stdout.String(), "Exporter metrics:") {
 				t.Error("the banner was printed")
 			}
-			other := demoPort
-			if busy == "exporter" {
-				other = simPort
-			}
-			if listeningOn(other) {
-				t.Errorf("port %s answers: something the demo started is still running", other)
+			for _, other := range []string{demoPort, simPort, auditPort} {
+				if other != taken && listeningOn(other) {
+					t.Errorf("port %s answers: something the demo started is still running", other)
+				}
 			}
 		})
 	}

@@ -27,8 +27,9 @@ var update = flag.Bool("update", false, "rewrite testdata/e2e-output.txt from th
 
 // e2eSecret is recognisable, so a leak anywhere is found.
 const (
-	e2eKey    = "E2EKEY"
-	e2eSecret = `e2e/Secret+9f"8e<7d>6c&5b%4a`
+	e2eKey         = "E2EKEY"
+	e2eSecret      = `e2e/Secret+9f"8e<7d>6c&5b%4a`
+	e2eAuditSecret = `audit/Secret+1a"2b<3c>4d&5e%6f`
 )
 
 var binary string
@@ -76,7 +77,8 @@ func startExporter(t *testing.T, apiURL string, args ...string) *exporter {
 	t.Helper()
 	addr := freePort(t)
 	cmd := exec.Command(binary, append([]string{"--web.listen-address=" + addr, "--confluent.url=" + apiURL}, args...)...)
-	cmd.Env = append(os.Environ(), "CONFLUENT_CLOUD_API_KEY="+e2eKey, "CONFLUENT_CLOUD_API_SECRET="+e2eSecret)
+	cmd.Env = append(os.Environ(), "CONFLUENT_CLOUD_API_KEY="+e2eKey, "CONFLUENT_CLOUD_API_SECRET="+e2eSecret,
+		"CONFLUENT_AUDIT_LOG_API_SECRET="+e2eAuditSecret)
 	e := runExporter(t, cmd, addr)
 	e.waitFor(t, "/-/healthy", 200, 10*time.Second)
 	return e
@@ -97,6 +99,9 @@ func runExporter(t *testing.T, cmd *exec.Cmd, addr string) *exporter {
 		<-e.exited
 		if strings.Contains(e.output.String(), e2eSecret) {
 			t.Errorf("the secret appears in the exporter's output")
+		}
+		if strings.Contains(e.output.String(), e2eAuditSecret) {
+			t.Errorf("the audit log's secret appears in the exporter's output")
 		}
 	})
 	return e
@@ -122,6 +127,25 @@ func (e *exporter) waitFor(t *testing.T, path string, status int, within time.Du
 	}
 }
 
+// waitForBody polls path until its body contains want, and returns it.
+func (e *exporter) waitForBody(t *testing.T, path, want string, within time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		if _, body, err := get(e.url + path); err == nil && strings.Contains(body, want) {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not show %q within %s\noutput:\n%s", path, want, within, e.output.String())
+		}
+		select {
+		case <-e.exited:
+			t.Fatalf("exporter exited: %v\noutput:\n%s", e.exitErr, e.output.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 func get(url string) (int, string, error) {
 	resp, err := http.Get(url)
 	if err != nil {
@@ -135,6 +159,26 @@ func get(url string) (int, string, error) {
 func newSimServer(t *testing.T, org sim.OrgConfig) (*sim.Server, *httptest.Server) {
 	t.Helper()
 	return testkit.StartSim(t, org, e2eKey, e2eSecret)
+}
+
+// startAuditLog runs s's audit-log cluster (TLS, seven days of events) until
+// the test ends, and returns the exporter's flags to read it: the secret is
+// in the environment startExporter sets.
+func startAuditLog(t *testing.T, s *sim.Server) []string {
+	t.Helper()
+	b, err := sim.StartAuditLog(s, sim.AuditLogOptions{Secret: e2eAuditSecret, TLS: true, History: 7 * 24 * time.Hour, Others: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	ca := filepath.Join(t.TempDir(), "audit-ca.pem")
+	if err := os.WriteFile(ca, b.CAPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		"--audit-log.bootstrap-servers=" + strings.Join(b.Addrs(), ","),
+		"--audit-log.api-key=" + s.AuditLog().KeyID, "--audit-log.ca-file=" + ca,
+	}
 }
 
 // stableSeries keeps the confluent_ series whose values do not depend on

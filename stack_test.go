@@ -183,7 +183,7 @@ func TestRealStack(t *testing.T) {
 	// Odd items on the first page of each list, as the real API can send:
 	// the dashboard's panel of what was left out has something to show.
 	s.SetFaults(sim.Faults{Body: "odd-items", Page: 1})
-	exp := startExporter(t, api.URL, "--refresh.interval=1s", "--collector.users")
+	exp := startExporter(t, api.URL, append(startAuditLog(t, s), "--refresh.interval=1s", "--collector.users")...)
 	exp.waitFor(t, "/-/ready", 200, 20*time.Second)
 
 	hook := &webhook{}
@@ -192,6 +192,7 @@ func TestRealStack(t *testing.T) {
 
 	dir := t.TempDir()
 	overdue := oldestServiceAccountKey(t, s)
+	unused := unusedClusterKey(t, s)
 	rules := rotationRulesFor(t, dir, overdue)
 	amAddr, promAddr := freePort(t), freePort(t)
 	// Prometheus scrapes through a proxy that notes what it asked for and
@@ -204,7 +205,7 @@ func TestRealStack(t *testing.T) {
   group_by: [alertname, key_id]
   routes:
     # Whatever else fires at once (the demo organisation's old keys): one notification.
-    - matchers: [alertname!~"ConfluentBYOKKeyInvalidInUse|ConfluentAPIKeyRotationOverdue"]
+    - matchers: [alertname!~"ConfluentBYOKKeyInvalidInUse|ConfluentAPIKeyRotationOverdue|ConfluentAPIKeyUnused"]
       group_by: [alertname]`)
 
 	promURL := startPrometheus(t, dir, promAddr, rules, amAddr, fmt.Sprintf(`
@@ -271,6 +272,16 @@ func TestRealStack(t *testing.T) {
 	}
 	if sum := rotation.Annotations["summary"]; !strings.Contains(sum, overdue.owner.DisplayName) {
 		t.Errorf("rotation summary %q does not name the owner %s", sum, overdue.owner.DisplayName)
+	}
+
+	// A Kafka key no client authenticated with in the audit log: its page
+	// names the key, its owner and its cluster by name.
+	page := waitForAlert(t, hook, "ConfluentAPIKeyUnused", unused.key.ID, "firing", 90*time.Second)
+	if sum := page.Annotations["summary"]; !strings.Contains(sum, unused.key.ID) || !strings.Contains(sum, unused.owner.DisplayName+" ("+unused.owner.ID+")") {
+		t.Errorf("unused-key summary %q does not name the key %s and its owner %s", sum, unused.key.ID, unused.owner.DisplayName)
+	}
+	if d := page.Annotations["description"]; !strings.Contains(d, unused.cluster.Spec.DisplayName+" ("+unused.cluster.ID+")") {
+		t.Errorf("unused-key description %q does not name the cluster %s (%s)", d, unused.cluster.Spec.DisplayName, unused.cluster.ID)
 	}
 
 	// Every dashboard query returns data from this Prometheus.
@@ -372,9 +383,45 @@ func oldestServiceAccountKey(t *testing.T, s *sim.Server) overdueKey {
 	return best
 }
 
+// unusedKey is the API key the real-stack test expects unused, with the
+// names its page must give.
+type unusedKey struct {
+	key     sim.APIKey
+	owner   sim.ServiceAccount
+	cluster sim.KafkaCluster
+}
+
+// unusedClusterKey finds a Kafka cluster key of a named service account
+// on a named cluster that never authenticates in the simulated audit log.
+func unusedClusterKey(t *testing.T, s *sim.Server) unusedKey {
+	t.Helper()
+	owners := map[string]sim.ServiceAccount{}
+	for _, a := range s.ServiceAccounts() {
+		owners[a.ID] = a
+	}
+	clusters := map[string]sim.KafkaCluster{}
+	for _, c := range s.KafkaClusters() {
+		clusters[c.ID] = c
+	}
+	usage := s.KeyUsage()
+	for _, k := range s.APIKeys() {
+		if usage[k.ID] != "unused" || k.Spec.Owner == nil || k.Spec.Resource == nil || len(k.Spec.Resources) > 0 {
+			continue
+		}
+		owner, named := owners[k.Spec.Owner.ID]
+		cluster, onCluster := clusters[k.Spec.Resource.ID]
+		if named && onCluster && owner.DisplayName != "" && cluster.Spec.DisplayName != "" {
+			return unusedKey{key: k, owner: owner, cluster: cluster}
+		}
+	}
+	t.Fatal("no unused Kafka key of a named service account on a named cluster")
+	return unusedKey{}
+}
+
 // rotationRulesFor writes alerts/ with the rotation threshold just under the
-// age of k, so that only the oldest keys are overdue, and without the
-// alert's hour of waiting. The thresholds are recording rules for this.
+// age of k, so that only the oldest keys are overdue, the unused-key
+// threshold at six days, and without those alerts' hour of waiting. The
+// thresholds are recording rules for this.
 func rotationRulesFor(t *testing.T, dir string, k overdueKey) string {
 	t.Helper()
 	b, err := os.ReadFile("alerts/confluent-keys.rules.yml")
@@ -392,6 +439,17 @@ func rotationRulesFor(t *testing.T, dir string, k overdueKey) string {
 	rules = rules[:start+wait] + "        for: 0s\n" + rules[start+wait+len("        for: 1h\n"):]
 	rules = strings.Replace(rules, threshold, fmt.Sprintf(
 		"      - record: confluent_keys:api_key_rotation_max_age_days\n        expr: vector(%.3f)\n", k.ageDays-0.5), 1)
+	// Unused for six days: the audit log's window (seven days back from the
+	// exporter's start) covers that at once. No hour to wait.
+	unused := "      - record: confluent_keys:api_key_unused_days\n        expr: vector(30)\n"
+	alert = "      - alert: ConfluentAPIKeyUnused\n"
+	start = strings.Index(rules, alert)
+	wait = strings.Index(rules[start:], "        for: 1h\n")
+	if !strings.Contains(rules, unused) || start < 0 || wait < 0 {
+		t.Fatal("alerts/confluent-keys.rules.yml: the unused-key threshold or the unused-key alert's `for` moved")
+	}
+	rules = rules[:start+wait] + "        for: 0s\n" + rules[start+wait+len("        for: 1h\n"):]
+	rules = strings.Replace(rules, unused, "      - record: confluent_keys:api_key_unused_days\n        expr: vector(6)\n", 1)
 	return writeConfig(t, dir, "rules.yml", rules)
 }
 

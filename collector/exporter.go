@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/auditlog"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
@@ -59,6 +60,12 @@ type Options struct {
 	// ...); none: the organisation's.
 	QuotaScopes []string
 	OrgInfo     bool // confluent_organization_info
+
+	// AuditLog, if set, is read with the organisation (Run) and tells each
+	// listed API key's last authentication and failures; AuditLogInfo is
+	// what confluent_audit_log_info says of it.
+	AuditLog     *auditlog.Reader
+	AuditLogInfo AuditLogInfo
 
 	Logger log.Logger
 	// Publish, if set, is handed the new snapshot each time a complete
@@ -106,6 +113,9 @@ type Exporter struct {
 	logger   log.Logger
 	jobs     []*job
 	publish  func(*series.Snapshot)
+	listed   *keySet   // every API key listed since the start
+	audit    *auditLog // nil without an audit log
+	auditFam atomic.Pointer[series.Families]
 
 	swapMu   sync.Mutex // one swap of the snapshot at a time
 	snapshot atomic.Pointer[series.Snapshot]
@@ -141,14 +151,20 @@ func New(lister Lister, opts Options) *Exporter {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
-	e := &Exporter{attempted: make(chan struct{}), org: opts.Organization, interval: opts.Interval, logger: logger, publish: opts.Publish}
+	e := &Exporter{
+		attempted: make(chan struct{}), org: opts.Organization, interval: opts.Interval, logger: logger,
+		publish: opts.Publish, listed: &keySet{},
+	}
+	if opts.AuditLog != nil {
+		e.audit = &auditLog{org: opts.Organization, reader: opts.AuditLog, info: opts.AuditLogInfo, listed: e.listed}
+	}
 	e.snapshot.Store(series.New())
 	var collectors []keyCollector
 	if opts.BYOK {
 		collectors = append(collectors, &byokCollector{lister: lister})
 	}
 	if opts.APIKeys {
-		collectors = append(collectors, &apiKeysCollector{lister: lister, perKey: opts.APIKeysPerKey})
+		collectors = append(collectors, &apiKeysCollector{lister: lister, perKey: opts.APIKeysPerKey, listed: e.listed})
 	}
 	if opts.ServiceAccounts {
 		collectors = append(collectors, &serviceAccountsCollector{lister: lister})
@@ -198,6 +214,14 @@ func (e *Exporter) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, j := range e.jobs {
 		wg.Go(func() { e.loop(ctx, j) })
+	}
+	if e.audit != nil {
+		wg.Go(func() {
+			e.audit.run(ctx, func(f series.Families) {
+				e.auditFam.Store(&f)
+				e.swap()
+			})
+		})
 	}
 	wg.Wait()
 }
@@ -340,6 +364,9 @@ func (e *Exporter) swap() {
 			lists = append(lists, *f)
 		}
 	}
+	if f := e.auditFam.Load(); f != nil {
+		lists = append(lists, *f)
+	}
 	snap := series.New(lists...)
 	e.snapshot.Store(snap)
 	if e.publish != nil {
@@ -360,6 +387,9 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- refreshErrorsDesc
 	ch <- refreshSkippedDesc
 	ch <- refreshInvalidDesc
+	if e.audit != nil {
+		e.audit.describe(ch)
+	}
 }
 
 // Collect implements prometheus.Collector: the health of each collector. It
@@ -367,6 +397,9 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, j := range e.jobs {
 		j.collectHealth(ch, e.org)
+	}
+	if e.audit != nil {
+		e.audit.collect(ch)
 	}
 }
 

@@ -46,6 +46,7 @@ type Flags struct {
 	quotaScopes   *string
 	scopesSet     bool
 	names         enrichment
+	auditLog      auditLogFlags
 }
 
 // AddFlags defines the exporter's flags on app.
@@ -82,6 +83,7 @@ func AddFlags(app *kingpin.Application) *Flags {
 	f.quotaScopes = app.Flag("collector.quotas.scopes", "Quota scopes to read, comma-separated: "+strings.Join(quotaScopeNames, ", ")+
 		". Default: organization,service_account,kafka_cluster, and user_account with --collector.users (user_account needs it).").
 		IsSetByUser(&f.scopesSet).Default(strings.Join(defaultQuotaScopes, ",")).String()
+	f.auditLog = addAuditLogFlags(app)
 	return f
 }
 
@@ -203,12 +205,14 @@ type Organization struct {
 	PageSize   int
 	Interval   time.Duration
 	Collectors
+	AuditLog AuditLog
 }
 
 // settings names each setting of an Organization as the user wrote it, in
 // the flags or in the file: errors say which to fix.
 type settings struct {
 	apiKey, secret, secretFile, url, timeout, pageSize, interval, collectors, scopes string
+	auditLog                                                                         auditLogSettings
 }
 
 // flagSettings name the settings the flags and environment give.
@@ -222,6 +226,7 @@ var flagSettings = settings{
 	interval:   "--refresh.interval",
 	collectors: "the --collector.* flags",
 	scopes:     "--collector.quotas.scopes",
+	auditLog:   auditLogFlagSettings,
 }
 
 // validate checks every setting of o, wherever it came from (n says how
@@ -257,7 +262,10 @@ func (o *Organization) validate(n settings) error {
 	if !o.any() {
 		return errors.New("every collector is disabled (" + n.collectors + "): nothing to export")
 	}
-	return o.checkScopes()
+	if err := o.checkScopes(); err != nil {
+		return err
+	}
+	return o.AuditLog.validate(n.auditLog, o.APIKeys)
 }
 
 // Collectors says which collectors run for an organisation.
@@ -308,7 +316,7 @@ func (c Collectors) any() bool {
 func (o Organization) Equal(p Organization) bool {
 	return o.Name == p.Name && o.BaseURL.String() == p.BaseURL.String() && o.APIKey == p.APIKey &&
 		o.Secret == p.Secret && o.Timeout == p.Timeout && o.PageSize == p.PageSize && o.Interval == p.Interval &&
-		o.equal(p.Collectors)
+		o.equal(p.Collectors) && o.AuditLog.equal(p.AuditLog)
 }
 
 func (c Collectors) equal(d Collectors) bool { return reflect.DeepEqual(c, d) }
@@ -353,7 +361,7 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 		Lifecycle: *f.lifecycle, RefreshOnProbe: *f.onProbe, File: *f.configFile,
 		Organization: Organization{
 			Name: DefaultOrganization, URL: *f.url, APIKey: *f.apiKey, Timeout: *f.timeout, PageSize: *f.pageSize,
-			Interval: *f.interval, Collectors: collectors,
+			Interval: *f.interval, Collectors: collectors, AuditLog: f.auditLog.auditLog(getenv),
 		},
 	}
 	if cfg.File != "" {

@@ -22,7 +22,10 @@ func parseFlags(t *testing.T, args []string, env map[string]string) *Flags {
 	app := kingpin.New("confluent_keys_exporter", "")
 	f := AddFlags(app)
 	// Only the variables env names are set, whatever the test runner's environment holds.
-	for _, k := range []string{"CONFLUENT_CLOUD_URL", "CONFLUENT_CLOUD_API_KEY", "CONFLUENT_CLOUD_API_SECRET_FILE", SecretEnv, "CONFLUENT_REFRESH_INTERVAL"} {
+	for _, k := range []string{
+		"CONFLUENT_CLOUD_URL", "CONFLUENT_CLOUD_API_KEY", "CONFLUENT_CLOUD_API_SECRET_FILE", SecretEnv, "CONFLUENT_REFRESH_INTERVAL",
+		"CONFLUENT_AUDIT_LOG_API_KEY", "CONFLUENT_AUDIT_LOG_API_SECRET_FILE", AuditLogSecretEnv,
+	} {
 		t.Setenv(k, "") // restored when the test ends
 		if err := os.Unsetenv(k); err != nil {
 			t.Fatal(err)
@@ -290,5 +293,81 @@ func TestParseErrorsNameTheFlag(t *testing.T) {
 	}
 	if s := (&namedValue[int]{v: 42}).String(); s != "42" {
 		t.Errorf("String() = %q", s)
+	}
+}
+
+// TestAuditLogFlags: the flags-only organisation's audit log, every mistake
+// named by its flag; the secret from a file or the environment, never a flag.
+func TestAuditLogFlags(t *testing.T) {
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "audit.secret")
+	if err := os.WriteFile(secretFile, []byte("audit-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notPEM := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", "CONFLUENT_AUDIT_LOG_API_KEY": "AUDITKEY", AuditLogSecretEnv: "audit-secret"}
+	noSecret := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", "CONFLUENT_AUDIT_LOG_API_KEY": "AUDITKEY"}
+	const servers = "--audit-log.bootstrap-servers=pkc-1.us-west-2.aws.confluent.cloud:9092"
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // "" for a valid configuration
+	}{
+		{"none", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s"}, ""},
+		{"servers, key and secret", []string{servers}, env, ""},
+		{"as the Console writes it", []string{"--audit-log.bootstrap-servers=SASL_SSL://pkc-1.us-west-2.aws.confluent.cloud:9092, pkc-2:9092"}, env, ""},
+		{"secret file", []string{servers, "--audit-log.api-secret-file=" + secretFile}, noSecret, ""},
+		{"key without servers", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", "CONFLUENT_AUDIT_LOG_API_KEY": "A"}, "--audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY is set but --audit-log.bootstrap-servers is not"},
+		{"no key", []string{servers}, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", AuditLogSecretEnv: "x"}, "the audit log has no API key: set --audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY"},
+		{"no secret", []string{servers}, noSecret, "the audit log has no API secret: set --audit-log.api-secret-file or " + AuditLogSecretEnv},
+		{"missing secret file", []string{servers, "--audit-log.api-secret-file=/nonexistent/audit"}, noSecret, "unreadable --audit-log.api-secret-file: open /nonexistent/audit"},
+		{"no port", []string{"--audit-log.bootstrap-servers=pkc-1.confluent.cloud"}, env, `--audit-log.bootstrap-servers: "pkc-1.confluent.cloud" is not host:port`},
+		{"bad port", []string{"--audit-log.bootstrap-servers=pkc-1:99999"}, env, `--audit-log.bootstrap-servers: "pkc-1:99999": the port must be 1-65535`},
+		{"a URL", []string{"--audit-log.bootstrap-servers=https://pkc-1:9092"}, env, `"https://pkc-1:9092": want host:port`},
+		{"plain to a remote broker", []string{servers, "--no-audit-log.tls"}, env, "--no-audit-log.tls: plain Kafka (no TLS) is allowed only for loopback brokers, and pkc-1.us-west-2.aws.confluent.cloud:9092 is not"},
+		{"plain on loopback", []string{"--audit-log.bootstrap-servers=127.0.0.1:9092", "--no-audit-log.tls"}, env, ""},
+		{"no lookback", []string{servers, "--audit-log.lookback=0s"}, env, "--audit-log.lookback=0s must be positive"},
+		{"bad lookback", []string{servers, "--audit-log.lookback=7d"}, env, ""}, // parse error below
+		{"no topic", []string{servers, "--audit-log.topic="}, env, "--audit-log.topic is empty"},
+		{"API keys off", []string{servers, "--no-collector.api-keys"}, env, "the audit log needs the API keys collector"},
+		{"CA file missing", []string{servers, "--audit-log.ca-file=/nonexistent/ca.pem"}, env, "--audit-log.ca-file: open /nonexistent/ca.pem"},
+		{"CA file not PEM", []string{servers, "--audit-log.ca-file=" + notPEM}, env, "--audit-log.ca-file=" + notPEM + " holds no PEM certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := kingpin.New("confluent_keys_exporter", "")
+			AddFlags(app)
+			if tc.name == "bad lookback" {
+				if _, err := app.Parse(tc.args); err == nil || !strings.Contains(err.Error(), `--audit-log.lookback="7d" is not a duration`) {
+					t.Fatalf("parse error %v", err)
+				}
+				return
+			}
+			cfg, err := parseFlags(t, tc.args, tc.env).Check(os.Getenv)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("rejected: %v", err)
+			case tc.want == "":
+				a := cfg.AuditLog
+				if len(tc.args) > 0 && (!a.Enabled() || a.APIKey != "AUDITKEY" || a.Topic != DefaultAuditLogTopic || a.Lookback != 168*time.Hour) {
+					t.Errorf("audit log %+v", a)
+				}
+				if len(tc.args) > 0 && strings.HasPrefix(a.Bootstrap[0], "SASL_SSL") {
+					t.Errorf("bootstrap servers %q, want host:port", a.Bootstrap)
+				}
+				if a.Enabled() {
+					if s, err := a.Secret.Secret(); err != nil || s != "audit-secret" {
+						t.Errorf("secret %q, %v", s, err)
+					}
+				}
+			case err == nil:
+				t.Fatalf("accepted, want %q", tc.want)
+			case !strings.Contains(err.Error(), tc.want):
+				t.Fatalf("error %q, want %q", err, tc.want)
+			}
+		})
 	}
 }

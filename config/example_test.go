@@ -16,7 +16,7 @@ func TestExampleFile(t *testing.T) {
 	}
 	dir := t.TempDir()
 	text := strings.ReplaceAll(string(raw), "/etc/confluent_keys_exporter/", dir+"/")
-	for _, f := range []string{"production.secret", "analytics.secret"} {
+	for _, f := range []string{"production.secret", "analytics.secret", "production-audit.secret"} {
 		writeFile(t, dir, f, "s")
 	}
 	path := writeFile(t, dir, "organizations.yml", text)
@@ -25,7 +25,8 @@ func TestExampleFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(orgs) != 2 || orgs[0].Name != "production" || orgs[1].Name != "analytics" || orgs[1].Quotas || orgs[1].Users ||
-		!orgs[1].BYOK || orgs[1].Interval.Minutes() != 10 || orgs[0].SecretFrom != "file "+filepath.Join(dir, "production.secret") {
+		!orgs[1].BYOK || orgs[1].Interval.Minutes() != 10 || orgs[0].SecretFrom != "file "+filepath.Join(dir, "production.secret") ||
+		!orgs[0].AuditLog.Enabled() || orgs[0].AuditLog.APIKey != "AUDITKEY0000000" || orgs[1].AuditLog.Enabled() {
 		t.Errorf("the example says something else: %+v", orgs)
 	}
 }

@@ -38,6 +38,7 @@ type fileOrganization struct {
 	RefreshInterval *time.Duration  `yaml:"refresh_interval"`
 	PageSize        *int            `yaml:"page_size"`
 	Collectors      *fileCollectors `yaml:"collectors"`
+	AuditLog        *fileAuditLog   `yaml:"audit_log"`
 }
 
 // fileCollectors turns collectors on or off; an omitted one is as the
@@ -121,6 +122,8 @@ func readFile(path string) ([]byte, error) {
 var yamlTypes = strings.NewReplacer(
 	"in type config.fileOrganization", "in an organization",
 	"in type config.fileCollectors", "in collectors",
+	"in type config.fileAuditLog", "in audit_log",
+	"into config.fileAuditLog", "into audit_log",
 	"in type config.file", "at the top level",
 	"into config.fileOrganization", "into an organization",
 	"into []config.fileOrganization", "into the list of organizations",
@@ -243,5 +246,10 @@ func (fo fileOrganization) organization(defaults Organization) (Organization, er
 			o.QuotaScopes = scopes
 		}
 	}
+	a, err := fo.AuditLog.auditLog(defaults.AuditLog)
+	if err != nil {
+		return o, err
+	}
+	o.AuditLog, n.auditLog = a, auditLogFileSettings
 	return o, o.validate(n)
 }

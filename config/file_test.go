@@ -20,6 +20,7 @@ func flagDefaults() Organization {
 			BYOK: true, APIKeys: true, APIKeysPerKey: true, ServiceAccounts: true, Environments: true,
 			KafkaClusters: true, Quotas: true, OrgInfo: true,
 		},
+		AuditLog: AuditLog{Topic: DefaultAuditLogTopic, Lookback: DefaultAuditLogLookback, TLS: true},
 	}
 }
 
@@ -82,6 +83,51 @@ organizations:
 	}
 	if prod.Equal(bu) {
 		t.Error("two organisations compare equal")
+	}
+}
+
+// TestLoadFileAuditLog: an organisation's audit_log block, completed with
+// the flags' topic, lookback, CA file and TLS; an organisation without one
+// has no audit log, whatever the flags say.
+func TestLoadFileAuditLog(t *testing.T) {
+	dir := t.TempDir()
+	secret := writeFile(t, dir, "s", "x")
+	audit := writeFile(t, dir, "audit.secret", "audit-secret\n")
+	path := writeFile(t, dir, "orgs.yml", `
+organizations:
+  - name: production
+    api_key: PRODKEY
+    api_secret_file: `+secret+`
+    audit_log:
+      bootstrap_servers: [SASL_SSL://pkc-1.us-west-2.aws.confluent.cloud:9092]
+      api_key: AUDITKEY
+      api_secret_file: `+audit+`
+      lookback: 24h
+  - name: staging
+    api_key: STAGINGKEY
+    api_secret_file: `+secret+`
+`)
+	defaults := flagDefaults()
+	defaults.AuditLog.Bootstrap, defaults.AuditLog.APIKey, defaults.AuditLog.Topic = []string{"flags:9092"}, "FLAGKEY", "audit-copy"
+	orgs, err := LoadFile(path, defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := orgs[0].AuditLog
+	want := AuditLog{
+		Bootstrap: []string{"pkc-1.us-west-2.aws.confluent.cloud:9092"}, APIKey: "AUDITKEY", Secret: apiclient.SecretFile(audit),
+		Topic: "audit-copy", Lookback: 24 * time.Hour, TLS: true,
+	}
+	if !a.equal(want) || a.SecretFrom != "file "+audit {
+		t.Errorf("production's audit log %+v, want %+v", a, want)
+	}
+	if orgs[1].AuditLog.Enabled() {
+		t.Errorf("staging has an audit log: %+v", orgs[1].AuditLog)
+	}
+	changed := orgs[0]
+	changed.AuditLog.Lookback = time.Hour
+	if changed.Equal(orgs[0]) {
+		t.Error("a changed audit log compares equal: a reload would not restart it")
 	}
 }
 
@@ -167,6 +213,34 @@ func TestLoadFileErrors(t *testing.T) {
 		{
 			"user quotas without users", "organizations:\n" + org("prod", "    collectors: {quota_scopes: [user_account]}\n"),
 			`organization "prod": quota scope user_account needs the users collector`,
+		},
+		{
+			"unknown audit_log field", "organizations:\n" + org("prod", "    audit_log:\n      bootstrap: [x:1]\n"),
+			`orgs.yml:6: organization "prod": field bootstrap not found in audit_log`,
+		},
+		{
+			"audit_log without servers", "organizations:\n" + org("prod", "    audit_log: {api_key: A, api_secret_file: "+secret+"}\n"),
+			`organization "prod": audit_log has no bootstrap_servers`,
+		},
+		{
+			"audit_log without secret file", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A}\n"),
+			`organization "prod": audit_log has no api_secret_file`,
+		},
+		{
+			"audit_log without key", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_secret_file: "+secret+"}\n"),
+			`organization "prod": the audit log has no API key: set audit_log.api_key`,
+		},
+		{
+			"audit_log plain remote", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret_file: "+secret+", tls: false}\n"),
+			`organization "prod": audit_log.tls: false: plain Kafka (no TLS) is allowed only for loopback brokers`,
+		},
+		{
+			"audit_log bad server", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1], api_key: A, api_secret_file: "+secret+"}\n"),
+			`organization "prod": audit_log.bootstrap_servers: "pkc-1" is not host:port`,
+		},
+		{
+			"audit_log lookback", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret_file: "+secret+", lookback: -1h}\n"),
+			`organization "prod": audit_log.lookback=-1h0m0s must be positive`,
 		},
 		{"empty file", "", `orgs.yml: the file is empty; it must list organizations`},
 		{"empty list", "organizations: []\n", `orgs.yml: no organizations listed`},

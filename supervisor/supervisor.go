@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/auditlog"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
@@ -155,6 +156,11 @@ func (s *Supervisor) logStart(o *organization) {
 		"collector.kafka_clusters", c.KafkaClusters, "collector.quotas", c.Quotas, "collector.quotas.scopes", strings.ToLower(strings.Join(c.Scopes(), ",")),
 		"collector.organization", c.OrgInfo,
 		"refresh", map[bool]string{true: "on probe", false: "always"}[s.opts.OnProbe])
+	if a := c.AuditLog; a.Enabled() {
+		level.Info(s.opts.Logger).Log("msg", "Audit log configured", "organization", c.Name,
+			"bootstrap_servers", strings.Join(a.Bootstrap, ","), "api_key", a.APIKey, "secret_from", a.SecretFrom,
+			"topic", a.Topic, "lookback", a.Lookback, "tls", a.TLS, "ca_file", a.CAFile)
+	}
 	if c.Interval < 30*time.Second {
 		level.Warn(s.opts.Logger).Log("msg", "A refresh interval under 30s spends the API's rate limit fast",
 			"organization", c.Name, "refresh_interval", c.Interval)
@@ -293,11 +299,19 @@ func (o *organization) newRun() (*run, error) {
 		return nil, err
 	}
 	r.snapshot.Store(series.New())
+	var audit *auditlog.Reader
+	if a := c.AuditLog; a.Enabled() {
+		audit = auditlog.NewReader(c.Name, auditlog.Config{
+			Bootstrap: a.Bootstrap, APIKey: a.APIKey, Secret: a.Secret, Topic: a.Topic,
+			Lookback: a.Lookback, TLS: a.TLS, RootCAs: a.RootCAs,
+		}, s.opts.Logger)
+	}
 	r.exporter = collector.New(client, collector.Options{
 		Organization: c.Name, Interval: c.Interval,
 		BYOK: c.BYOK, APIKeys: c.APIKeys, APIKeysPerKey: c.APIKeysPerKey,
 		ServiceAccounts: c.ServiceAccounts, Users: c.Users, Environments: c.Environments,
 		KafkaClusters: c.KafkaClusters, Quotas: c.Quotas, QuotaScopes: c.Scopes(), OrgInfo: c.OrgInfo,
+		AuditLog: audit, AuditLogInfo: collector.AuditLogInfo{APIKey: c.AuditLog.APIKey, Topic: c.AuditLog.Topic},
 		Logger:  s.opts.Logger,
 		Publish: func(snap *series.Snapshot) { s.published(r, snap) },
 	})

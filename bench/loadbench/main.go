@@ -4,7 +4,9 @@
 // a time and under 20 concurrent scrapers, with and without refreshes
 // running, as Prometheus scrapes (its Accept header, gzip) and as a plain
 // client does (text, identity); with a real Prometheus where one is
-// installed, its own scrape_duration_seconds. `make bench` runs it.
+// installed, its own scrape_duration_seconds; and the catch-up of an
+// organisation's audit log (-audit-records), its speed, memory and what it
+// costs a scrape. `make bench` runs it.
 package main
 
 import (
@@ -43,8 +45,13 @@ func main() {
 		scrapers = flag.Int("scrapers", 20, "concurrent scrapers")
 		duration = flag.Duration("duration", 30*time.Second, "length of each scrape-load phase")
 		promN    = flag.Int("prometheus-scrapes", 20, "scrapes by a real Prometheus, where one is installed, for its scrape_duration_seconds (0: skip)")
+		records  = flag.Int("audit-records", 2000000, "records of the audit log whose catch-up is measured (0: skip)")
+		auditN   = flag.Int("audit-keys", 10000, "API keys of the organisation whose audit log is read")
 	)
 	flag.Parse()
+	if *keysFlag == "" {
+		*keysFlag = "0"
+	}
 	fmt.Printf("# loadbench %s, %d scrapers for %s per phase, %d BYOK keys\n\n", time.Now().UTC().Format(time.RFC3339), *scrapers, *duration, byok)
 	fmt.Println("| API keys | requests/refresh (min) | refresh 0 ms | decode MB/s | refresh at " + latency.String() + "/page (pages×latency) | RSS after refresh | heap after refresh | one scrape p50 / p99, Prometheus (gzip) | one scrape p50 / p99, identity | bytes Prometheus / identity | 20 scrapers p50 / p99, Prometheus | scrapes/s | peak RSS under load | peak heap under load | 20 scrapers p50 / p99, identity | p50 / p99 while refreshing, Prometheus | upstream requests from scrapes | Prometheus scrape_duration_seconds | the same of a static server (floor) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -53,11 +60,120 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
+		if n == 0 {
+			continue
+		}
 		row, err := measure(*binary, n, *latency, *scrapers, *duration, *promN)
 		if err != nil {
 			fail(fmt.Errorf("%d keys: %w", n, err))
 		}
 		fmt.Println(row)
+	}
+	if *records > 0 {
+		fmt.Printf("\n# audit log: %d records, %d API keys, TLS on loopback, the broker (kfake) in this process, the exporter in its own\n\n", *records, *auditN)
+		fmt.Println("| log | records | catch-up | records/s | peak RSS while catching up | RSS caught up | one scrape p50, Prometheus (gzip), audit log on / off |")
+		fmt.Println("|---|---|---|---|---|---|---|")
+		for _, c := range []struct {
+			name   string
+			others int
+		}{{"nine in ten other events", 9}, {"authentications only", 0}} {
+			row, err := measureAuditLog(*binary, *records, *auditN, c.others, *duration)
+			if err != nil {
+				fail(fmt.Errorf("audit log, %s: %w", c.name, err))
+			}
+			fmt.Printf("| %s %s\n", c.name, row)
+		}
+	}
+}
+
+// measureAuditLog fills an organisation's audit log with records (one
+// authentication with each of the keys in turn, then others other events)
+// and measures how fast the exporter reads it all, the memory it takes,
+// and a scrape with and without the audit log.
+func measureAuditLog(binary string, records, keys, others int, d time.Duration) (string, error) {
+	const auditSecret = "bench-audit-secret"
+	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: byok, APIKeys: keys, AuditLog: true}, APIKey: apiKey, APISecret: secret, RateLimit: 1 << 30})
+	api := httptest.NewServer(s)
+	defer api.Close()
+	b, err := sim.StartAuditLog(s, sim.AuditLogOptions{Secret: auditSecret, TLS: true, Partitions: 6})
+	if err != nil {
+		return "", err
+	}
+	defer b.Close()
+	var ids []string
+	for _, k := range s.APIKeys() {
+		ids = append(ids, k.ID)
+	}
+	now := time.Now()
+	if err := b.Fill(context.Background(), records, others, ids, now.Add(-6*24*time.Hour), now); err != nil {
+		return "", err
+	}
+	ca, err := os.CreateTemp("", "audit-ca-*.pem")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(ca.Name())
+	if _, err := ca.Write(b.CAPEM()); err != nil {
+		return "", err
+	}
+	ca.Close()
+
+	// A scrape of the organisation without the audit log, for comparison.
+	plain, err := start(binary, api.URL, "1h")
+	if err != nil {
+		return "", err
+	}
+	offP50, _, _, _ := load(plain.url, 1, d/3, prometheusClient)
+	plain.stop()
+
+	began := time.Now()
+	e, err := start(binary, api.URL, "1h", "--audit-log.bootstrap-servers="+strings.Join(b.Addrs(), ","),
+		"--audit-log.api-key="+s.AuditLog().KeyID, "--audit-log.ca-file="+ca.Name(), "CONFLUENT_AUDIT_LOG_API_SECRET="+auditSecret)
+	if err != nil {
+		return "", err
+	}
+	defer e.stop()
+	var read float64
+	for {
+		m, err := e.metrics()
+		if err != nil {
+			return "", err
+		}
+		if m[`confluent_audit_log_caught_up{organization="default"}`] == 1 {
+			for _, kind := range []string{"authentication", "other", "invalid"} {
+				read += m[`confluent_audit_log_records_total{kind="`+kind+`",organization="default"}`]
+			}
+			break
+		}
+		if time.Since(began) > 30*time.Minute {
+			return "", fmt.Errorf("not caught up within 30 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(began)
+	if int(read) != records {
+		return "", fmt.Errorf("caught up after %.0f records, want %d", read, records)
+	}
+	_, peak := e.rss()
+	runtimeGC(e)
+	now2, _ := e.rss()
+	onP50, _, _, _ := load(e.url, 1, d/3, prometheusClient)
+	return fmt.Sprintf("| %d | %.1f s | %.0f | %.1f MiB | %.1f MiB | %s / %s |", records, took.Seconds(), float64(records)/took.Seconds(),
+		peak, now2, ms(onP50), ms(offP50)), nil
+}
+
+// runtimeGC waits a few seconds for the exporter's heap to settle after a
+// catch-up (the Go runtime returns memory to the system on its own pace).
+func runtimeGC(e *exporter) {
+	deadline := time.Now().Add(5 * time.Second)
+	last, _ := e.rss()
+	for time.Now().Before(deadline) {
+		time.Sleep(500 * time.Millisecond)
+		now, _ := e.rss()
+		if now >= last {
+			return
+		}
+		last = now
 	}
 }
 
@@ -193,16 +309,29 @@ type exporter struct {
 	done chan struct{}
 }
 
-func start(binary, apiURL, interval string) (*exporter, error) {
+// start runs the binary against apiURL; extra are more flags, and
+// NAME=value environment variables.
+func start(binary, apiURL, interval string, extra ...string) (*exporter, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(binary, "--web.listen-address="+addr, "--confluent.url="+apiURL,
-		"--refresh.interval="+interval, "--web.max-requests=20", "--log.level=warn")
-	cmd.Env = append(os.Environ(), "CONFLUENT_CLOUD_API_KEY="+apiKey, "CONFLUENT_CLOUD_API_SECRET="+secret)
+	args := []string{
+		"--web.listen-address=" + addr, "--confluent.url=" + apiURL,
+		"--refresh.interval=" + interval, "--web.max-requests=20", "--log.level=warn",
+	}
+	env := append(os.Environ(), "CONFLUENT_CLOUD_API_KEY="+apiKey, "CONFLUENT_CLOUD_API_SECRET="+secret)
+	for _, x := range extra {
+		if strings.HasPrefix(x, "--") {
+			args = append(args, x)
+		} else {
+			env = append(env, x)
+		}
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err

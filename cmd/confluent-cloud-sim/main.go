@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +37,13 @@ func run() int {
 		latency   = app.Flag("latency", "Latency added to every list request.").Default("0s").Duration()
 		now       = app.Flag("now", "The time the organisation is generated at, RFC 3339 (default: when the simulator starts); with --seed it gives the same organisation.").String()
 		expired   = app.Flag("expired-keys", "API keys already expired (hidden unless a client asks show_expired=true).").Default("0").Int()
+		auditPort = app.Flag("audit-log-port", "Serve each organisation's audit-log cluster (a Kafka protocol broker on 127.0.0.1) from this port on: the first organisation's on it, the n-th on it+n-1. 0: no audit log.").Default("0").Int()
+		auditEnv  = app.Flag("audit-log-secret-env", "Environment variable holding the secret the audit-log key authenticates with.").Default("CONFLUENT_AUDIT_LOG_API_SECRET").String()
+		auditTLS  = app.Flag("audit-log-tls", "Serve the audit log with TLS (a self-signed certificate for 127.0.0.1, written to --audit-log-ca-file).").Default("true").Bool()
+		auditCA   = app.Flag("audit-log-ca-file", "Where to write the audit log's CA certificate (PEM).").String()
+		auditInfo = app.Flag("audit-log-info-file", "Where to write the first organisation's audit-log bootstrap server and key, as shell variables (CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS, CONFLUENT_AUDIT_LOG_API_KEY).").String()
+		auditDays = app.Flag("audit-log-history", "How far back the generated audit-log events go.").Default("168h").Duration()
+		auditTick = app.Flag("audit-log-every", "Produce a few audit-log events this often while running (0: never).").Default("2s").Duration()
 		orgs      = app.Flag("organizations", "Organisations served, told apart by API key: the first accepts --api-key, the n-th --api-key with n appended (DEMOKEY, DEMOKEY2, ...); each its own data (seed, seed+1, ...) and rate limit.").Default("1").Int()
 	)
 	if _, err := app.Parse(os.Args[1:]); err != nil {
@@ -83,6 +91,17 @@ func run() int {
 		s.SetFaults(sim.Faults{LatencyMS: int(latency.Milliseconds())})
 		served = append(served, s)
 	}
+	if *auditPort != 0 {
+		stopLogs, err := startAuditLogs(served, auditLogFlags{
+			port: *auditPort, secret: os.Getenv(*auditEnv), secretEnv: *auditEnv, tls: *auditTLS,
+			caFile: *auditCA, infoFile: *auditInfo, history: *auditDays, every: *auditTick,
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "confluent-cloud-sim:", err)
+			return 1
+		}
+		defer stopLogs()
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "confluent-cloud-sim:", err)
@@ -105,4 +124,50 @@ func run() int {
 		return 1
 	}
 	return 0
+}
+
+type auditLogFlags struct {
+	port                                int
+	secret, secretEnv, caFile, infoFile string
+	tls                                 bool
+	history, every                      time.Duration
+}
+
+// startAuditLogs starts each organisation's audit-log cluster, and writes
+// where the first is (and its CA) for the demo's exporter.
+func startAuditLogs(served sim.Organizations, f auditLogFlags) (stop func(), err error) {
+	if f.secret == "" {
+		return nil, fmt.Errorf("set %s to the secret the audit-log key should authenticate with", f.secretEnv)
+	}
+	var brokers []*sim.AuditLogBroker
+	stop = func() {
+		for _, b := range brokers {
+			b.Close()
+		}
+	}
+	for i, s := range served {
+		b, err := sim.StartAuditLog(s, sim.AuditLogOptions{
+			Secret: f.secret, TLS: f.tls, Port: f.port + i, History: f.history, Every: f.every,
+		})
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("the audit log of organisation %d: %w", i+1, err)
+		}
+		brokers = append(brokers, b)
+		fmt.Fprintf(os.Stderr, "confluent-cloud-sim: organisation %d's audit log on %s (key %s, TLS %v)\n", i+1, strings.Join(b.Addrs(), ","), s.AuditLog().KeyID, f.tls)
+	}
+	if f.caFile != "" && f.tls {
+		if err := os.WriteFile(f.caFile, brokers[0].CAPEM(), 0o600); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	if f.infoFile != "" {
+		info := fmt.Sprintf("CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS=%s\nCONFLUENT_AUDIT_LOG_API_KEY=%s\n", strings.Join(brokers[0].Addrs(), ","), served[0].AuditLog().KeyID)
+		if err := os.WriteFile(f.infoFile, []byte(info), 0o600); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	return stop, nil
 }

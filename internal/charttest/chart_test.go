@@ -2,6 +2,7 @@ package charttest
 
 import (
 	"bytes"
+	"cmp"
 	"flag"
 	"maps"
 	"os"
@@ -197,6 +198,38 @@ func checkPod(t *testing.T, r *rendered, values string) {
 	if strings.Contains(string(r.raw), "not-a-real-secret") {
 		t.Error("the secret's value appears in the rendering as it is")
 	}
+	// The audit log's secret, a file of a Secret of its own, when asked for.
+	if values != "" && strings.Contains(readFile(t, values), "auditLog:") {
+		var v struct {
+			AuditLog struct {
+				APIKey     string `json:"apiKey"`
+				SecretName string `json:"secretName"`
+				SecretKey  string `json:"secretKey"`
+			} `json:"auditLog"`
+		}
+		if err := yaml.Unmarshal([]byte(readFile(t, values)), &v); err != nil {
+			t.Fatal(err)
+		}
+		var file string
+		for _, a := range c.Args {
+			if f, ok := strings.CutPrefix(a, "--audit-log.api-secret-file="); ok {
+				file = f
+			}
+		}
+		dir, name := path.Split(file)
+		var vol *corev1.Volume
+		for _, m := range c.VolumeMounts {
+			for i := range pod.Volumes {
+				if m.ReadOnly && m.MountPath == strings.TrimSuffix(dir, "/") && pod.Volumes[i].Name == m.Name {
+					vol = &pod.Volumes[i]
+				}
+			}
+		}
+		if vol == nil || vol.Secret == nil || vol.Secret.SecretName != v.AuditLog.SecretName || vol.Secret.Items[0].Key != v.AuditLog.SecretKey ||
+			vol.Secret.Items[0].Path != name || !slices.Contains(c.Args, "--audit-log.api-key="+v.AuditLog.APIKey) {
+			t.Errorf("the audit log's secret is not a mounted file passed by --audit-log.api-secret-file: %v, volume %+v", c.Args, vol)
+		}
+	}
 	memoryLimit := c.Resources.Limits.Memory()
 	hasGOMEMLIMIT := slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool {
 		return e.Name == "GOMEMLIMIT" && e.ValueFrom.ResourceFieldRef.Resource == "limits.memory"
@@ -362,6 +395,13 @@ func checkOrganizations(t *testing.T, r *rendered, values string) {
 			Interval   string          `json:"refreshInterval"`
 			PageSize   int             `json:"pageSize"`
 			Collectors map[string]bool `json:"collectors"`
+			AuditLog   *struct {
+				BootstrapServers []string `json:"bootstrapServers"`
+				APIKey           string   `json:"apiKey"`
+				SecretName       string   `json:"secretName"`
+				SecretKey        string   `json:"secretKey"`
+				Lookback         string   `json:"lookback"`
+			} `json:"auditLog"`
 		} `json:"organizations"`
 	}
 	if err := yaml.Unmarshal([]byte(readFile(t, values)), &want); err != nil {
@@ -377,6 +417,13 @@ func checkOrganizations(t *testing.T, r *rendered, values string) {
 			RefreshInterval string          `json:"refresh_interval,omitempty"`
 			PageSize        int             `json:"page_size,omitempty"`
 			Collectors      map[string]bool `json:"collectors,omitempty"`
+			AuditLog        *struct {
+				BootstrapServers []string `json:"bootstrap_servers"`
+				APIKey           string   `json:"api_key"`
+				APISecretFile    string   `json:"api_secret_file"`
+				Topic            string   `json:"topic,omitempty"`
+				Lookback         string   `json:"lookback,omitempty"`
+			} `json:"audit_log,omitempty"`
 		} `json:"organizations"`
 	}
 	if err := yaml.UnmarshalStrict([]byte(r.orgs.Data["organizations.yml"]), &file); err != nil {
@@ -421,6 +468,20 @@ func checkOrganizations(t *testing.T, r *rendered, values string) {
 		if f.RefreshInterval != w.Interval || f.PageSize != w.PageSize || !maps.Equal(f.Collectors, w.Collectors) {
 			t.Errorf("organisation %s: options %+v, want %+v", w.Name, f, w)
 		}
+		if (f.AuditLog == nil) != (w.AuditLog == nil) {
+			t.Errorf("organisation %s: audit log in the file %v, in the values %v", w.Name, f.AuditLog != nil, w.AuditLog != nil)
+			continue
+		}
+		if w.AuditLog != nil {
+			a, wa := f.AuditLog, w.AuditLog
+			dir, name := path.Split(a.APISecretFile)
+			v := mounted[strings.TrimSuffix(dir, "/")]
+			if !slices.Equal(a.BootstrapServers, wa.BootstrapServers) || a.APIKey != wa.APIKey || a.Lookback != wa.Lookback ||
+				v.Secret == nil || v.Secret.SecretName != wa.SecretName || len(v.Secret.Items) != 1 ||
+				v.Secret.Items[0].Key != cmp.Or(wa.SecretKey, "api-secret") || v.Secret.Items[0].Path != name {
+				t.Errorf("organisation %s: audit log %+v, its secret's volume %+v, want %+v", w.Name, a, v, wa)
+			}
+		}
 	}
 	for _, e := range c.Env {
 		if strings.HasPrefix(e.Name, "CONFLUENT_CLOUD_API") {
@@ -442,6 +503,10 @@ func TestOrganizationsMistakes(t *testing.T) {
 		{"organizations[0].name=prod finance,organizations[0].apiKey=K,organizations[0].secretName=s", `organizations[0].name="prod finance"`},
 		{"organizations[0].name=prod,organizations[0].secretName=s", "organizations[0].apiKey (prod)"},
 		{"organizations[0].name=prod,organizations[0].apiKey=K", "organizations[0].secretName (prod)"},
+		{"organizations[0].name=prod,organizations[0].apiKey=K,organizations[0].secretName=s,organizations[0].auditLog.apiKey=A,organizations[0].auditLog.secretName=a", "organizations[0].auditLog.bootstrapServers (prod)"},
+		{"organizations[0].name=prod,organizations[0].apiKey=K,organizations[0].secretName=s,organizations[0].auditLog.bootstrapServers={b:9092},organizations[0].auditLog.apiKey=A", "organizations[0].auditLog.secretName (prod)"},
+		{"auditLog.bootstrapServers={b:9092},auditLog.secretName=a,secret.apiSecret=x", "auditLog.apiKey"},
+		{"auditLog.bootstrapServers={b:9092},auditLog.apiKey=A,secret.apiSecret=x", "auditLog.secretName"},
 	} {
 		cmd := exec.Command("go", "tool", "-modfile=tools/go.mod", "helm", "template", release, strings.TrimPrefix(chart, root+"/"), "--set", tc.set)
 		cmd.Dir = root

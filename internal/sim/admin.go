@@ -17,6 +17,9 @@ import (
 //	DELETE /_sim/service-accounts/{id}  remove a service account, keep its keys
 //	DELETE /_sim/clusters/{id}        remove a Kafka cluster, keep its BYOK key IN_USE
 //	GET  /_sim/requests               the list requests seen so far
+//	POST /_sim/audit-log/authentications  {"key_id":"...","result":"SUCCESS"|"FAILURE","service":"kafka"|"schema-registry"}
+//	                                  a client authenticates now (in the audit log)
+//	PUT  /_sim/audit-log/revoked      {"revoked":true} the audit-log key is refused (false: accepted)
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/_sim/")
 	switch {
@@ -62,6 +65,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		found(w, s.DeleteKafkaCluster(strings.TrimPrefix(path, "clusters/")), "cluster")
 	case path == "requests" && r.Method == http.MethodGet:
 		writeJSON(w, s.Requests())
+	case strings.HasPrefix(path, "audit-log/"):
+		s.serveAuditLogAdmin(w, r, strings.TrimPrefix(path, "audit-log/"))
 	default:
 		http.Error(w, "unknown simulator endpoint", http.StatusNotFound)
 	}
@@ -79,4 +84,56 @@ func found(w http.ResponseWriter, ok bool, what string) {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// serveAuditLogAdmin makes a key authenticate now, or revokes the audit-log
+// key.
+func (s *Server) serveAuditLogAdmin(w http.ResponseWriter, r *http.Request, path string) {
+	s.mu.Lock()
+	b := s.auditBroker
+	s.mu.Unlock()
+	if b == nil {
+		http.Error(w, "the organisation's audit log is not running", http.StatusNotFound)
+		return
+	}
+	switch {
+	case path == "authentications" && r.Method == http.MethodPost:
+		var v struct {
+			KeyID   string `json:"key_id"`
+			Result  string `json:"result"`
+			Service string `json:"service"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&v); err != nil || v.KeyID == "" ||
+			v.Result != "SUCCESS" && v.Result != "FAILURE" || v.Service != "" && v.Service != "kafka" && v.Service != "schema-registry" {
+			http.Error(w, `want {"key_id": "...", "result": "SUCCESS" or "FAILURE", "service": "kafka" or "schema-registry"}`, http.StatusBadRequest)
+			return
+		}
+		a := Authentication{Identifier: v.KeyID, Success: v.Result == "SUCCESS", Service: v.Service}
+		for _, k := range s.APIKeys() {
+			if k.ID == v.KeyID && k.Spec.Resource != nil {
+				a.Resource = k.Spec.Resource.ID
+				if k.Spec.Owner != nil {
+					a.Owner = k.Spec.Owner.ID
+				}
+			}
+		}
+		a.Unknown = !a.Success && a.Resource == ""
+		if err := b.Authenticate(r.Context(), a); err != nil {
+			http.Error(w, "producing to the audit log: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case path == "revoked" && r.Method == http.MethodPut:
+		var v struct {
+			Revoked *bool `json:"revoked"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&v); err != nil || v.Revoked == nil {
+			http.Error(w, `want {"revoked": true or false}`, http.StatusBadRequest)
+			return
+		}
+		b.SetRevoked(*v.Revoked)
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.Error(w, "unknown simulator endpoint", http.StatusNotFound)
+	}
 }

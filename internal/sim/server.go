@@ -113,6 +113,7 @@ type Server struct {
 	firstExpiry time.Time                   // the earliest end of an API key's expiry day
 	quotaCache  []AppliedQuota              // quotas(), kept until a list changes
 	items       map[itemKey]json.RawMessage // encoded items, kept until a list changes
+	auditBroker *AuditLogBroker             // the organisation's audit log, while it runs
 	quotaUntil  time.Time                   // or until the next key expires (zero: none will)
 	faults      Faults
 	rng         *rand.Rand

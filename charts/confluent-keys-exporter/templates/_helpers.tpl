@@ -56,6 +56,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/* Where the organisations' configuration file and secrets are mounted. */}}
 {{- define "cke.configDir" -}}/etc/confluent-keys-exporter/config{{- end -}}
 {{- define "cke.orgSecretDir" -}}/etc/confluent-keys-exporter/organizations{{- end -}}
+{{- define "cke.auditSecretDir" -}}/etc/confluent-keys-exporter/audit-log{{- end -}}
 
 {{/* The image, its tag defaulting to the chart's appVersion. */}}
 {{- define "cke.image" -}}

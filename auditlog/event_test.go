@@ -1,0 +1,106 @@
+package auditlog
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+var recordTime = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
+// TestDecode: what each record is, and what an authentication says, read
+// leniently (../shared/upstream-api/audit-log.md §3-§5).
+func TestDecode(t *testing.T) {
+	at := time.Date(2026, 11, 29, 9, 26, 53, 589000000, time.UTC)
+	kafka := func(identifier, status string) string {
+		return `{"specversion":"1.0","id":"5d0c2b9e","source":"crn://confluent.cloud/kafka=lkc-r8v5k2",` +
+			`"type":"io.confluent.kafka.server/authentication","time":"2026-11-29T09:26:53.589Z",` +
+			`"data":{"methodName":"kafka.Authentication","authenticationInfo":{"principal":"User:4812907",` +
+			`"principalResourceId":"sa-9w3k1p","metadata":{"mechanism":"SASL_SSL/PLAIN","identifier":"` + identifier + `"}},` +
+			`"result":{"status":"` + status + `","message":""}}}`
+	}
+	for _, c := range []struct {
+		name, value string
+		kind        Kind
+		want        authentication
+	}{
+		{"kafka success", kafka("ZQ4T7HXB2MPLK9WA", "SUCCESS"), KindAuthentication, authentication{"ZQ4T7HXB2MPLK9WA", true, at}},
+		{"kafka wrong secret", kafka("ZQ4T7HXB2MPLK9WA", "UNAUTHENTICATED"), KindAuthentication, authentication{"ZQ4T7HXB2MPLK9WA", false, at}},
+		{"kafka unknown key", kafka("K2D8VQ7PN4RT6XEC", "UNKNOWN_USER_DENIED"), KindAuthentication, authentication{"K2D8VQ7PN4RT6XEC", false, at}},
+		{"a status added later is a failure", kafka("K2D8VQ7PN4RT6XEC", "SOMETHING_NEW"), KindAuthentication, authentication{"K2D8VQ7PN4RT6XEC", false, at}},
+		{
+			"schema registry success",
+			`{"type":"io.confluent.sg.server/authentication","time":"2026-11-29T09:26:53.589Z","data":{"authenticationInfo":{` +
+				`"principal":{"confluentServiceAccount":{"resourceId":"sa-1"}},"result":"SUCCESS",` +
+				`"credentials":{"idSecretCredentials":{"credentialId":"SRKEY0000000001"},"mechanism":"HTTP_BASIC"}}}}`,
+			KindAuthentication,
+			authentication{"SRKEY0000000001", true, at},
+		},
+		{
+			"schema registry failure",
+			`{"type":"io.confluent.sg.server/authentication","time":"2026-11-29T09:26:53.589Z","data":{"authenticationInfo":{` +
+				`"principal":null,"result":"FAILURE","credentials":{"idSecretCredentials":{"credentialId":"SRKEY0000000001"}}}}}`,
+			KindAuthentication,
+			authentication{"SRKEY0000000001", false, at},
+		},
+		{"fields reordered, type last", `{"data":{"result":{"status":"SUCCESS"},"authenticationInfo":{"metadata":{"identifier":"K1"}}},` +
+			`"time":"2026-11-29T09:26:53.589Z","type":"io.confluent.kafka.server/authentication"}`, KindAuthentication, authentication{"K1", true, at}},
+		{
+			"no time: the record's", `{"type":"io.confluent.kafka.server/authentication","time":null,"data":{"authenticationInfo":{"metadata":{"identifier":"K1"}},"result":{"status":"SUCCESS"}}}`,
+			KindAuthentication,
+			authentication{"K1", true, recordTime},
+		},
+		{"nanosecond time", strings.Replace(kafka("K1", "SUCCESS"), "09:26:53.589Z", "09:26:53.589000001Z", 1), KindAuthentication, authentication{"K1", true, at.Add(1)}},
+		{"invalid UTF-8 in an identifier", kafka("K\xff1", "UNKNOWN_USER_DENIED"), KindAuthentication, authentication{"K\uFFFD1", false, at}},
+		{"escaped identifier", kafka(`K\u00311`, "SUCCESS"), KindAuthentication, authentication{"K11", true, at}},
+
+		{
+			"escaped type", `{"type":"io.confluent.kafka.server\/authentication","time":"2026-11-29T09:26:53.589Z","data":{"authenticationInfo":{"metadata":{"identifier":"K1"}},"result":{"status":"SUCCESS"}}}`,
+			KindAuthentication,
+			authentication{"K1", true, at},
+		},
+		{"escaped other type", `{"type":"io.confluent.kafka.server\/request"}`, KindOther, authentication{}},
+		{"authorization", `{"type":"io.confluent.kafka.server/authorization","data":{"authenticationInfo":{"principal":"User:1"}}}`, KindOther, authentication{}},
+		{"control plane with a Cloud key", `{"type":"io.confluent.cloud/request","data":{"authenticationInfo":{"credentials":{"idSecretCredentials":{"credentialId":"CLOUDKEY"}}}}}`, KindOther, authentication{}},
+		{"a type added later", `{"specversion":"1.0","type":"io.confluent.new/thing","data":[1,2,{"a":"}"}]}`, KindOther, authentication{}},
+		{"type after nested values", `{"data":{"x":[{"y":"\"}"}],"z":null},"n":-1.5e3,"b":true,"type":"io.confluent.kafka.server/request"}`, KindOther, authentication{}},
+
+		{"not JSON", `<html>`, KindInvalid, authentication{}},
+		{"empty", ``, KindInvalid, authentication{}},
+		{"truncated", `{"specversion":"1.0","type":`, KindInvalid, authentication{}},
+		{"no type", `{"specversion":"1.0","data":{}}`, KindInvalid, authentication{}},
+		{"type not a string", `{"type":7}`, KindInvalid, authentication{}},
+		{"an array", `[{"type":"io.confluent.kafka.server/authentication"}]`, KindInvalid, authentication{}},
+		{"authentication without identifier", `{"type":"io.confluent.kafka.server/authentication","data":{"result":{"status":"SUCCESS"}}}`, KindInvalid, authentication{}},
+		{"authentication, data not an object", `{"type":"io.confluent.kafka.server/authentication","data":"x"}`, KindInvalid, authentication{}},
+		{"authentication, broken after the type", `{"type":"io.confluent.kafka.server/authentication","data":{`, KindInvalid, authentication{}},
+		{"identifier not a string", `{"type":"io.confluent.kafka.server/authentication","data":{"authenticationInfo":{"metadata":{"identifier":42}},"result":{"status":"SUCCESS"}}}`, KindInvalid, authentication{}},
+		{"too large", `{"type":"io.confluent.kafka.server/authorization","pad":"` + strings.Repeat("x", maxRecordSize) + `"}`, KindInvalid, authentication{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var d decoder
+			kind, a := d.decode([]byte(c.value), recordTime)
+			if kind != c.kind || a != c.want {
+				t.Errorf("decode = %v %+v, want %v %+v", kind, a, c.kind, c.want)
+			}
+		})
+	}
+}
+
+// FuzzDecode: no record crashes the decoder, and what it calls an
+// authentication has an identifier.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"type":"io.confluent.kafka.server/authentication","data":{"authenticationInfo":{"metadata":{"identifier":"K1"}},"result":{"status":"SUCCESS"}}}`))
+	f.Add([]byte(`{"type":"io.confluent.sg.server/authentication","data":{"authenticationInfo":{"result":"SUCCESS","credentials":{"idSecretCredentials":{"credentialId":"K"}}}}}`))
+	f.Add([]byte(`{"a":[{"b":"\"]"}],"type":"x"}`))
+	f.Fuzz(func(t *testing.T, value []byte) {
+		var d decoder
+		kind, a := d.decode(value, recordTime)
+		if kind == KindAuthentication && a.identifier == "" {
+			t.Errorf("an authentication without identifier from %q", value)
+		}
+		if kind != KindAuthentication && a != (authentication{}) {
+			t.Errorf("%v with an authentication from %q", kind, value)
+		}
+	})
+}

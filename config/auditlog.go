@@ -1,0 +1,242 @@
+package config
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+)
+
+// AuditLogSecretEnv holds the audit-log key's secret when no secret file is
+// given.
+const AuditLogSecretEnv = "CONFLUENT_AUDIT_LOG_API_SECRET"
+
+// The audit log's defaults: Confluent's topic, and its 7-day retention.
+const (
+	DefaultAuditLogTopic    = "confluent-audit-log-events"
+	DefaultAuditLogLookback = 168 * time.Hour
+)
+
+// AuditLog says where an organisation's audit log is and how to read it.
+// With no Bootstrap servers there is none.
+type AuditLog struct {
+	Bootstrap  []string // host:port
+	APIKey     string
+	Secret     apiclient.SecretSource
+	SecretFrom string // where the secret comes from, for the start-up log line
+	Topic      string
+	Lookback   time.Duration
+	TLS        bool
+	CAFile     string         // a CA bundle trusted besides the system's, or ""
+	RootCAs    *x509.CertPool // the system's and CAFile's; nil for the system's alone
+}
+
+// Enabled reports whether there is an audit log to read.
+func (a AuditLog) Enabled() bool { return len(a.Bootstrap) > 0 }
+
+func (a AuditLog) equal(b AuditLog) bool {
+	if !a.Enabled() && !b.Enabled() {
+		return true
+	}
+	return slices.Equal(a.Bootstrap, b.Bootstrap) && a.APIKey == b.APIKey && a.Secret == b.Secret &&
+		a.Topic == b.Topic && a.Lookback == b.Lookback && a.TLS == b.TLS && a.CAFile == b.CAFile
+}
+
+// auditLogFlags are the flags of the flags-only organisation's audit log.
+type auditLogFlags struct {
+	bootstrap, apiKey, secretFile, topic, caFile *string
+	lookback                                     *time.Duration
+	tls                                          *bool
+}
+
+func addAuditLogFlags(app *kingpin.Application) auditLogFlags {
+	return auditLogFlags{
+		bootstrap: app.Flag("audit-log.bootstrap-servers", "Bootstrap servers (host:port, comma-separated) of the organisation's audit-log cluster, to tell each API key's last authentication. Empty: no audit log.").
+			String(),
+		apiKey: app.Flag("audit-log.api-key", "API key of the audit-log cluster (owned by the organisation's audit-log service account).").
+			Envar("CONFLUENT_AUDIT_LOG_API_KEY").String(),
+		secretFile: app.Flag("audit-log.api-secret-file", "File holding the audit-log key's secret, re-read at every connection. Without it the secret is read from $"+AuditLogSecretEnv+".").
+			Envar("CONFLUENT_AUDIT_LOG_API_SECRET_FILE").String(),
+		topic:    app.Flag("audit-log.topic", "The audit log's topic.").Default(DefaultAuditLogTopic).String(),
+		lookback: durationFlag(app, "audit-log.lookback", "How far back to read the audit log at start (the topic keeps 7 days).", DefaultAuditLogLookback.String(), ""),
+		caFile:   app.Flag("audit-log.ca-file", "PEM file of certificate authorities to trust for the audit-log cluster besides the system's.").String(),
+		tls:      app.Flag("audit-log.tls", "Connect to the audit-log cluster with TLS (SASL_SSL). --no-audit-log.tls only for brokers on loopback.").Default("true").Bool(),
+	}
+}
+
+// auditLog is what the flags and environment say.
+func (f auditLogFlags) auditLog(getenv func(string) string) AuditLog {
+	a := AuditLog{
+		Bootstrap: splitList(*f.bootstrap), APIKey: *f.apiKey, Topic: *f.topic, Lookback: *f.lookback,
+		TLS: *f.tls, CAFile: *f.caFile,
+	}
+	if *f.secretFile != "" {
+		a.Secret, a.SecretFrom = apiclient.SecretFile(*f.secretFile), "file "+*f.secretFile
+	} else if s := strings.TrimSpace(getenv(AuditLogSecretEnv)); s != "" {
+		a.Secret, a.SecretFrom = apiclient.StaticSecret(s), "$"+AuditLogSecretEnv
+	}
+	return a
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// auditLogSettings name the audit log's settings as the user wrote them.
+type auditLogSettings struct {
+	bootstrap, apiKey, secret, secretFile, topic, lookback, caFile, tls string
+}
+
+var auditLogFlagSettings = auditLogSettings{
+	bootstrap:  "--audit-log.bootstrap-servers",
+	apiKey:     "--audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY",
+	secret:     "--audit-log.api-secret-file or " + AuditLogSecretEnv,
+	secretFile: "--audit-log.api-secret-file",
+	topic:      "--audit-log.topic",
+	lookback:   "--audit-log.lookback",
+	caFile:     "--audit-log.ca-file",
+	tls:        "--no-audit-log.tls",
+}
+
+var auditLogFileSettings = auditLogSettings{
+	bootstrap:  "audit_log.bootstrap_servers",
+	apiKey:     "audit_log.api_key",
+	secret:     "audit_log.api_secret_file",
+	secretFile: "audit_log.api_secret_file",
+	topic:      "audit_log.topic",
+	lookback:   "audit_log.lookback",
+	caFile:     "audit_log.ca_file",
+	tls:        "audit_log.tls: false",
+}
+
+// validate checks the audit log's settings, normalises its bootstrap
+// servers and reads its CA file. apiKeys says whether the API keys are
+// listed: only listed keys become label values.
+func (a *AuditLog) validate(n auditLogSettings, apiKeys bool) error {
+	if !a.Enabled() {
+		if a.APIKey != "" {
+			return fmt.Errorf("%s is set but %s is not: where is the audit log?", n.apiKey, n.bootstrap)
+		}
+		return nil
+	}
+	for i, b := range a.Bootstrap {
+		addr, err := bootstrapServer(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.bootstrap, err)
+		}
+		a.Bootstrap[i] = addr
+		if host, _, _ := net.SplitHostPort(addr); !a.TLS && !isLoopback(host) {
+			return fmt.Errorf("%s: plain Kafka (no TLS) is allowed only for loopback brokers, and %s is not", n.tls, addr)
+		}
+	}
+	if a.APIKey == "" {
+		return errors.New("the audit log has no API key: set " + n.apiKey)
+	}
+	if a.Secret == nil {
+		return errors.New("the audit log has no API secret: set " + n.secret)
+	}
+	if _, err := a.Secret.Secret(); err != nil {
+		return fmt.Errorf("unreadable %s: %w", n.secretFile, err)
+	}
+	if a.Topic == "" {
+		return errors.New(n.topic + " is empty")
+	}
+	if a.Lookback <= 0 {
+		return fmt.Errorf("%s=%s must be positive", n.lookback, a.Lookback)
+	}
+	if !apiKeys {
+		return errors.New("the audit log needs the API keys collector: only listed keys become label values")
+	}
+	a.RootCAs = nil
+	if a.CAFile != "" {
+		pem, err := os.ReadFile(a.CAFile)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.caFile, err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("%s=%s holds no PEM certificate", n.caFile, a.CAFile)
+		}
+		a.RootCAs = pool
+	}
+	return nil
+}
+
+// bootstrapServer reads host:port, with the SASL_SSL:// that Confluent's
+// Console writes before it.
+func bootstrapServer(s string) (string, error) {
+	addr := strings.TrimPrefix(s, "SASL_SSL://")
+	if strings.Contains(addr, "://") {
+		return "", fmt.Errorf("%q: want host:port (SASL_SSL:// is the only scheme understood)", s)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return "", fmt.Errorf("%q is not host:port", s)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return "", fmt.Errorf("%q: the port must be 1-65535", s)
+	}
+	return addr, nil
+}
+
+// fileAuditLog is an organisation's audit_log block. Omitted topic,
+// lookback, ca_file and tls are as the flags say; the servers, the key and
+// its secret are the organisation's own.
+type fileAuditLog struct {
+	BootstrapServers []string       `yaml:"bootstrap_servers"`
+	APIKey           string         `yaml:"api_key"`
+	APISecretFile    string         `yaml:"api_secret_file"`
+	Topic            *string        `yaml:"topic"`
+	Lookback         *time.Duration `yaml:"lookback"`
+	CAFile           *string        `yaml:"ca_file"`
+	TLS              *bool          `yaml:"tls"`
+}
+
+// auditLog is the block completed with the flags' defaults.
+func (fa *fileAuditLog) auditLog(defaults AuditLog) (AuditLog, error) {
+	if fa == nil {
+		return AuditLog{}, nil
+	}
+	if len(fa.BootstrapServers) == 0 {
+		return AuditLog{}, errors.New("audit_log has no bootstrap_servers")
+	}
+	if fa.APISecretFile == "" {
+		return AuditLog{}, errors.New("audit_log has no api_secret_file: the secret is read from a file, never written in this one")
+	}
+	a := AuditLog{
+		Bootstrap: slices.Clone(fa.BootstrapServers), APIKey: fa.APIKey,
+		Secret: apiclient.SecretFile(fa.APISecretFile), SecretFrom: "file " + fa.APISecretFile,
+		Topic: defaults.Topic, Lookback: defaults.Lookback, CAFile: defaults.CAFile, TLS: defaults.TLS,
+	}
+	if fa.Topic != nil {
+		a.Topic = *fa.Topic
+	}
+	if fa.Lookback != nil {
+		a.Lookback = *fa.Lookback
+	}
+	if fa.CAFile != nil {
+		a.CAFile = *fa.CAFile
+	}
+	if fa.TLS != nil {
+		a.TLS = *fa.TLS
+	}
+	return a, nil
+}
