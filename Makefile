@@ -23,7 +23,8 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 quiet = $(if $(QUIET),./scripts/quietly.sh $(1))
 Q     = $(if $(QUIET),@)
 
-FUZZ_TARGETS := FuzzDecodeBYOKPage FuzzDecodeAPIKeyPage FuzzPageToken
+FUZZ_TARGETS := apiclient:FuzzDecodeBYOKPage apiclient:FuzzDecodeAPIKeyPage apiclient:FuzzPageToken \
+	apiclient:FuzzRedactDecoded config:FuzzLoadFile auditlog:FuzzDecode
 FUZZTIME     ?= 5m
 
 .PHONY: all build demo demo-build test deps fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
@@ -93,9 +94,10 @@ fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s QUIET=$(QUIET)
 
 fuzz:
-	@for f in $(FUZZ_TARGETS); do \
-		$(if $(QUIET),,echo "fuzzing $$f for $(FUZZTIME)";) \
-		$(call quiet,fuzz-$$f) $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./apiclient || exit 1; \
+	@for t in $(FUZZ_TARGETS); do \
+		p=$${t%%:*}; f=$${t#*:}; \
+		$(if $(QUIET),,echo "fuzzing $$p $$f for $(FUZZTIME)";) \
+		$(call quiet,fuzz-$$f) $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./$$p || exit 1; \
 	done
 
 ## vulncheck: govulncheck (pinned in tools/go.mod). Needs vuln.go.dev, which
@@ -134,34 +136,36 @@ image-test: docker
 	$(Q)$(GO) build -o .build/confluent-cloud-sim ./cmd/confluent-cloud-sim
 	$(Q)$(call quiet,image-test) env IMAGE=$(IMAGE) ./scripts/image-test.sh
 
-## bench: the figures of docs/benchmarks.md (Go benchmarks, then the load run; ~20 minutes).
+## bench: the figures of docs/benchmarks.md (Go benchmarks, then the load run with the
+## audit log's catch-up; ~30 minutes).
 ## BENCH_BEFORE=<git rev> adds the load run of that revision's binary, side by side.
 bench:
 	@mkdir -p .build/bench
 	@echo "machine: $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $$(free -g | awk '/Mem:/{print $$2}') GiB; $$($(GO) version)"
 	$(GO) build -o .build/bench/$(BIN) .
 	@echo "production Go lines (no tests, simulator, bench, internal): $$(git ls-files '*.go' | grep -v '_test\.go$$' | grep -v '^internal/\|^bench/\|^cmd/' | xargs cat | wc -l)"
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./collector ./series ./scrape | tee .build/bench/go-bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./collector ./series ./scrape ./auditlog | tee .build/bench/go-bench.txt
 	$(GO) run ./bench/loadbench -exporter .build/bench/$(BIN) | tee .build/bench/loadbench.md
 	@if [ -n "$(BENCH_BEFORE)" ]; then \
 		echo "== the load run against $(BENCH_BEFORE), side by side"; \
 		rm -rf .build/bench/before && git worktree add -f --detach .build/bench/before $(BENCH_BEFORE) >/dev/null && \
 		(cd .build/bench/before && $(GO) build -o ../$(BIN)-before .) && git worktree remove --force .build/bench/before && \
-		$(GO) run ./bench/loadbench -exporter .build/bench/$(BIN)-before | tee .build/bench/loadbench-before.md; \
+		$(GO) run ./bench/loadbench -exporter .build/bench/$(BIN)-before -audit-records 0 | tee .build/bench/loadbench-before.md; \
 	fi
 
 ## bench-smoke: the benchmarks at the smallest size, briefly, so they cannot rot (part of make test).
 bench-smoke:
 	@mkdir -p .build/bench
 	$(Q)$(GO) build -o .build/bench/$(BIN) .
-	$(Q)$(call quiet,bench-smoke-go) $(GO) test -short -run '^$$' -bench . -benchtime 3x ./collector ./series ./scrape
-	$(Q)$(call quiet,bench-smoke-load) $(GO) run ./bench/loadbench -exporter .build/bench/$(BIN) -keys 1000 -duration 2s -latency 20ms -prometheus-scrapes 3
+	$(Q)$(call quiet,bench-smoke-go) $(GO) test -short -run '^$$' -bench . -benchtime 3x ./collector ./series ./scrape ./auditlog
+	$(Q)$(call quiet,bench-smoke-load) $(GO) run ./bench/loadbench -exporter .build/bench/$(BIN) -keys 1000 -duration 2s -latency 20ms -prometheus-scrapes 3 \
+		-audit-records 20000 -audit-keys 1000
 
 ## mutation: mutation testing (gremlins, pinned in tools/go.mod) of apiclient, collector,
 ## config, supervisor, series and scrape, gated on the targets of docs/testing.md (efficacy >= 90%, mutant
 ## coverage >= 85%). About 17 minutes on 2 cores, so not part of make test. The
 ## logs and JSON reports land in .build/mutation/.
-MUTATION_PKGS := apiclient collector config supervisor series scrape
+MUTATION_PKGS := apiclient collector config supervisor series scrape auditlog
 mutation:
 	@mkdir -p .build/mutation
 	@for p in $(MUTATION_PKGS); do \

@@ -33,6 +33,9 @@ const name = "confluent_keys_exporter"
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	// No @file arguments: kingpin would read the file and quote its lines
+	// in its errors (a secret, for one).
+	kingpin.EnableFileExpansion = false
 	app := kingpin.New(name, "Prometheus exporter for the BYOK keys and API keys of a Confluent Cloud organisation.")
 	app.Version(version.Print(name))
 	app.HelpFlag.Short('h')
@@ -129,7 +132,9 @@ func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, r *reloader) {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			_ = r.reload() // logged, and exported
+			if err := r.reload(); errors.Is(err, errReloadRunning) {
+				level.Info(r.logger).Log("msg", "SIGHUP while a reload runs: that reload reads the configuration")
+			} // other errors are logged, and exported
 		}
 	}
 }

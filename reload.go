@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -54,9 +56,16 @@ func (r *reloader) Collect(ch chan<- prometheus.Metric) {
 	r.successTime.Collect(ch)
 }
 
-// reload reads the configuration and applies it.
+// errReloadRunning is a reload asked for while one runs: it is not queued.
+var errReloadRunning = errors.New("a reload is already running")
+
+// reload reads the configuration and applies it, unless a reload is
+// running: then it returns errReloadRunning at once (SIGHUPs and POSTs
+// never pile up behind a slow one).
 func (r *reloader) reload() error {
-	r.mu.Lock()
+	if !r.mu.TryLock() {
+		return errReloadRunning
+	}
 	defer r.mu.Unlock()
 	orgs, err := r.cfg.Organizations()
 	if err == nil {
@@ -78,7 +87,10 @@ func (r *reloader) reload() error {
 	return nil
 }
 
-// handler serves POST /-/reload when enabled, as Prometheus does.
+// handler serves POST /-/reload when enabled, as Prometheus does. A failure
+// answers 500 without its detail, which goes to the log: the body must not
+// tell whoever can reach the port about the configuration. A cross-site
+// request (a form on another site, posted by a browser) is refused.
 func (r *reloader) handler(enabled bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if !enabled {
@@ -90,10 +102,32 @@ func (r *reloader) handler(enabled bool) http.Handler {
 			http.Error(w, "Only POST or PUT requests allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		if err := r.reload(); err != nil {
-			http.Error(w, "Reloading the configuration failed: "+err.Error(), http.StatusInternalServerError)
+		if crossSite(req) {
+			http.Error(w, "Cross-site requests are refused", http.StatusForbidden)
 			return
 		}
-		fmt.Fprintln(w, "Reloaded")
+		switch err := r.reload(); {
+		case errors.Is(err, errReloadRunning):
+			http.Error(w, "A reload is already running", http.StatusConflict)
+		case err != nil:
+			http.Error(w, "Reload failed; see the exporter's log", http.StatusInternalServerError)
+		default:
+			fmt.Fprintln(w, "Reloaded")
+		}
 	})
+}
+
+// crossSite reports whether a browser sent req from another site: its
+// Sec-Fetch-Site says so, or its Origin is not the exporter's own.
+// Command-line clients send neither.
+func crossSite(req *http.Request) bool {
+	if req.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return true
+	}
+	origin := req.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host != req.Host
 }

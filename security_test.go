@@ -183,16 +183,31 @@ func TestScrapeStormStaysWithinMemory(t *testing.T) {
 func TestSecretNeverLeaks(t *testing.T) {
 	s, api := newSimServer(t, sim.OrgConfig{Seed: 2, BYOKKeys: 5, APIKeys: 30, Quirks: true})
 	e := startExporter(t, api.URL, "--refresh.interval=1s", "--confluent.timeout=300ms", "--confluent.page-size=10", "--log.level=debug")
-	// An echo in a list that succeeds reaches label values, not errors.
-	s.SetFaults(sim.Faults{Echo: "json"})
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		if _, body, err := get(e.url + "/metrics"); err == nil && strings.Contains(body, `display_name="echo (secret [REDACTED])`) {
-			break
+	// An echo in a list that succeeds reaches label values, not errors: as
+	// it is, JSON-escaped, wholly or half in \u escapes, and the base64 of
+	// key:secret in \u escapes (redaction covers decoded values, issue 23).
+	for _, echo := range []struct{ mode, shown string }{
+		{"json", `display_name="echo (secret [REDACTED])`},
+		{"unicode", `display_name="echo (secret [REDACTED])`},
+		{"mixed", `display_name="echo (secret [REDACTED])`},
+		{"unicode-base64", `display_name="echo (Authorization: Basic [REDACTED])`},
+	} {
+		s.SetFaults(sim.Faults{Echo: echo.mode})
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			if _, body, err := get(e.url + "/metrics"); err == nil && strings.Contains(body, echo.shown) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the %s echo in a display name was not served redacted\n%s", echo.mode, e.output.String())
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the echo in a display name was not served redacted\n%s", e.output.String())
+		_, body, _ := get(e.url + "/metrics")
+		for _, f := range secretEncodings(e2eKey, e2eSecret) {
+			if strings.Contains(body, f) {
+				t.Fatalf("the %s echo reached /metrics as %q", echo.mode, f)
+			}
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	for _, tc := range []struct {
 		faults sim.Faults

@@ -8,6 +8,7 @@
 package apiclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -33,11 +34,21 @@ const (
 	EndpointKafkaClusters   = "cmk_clusters"
 	EndpointAppliedQuotas   = "service_quota_applied_quotas"
 	EndpointOrganizations   = "org_organizations"
+
+	EndpointCertificateAuthorities   = "iam_certificate_authorities"
+	EndpointCertificateIdentityPools = "iam_certificate_identity_pools"
+	EndpointIdentityProviders        = "iam_identity_providers"
+	EndpointIdentityPools            = "iam_identity_pools"
 )
 
 const (
-	// MaxBodySize is the largest response body read; a larger one fails the list.
-	MaxBodySize = 32 << 20
+	// MaxBodySize is the largest response body read, decompressed: a page
+	// of 100 items is about 100 KB; a larger body fails the list. One
+	// organisation's upstream sending huge bodies must not take the memory
+	// of the others.
+	MaxBodySize = 4 << 20
+	// DefaultMaxItems ends a list of more items than that (Config.MaxItems).
+	DefaultMaxItems = 250000
 	// MaxPages ends a list that has not reached its last page by then.
 	MaxPages = 100000
 	// MaxPageSize is the API's largest page.
@@ -72,6 +83,9 @@ type Config struct {
 	Secret   SecretSource
 	PageSize int           // 1..100; 0 means 100
 	Timeout  time.Duration // one HTTP request, body included; 0 means 30s
+	// MaxItems fails a list of more items than that (reason pagination)
+	// before memory follows an endless one; 0 means DefaultMaxItems.
+	MaxItems int
 
 	// Optional.
 	Observer       Observer
@@ -133,6 +147,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = defaultMaxRetries
+	}
+	if cfg.MaxItems <= 0 {
+		cfg.MaxItems = DefaultMaxItems
 	}
 	if cfg.RetryBaseDelay <= 0 {
 		cfg.RetryBaseDelay = defaultRetryDelay
@@ -236,6 +253,7 @@ func list[K any](ctx context.Context, c *Client, endpoint, path string, query ur
 		seenKeys   = map[string]struct{}{}
 		seenTokens = map[[sha256.Size]byte]struct{}{} // hashes: tokens may be long
 		token      string
+		items      int // read so far, skipped and repeated ones included
 	)
 	p := parsers.Get()
 	defer parsers.Put(p)
@@ -252,13 +270,16 @@ func list[K any](ctx context.Context, c *Client, endpoint, path string, query ur
 		if err != nil {
 			return nil, stats, err
 		}
-		items, next, err := decodePage(p, body, redact)
+		page, next, err := decodePage(p, body, redact)
 		if err != nil {
 			return nil, stats, &DecodeError{Endpoint: endpoint, RequestID: requestID, Err: err}
 		}
 		stats.Pages++
+		if items += len(page); items > c.cfg.MaxItems {
+			return nil, stats, &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("more than %d items (--confluent.max-items)", c.cfg.MaxItems)}
+		}
 		f := fields{redact: redact}
-		for i, it := range items {
+		for i, it := range page {
 			f.reset()
 			k, key, skip := read(it, &f)
 			if key == "" {
@@ -406,12 +427,12 @@ func (r *response) apiError(endpoint string) *APIError {
 
 // do sends one request and reads its body, within the per-request timeout.
 func (c *Client) do(ctx context.Context, endpoint, target string) (*response, error) {
-	secret, err := c.cfg.Secret.Secret()
+	reqCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	secret, err := c.cfg.Secret.Secret(reqCtx) // a file on a hung mount gives up with the request
 	if err != nil {
 		return nil, &CredentialError{Err: err}
 	}
-	reqCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, target, nil)
 	if err != nil {
 		return nil, err
@@ -432,16 +453,24 @@ func (c *Client) do(ctx context.Context, endpoint, target string) (*response, er
 		return nil, &transportError{err: fmt.Errorf("%s: %w", endpoint, err)}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(c.maxBody)+1))
+	body, over, err := readBody(resp.Body, c.maxBody)
 	arrived := time.Now()
 	if err != nil {
 		c.observeRequest(endpoint, "error", arrived.Sub(start))
 		return nil, &transportError{err: fmt.Errorf("%s: reading body: %w", endpoint, err)}
 	}
 	c.observeRequest(endpoint, strconv.Itoa(resp.StatusCode), arrived.Sub(start))
-	body, err = gunzipped(body, int64(c.maxBody))
-	if err != nil {
-		return nil, &DecodeError{Endpoint: endpoint, Err: err}
+	if !over {
+		body, over, err = gunzipped(body, c.maxBody)
+		if err != nil {
+			return nil, &DecodeError{Endpoint: endpoint, Err: err}
+		}
+	}
+	if over && resp.StatusCode < 300 { // counted after decompression
+		return nil, &DecodeError{
+			Endpoint: endpoint, RequestID: bound(c.redactorFor(secret).string(resp.Header.Get("X-Request-Id"))),
+			Err: fmt.Errorf("body larger than %d MiB", c.maxBody>>20),
+		}
 	}
 	// A hostile or broken upstream could echo the credentials back, in any
 	// encoding; they must not reach an error message, a log line or a label
@@ -471,13 +500,42 @@ func (c *Client) do(ctx context.Context, endpoint, target string) (*response, er
 	} else if !rl.Reset.IsZero() {
 		r.retryAfter = rl.Reset.Sub(arrived)
 	}
-	if len(body) > c.maxBody && r.status < 300 {
-		return nil, &DecodeError{
-			Endpoint: endpoint, RequestID: r.requestID,
-			Err: fmt.Errorf("body larger than %d MiB", c.maxBody>>20),
-		}
-	}
 	return r, nil
+}
+
+// bodyChunk is how much of a body is read at a time.
+const bodyChunk = 64 << 10
+
+// readBody reads r to its end in chunks joined once at the end, or until
+// it is over limit bytes: then it returns the first chunk only (enough for
+// an error's words) and over, and no buffer grown by doubling is left
+// behind, only its chunks.
+func readBody(r io.Reader, limit int) (body []byte, over bool, err error) {
+	var chunks [][]byte
+	total := 0
+	for eof := false; !eof && total <= limit; {
+		chunk := make([]byte, min(bodyChunk, limit+1-total))
+		n := 0
+		for n < len(chunk) && !eof {
+			m, err := r.Read(chunk[n:])
+			n += m
+			switch {
+			case errors.Is(err, io.EOF): // only EOF ends a body: an unexpected EOF is a reset
+				eof = true
+			case err != nil:
+				return nil, false, err
+			}
+		}
+		chunks = append(chunks, chunk[:n])
+		total += n
+	}
+	if total > limit {
+		return chunks[0], true, nil
+	}
+	if len(chunks) == 1 {
+		return chunks[0], false, nil
+	}
+	return bytes.Join(chunks, nil), false, nil
 }
 
 func (c *Client) observeRequest(endpoint, code string, d time.Duration) {
@@ -534,23 +592,26 @@ func (c *Client) block(t time.Time) {
 	}
 }
 
-// waitRateLimit waits until the API may be asked again. When that is past
-// ctx's deadline it gives up at once rather than wait in vain.
+// waitRateLimit waits until the API may be asked again, and looks again
+// when it wakes: a 429 that arrived meanwhile may have moved the end of the
+// block. When that end is past ctx's deadline it gives up at once rather
+// than wait in vain.
 func (c *Client) waitRateLimit(ctx context.Context, endpoint string) error {
-	c.mu.Lock()
-	until := c.blockedUntil
-	c.mu.Unlock()
-	wait := time.Until(until)
-	if wait <= 0 {
-		return nil
+	for {
+		c.mu.Lock()
+		until := c.blockedUntil
+		c.mu.Unlock()
+		wait := time.Until(until)
+		if wait <= 0 {
+			return nil
+		}
+		if deadline, ok := ctx.Deadline(); ok && deadline.Before(until) {
+			return &RateLimitedError{Endpoint: endpoint, Wait: wait.Round(time.Second).String()}
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return fmt.Errorf("%s: waiting for the rate limit: %w", endpoint, err)
+		}
 	}
-	if deadline, ok := ctx.Deadline(); ok && deadline.Before(until) {
-		return &RateLimitedError{Endpoint: endpoint, Wait: wait.Round(time.Second).String()}
-	}
-	if err := c.sleep(ctx, wait); err != nil {
-		return fmt.Errorf("%s: waiting for the rate limit: %w", endpoint, err)
-	}
-	return nil
 }
 
 // backoff is the wait before retry n (1-based): exponential, with jitter.

@@ -463,6 +463,30 @@ func TestTooManyPages(t *testing.T) {
 	}
 }
 
+// TestTooManyItems: an upstream of endless pages, each with fresh items and
+// a fresh token, fails the list once MaxItems items were read (issue 23,
+// row 8), not when memory runs out.
+func TestTooManyItems(t *testing.T) {
+	var page atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n := page.Add(1)
+		var items []string
+		for i := range 100 {
+			items = append(items, fmt.Sprintf(`{"id":"cck-%d-%d","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}}`, n, i))
+		}
+		fmt.Fprintf(w, `{"data":[%s],"metadata":{"next":"https://x/byok/v1/keys?page_token=t%d"}}`, strings.Join(items, ","), n)
+	}))
+	defer ts.Close()
+	c := newClient(t, ts.URL, func(c *Config) { c.MaxItems = 250 })
+	_, st, err := c.ListBYOKKeys(context.Background())
+	if ReasonOf(err) != ReasonPagination || !strings.Contains(err.Error(), "more than 250 items") || st.Pages != 3 {
+		t.Fatalf("reason %q after %d pages (%v), want pagination after 3", ReasonOf(err), st.Pages, err)
+	}
+	if c, _ := New(Config{BaseURL: c.cfg.BaseURL, APIKey: "k", Secret: StaticSecret("s")}); c.cfg.MaxItems != DefaultMaxItems {
+		t.Errorf("MaxItems %d by default, want %d", c.cfg.MaxItems, DefaultMaxItems)
+	}
+}
+
 func TestConnectionResetMidBody(t *testing.T) {
 	s, ts := newSim(t, sim.OrgConfig{Seed: 1, BYOKKeys: 30})
 	s.SetFaults(sim.Faults{Body: "reset"})

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"compress/gzip"
 	"fmt"
-	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -111,17 +110,17 @@ func saysInvalidKey(body []byte) bool {
 // gunzipped returns body decompressed when it is gzip data that came without
 // a Content-Encoding header (some proxies and error pages send that), at
 // most limit+1 bytes of it. Any other body is returned as it is.
-func gunzipped(body []byte, limit int64) ([]byte, error) {
+func gunzipped(body []byte, limit int) (out []byte, over bool, err error) {
 	if len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b {
-		return body, nil
+		return body, false, nil
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
-		return body, nil // not gzip after all: leave it to the decoder
+		return body, false, nil // not gzip after all: leave it to the decoder
 	}
-	out, err := io.ReadAll(io.LimitReader(zr, limit+1))
-	if err != nil && int64(len(out)) <= limit {
-		return nil, fmt.Errorf("gzip body without Content-Encoding: %w", err)
+	out, over, err = readBody(zr, limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("gzip body without Content-Encoding: %w", err)
 	}
-	return out, nil
+	return out, over, nil
 }

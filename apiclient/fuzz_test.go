@@ -2,7 +2,9 @@ package apiclient
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +148,47 @@ func FuzzPageToken(f *testing.F) {
 		}
 		if tok == "" || len(tok) > maxTokenSize {
 			t.Fatalf("pageToken(%q) = %q, accepted", next, tok)
+		}
+	})
+}
+
+// FuzzRedactDecoded: however an upstream spells the secret inside a JSON
+// string (each character raw or as a \u escape, the fuzzer choosing which,
+// around whatever text), the value decoded from it never carries the
+// secret, the key:secret pair, or their base64.
+func FuzzRedactDecoded(f *testing.F) {
+	f.Add([]byte{0xff, 0x00, 0xaa}, "before ", " after", false)
+	f.Add([]byte{}, "", "", true)
+	f.Add([]byte{0x55}, "x", "", false)
+	secret := `pa/ss+wo"rd<&>=?% é`
+	r := newRedactor(testKey, secret)
+	f.Fuzz(func(t *testing.T, mask []byte, before, after string, pair bool) {
+		echoed := secret
+		if pair {
+			echoed = base64.StdEncoding.EncodeToString([]byte(testKey + ":" + secret))
+		}
+		var spelled strings.Builder
+		for i, c := range echoed {
+			if bit := len(mask) > 0 && mask[i%len(mask)]>>(i%8)&1 == 1; bit || c == '"' || c == '\\' {
+				fmt.Fprintf(&spelled, `\u%04x`, c)
+				continue
+			}
+			spelled.WriteRune(c)
+		}
+		b, _ := json.Marshal(before)
+		a, _ := json.Marshal(after)
+		body := `{"data":[{"id":"cck-1","display_name":` + string(b[:len(b)-1]) + spelled.String() + string(a[1:]) + `}]}`
+		var p fastjson.Parser
+		items, _, err := decodePage(&p, []byte(body), r)
+		if err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		fs := fields{redact: r}
+		k, _, _ := readBYOKKey(items[0], &fs)
+		for _, form := range []string{secret, testKey + ":" + secret, base64.StdEncoding.EncodeToString([]byte(testKey + ":" + secret))} {
+			if strings.Contains(k.DisplayName, form) {
+				t.Fatalf("the decoded value %q carries %q", k.DisplayName, form)
+			}
 		}
 	})
 }

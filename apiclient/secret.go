@@ -1,56 +1,181 @@
 package apiclient
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
+	"unicode/utf8"
 )
 
-// SecretSource yields the Cloud API secret each time a request is made, so a
-// rotated secret is used without a restart.
+// SecretSource yields a secret each time it is needed (a request, a
+// connection), so that a rotated secret is used without a restart.
 type SecretSource interface {
-	Secret() (string, error)
+	Secret(ctx context.Context) (string, error)
 }
 
 // StaticSecret is a secret given once, e.g. from an environment variable.
 type StaticSecret string
 
 // Secret returns the secret.
-func (s StaticSecret) Secret() (string, error) {
+func (s StaticSecret) Secret(context.Context) (string, error) {
 	if s == "" {
 		return "", errors.New("the secret is empty")
 	}
-	return string(s), nil
+	return string(s), checkSecret(string(s))
 }
 
-// maxSecretFileSize bounds what is read from a secret file.
-const maxSecretFileSize = 64 << 10
+// maxSecretFileSize bounds a secret file: Confluent's secrets are 64
+// characters; a file of more is not a secret file.
+const maxSecretFileSize = 4 << 10
 
-// SecretFile reads the secret from a file on every request. A Kubernetes
-// Secret volume or a vault agent can replace the file at any time.
+// SecretFile reads the secret from a file each time. A Kubernetes Secret
+// volume or a vault agent can replace the file at any time.
+//
+// The file must be a regular file of at most 4 KiB holding one line: a
+// FIFO, a device, /etc/shadow or /proc/self/environ is refused, never
+// read into a password. It is opened without blocking, and a read that
+// hangs (a stale network mount) gives up when the context ends; reads of
+// one file never pile up. No error says what the file holds, nor names a
+// path whose directory does not exist (the secret pasted for its path).
 type SecretFile string
 
-// Secret reads the file and returns its content without surrounding white
-// space or a leading byte-order mark. Its errors name the file.
-func (f SecretFile) Secret() (string, error) {
-	fh, err := os.Open(string(f))
+// Secret reads the file and returns its line, without the trailing newline
+// or a leading byte-order mark (Windows editors write one).
+func (f SecretFile) Secret(ctx context.Context) (string, error) {
+	c := reads.start(string(f))
+	select {
+	case <-c.done:
+		return c.secret, c.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("%s: reading the secret file: %w", describePath(string(f)), context.Cause(ctx))
+	}
+}
+
+// reads are the secret files being read: a read that hangs is waited for
+// by every request that needs the file, never started again meanwhile.
+var reads = &inflight{calls: map[string]*readCall{}}
+
+type inflight struct {
+	mu    sync.Mutex
+	calls map[string]*readCall
+}
+
+type readCall struct {
+	done   chan struct{}
+	secret string
+	err    error
+}
+
+func (in *inflight) start(path string) *readCall {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if c, ok := in.calls[path]; ok {
+		return c
+	}
+	c := &readCall{done: make(chan struct{})}
+	in.calls[path] = c
+	go func() {
+		c.secret, c.err = readSecret(path)
+		in.mu.Lock()
+		delete(in.calls, path)
+		in.mu.Unlock()
+		close(c.done)
+	}()
+	return c
+}
+
+// readSecret is readSecretFile; tests make it hang.
+var readSecret = readSecretFile
+
+// readSecretFile opens path without blocking (a FIFO would block an open
+// for reading until a writer comes), checks that it is a regular file of
+// at most maxSecretFileSize bytes, and returns its one line.
+func readSecretFile(path string) (string, error) {
+	name := describePath(path)
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
-		return "", err
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path, as os writes it, might be a pasted secret
+		}
+		return "", fmt.Errorf("%s: %w", name, err)
 	}
 	defer fh.Close()
+	info, err := fh.Stat()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	if !info.Mode().IsRegular() {
+		return "", fmt.Errorf("%s: not a regular file (%s): a secret file is a plain file", name, fileKind(info.Mode()))
+	}
 	b, err := io.ReadAll(io.LimitReader(fh, maxSecretFileSize+1))
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", f, err)
+		return "", fmt.Errorf("%s: %w", name, errors.Unwrap(err))
 	}
 	if len(b) > maxSecretFileSize {
-		return "", fmt.Errorf("%s: larger than %d bytes, not a secret", f, maxSecretFileSize)
+		return "", fmt.Errorf("%s: larger than %d bytes, not a secret file", name, maxSecretFileSize)
 	}
-	// Windows editors start a UTF-8 file with a byte-order mark: not part of the secret.
-	s := strings.TrimSpace(strings.TrimPrefix(string(b), "\ufeff"))
+	s := strings.TrimPrefix(string(b), "\ufeff")
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "\n"), "\r")
+	s = strings.Trim(s, " ")
 	if s == "" {
-		return "", fmt.Errorf("%s: file is empty", f)
+		return "", fmt.Errorf("%s: file is empty", name)
+	}
+	if err := checkSecret(s); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
 	}
 	return s, nil
+}
+
+// checkSecret refuses what no secret holds: more than one line, control
+// characters, bytes that are not UTF-8. The error never quotes it.
+func checkSecret(s string) error {
+	if strings.ContainsAny(s, "\r\n") {
+		return errors.New("holds more than one line: a secret file holds the secret alone, on one line")
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return errors.New("holds a control character: not a secret")
+		}
+	}
+	if !utf8.ValidString(s) {
+		return errors.New("is not UTF-8 text: not a secret")
+	}
+	return nil
+}
+
+// describePath is how errors name a secret file: its path, unless the
+// file does not exist and the path names no directory that does (a bare
+// word, or a directory that does not exist either): what a secret pasted
+// where its path belongs looks like.
+func describePath(path string) string {
+	if _, err := os.Lstat(path); err == nil {
+		return path
+	}
+	if dir := filepath.Dir(path); strings.ContainsRune(path, '/') && dir != "." {
+		if _, err := os.Stat(dir); err == nil {
+			return path
+		}
+	}
+	return "the secret file (it does not exist; its path is not shown, in case it is the secret itself)"
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return m.Type().String()
 }

@@ -14,6 +14,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -362,28 +365,45 @@ func TestReadFailureEdges(t *testing.T) {
 
 func TestGunzipped(t *testing.T) {
 	plain := []byte(`{"data":[]}`)
-	if got, err := gunzipped(plain, 100); err != nil || string(got) != string(plain) {
-		t.Errorf("plain body: %q, %v", got, err)
+	if got, over, err := gunzipped(plain, 100); err != nil || over || string(got) != string(plain) {
+		t.Errorf("plain body: %q, %v, %v", got, over, err)
 	}
-	if got, err := gunzipped([]byte{0x1f}, 100); err != nil || len(got) != 1 {
+	if got, _, err := gunzipped([]byte{0x1f}, 100); err != nil || len(got) != 1 {
 		t.Errorf("one byte: %q, %v", got, err)
 	}
 	notGzip := []byte{0x1f, 0x8b, 'x', 'y'}
-	if got, err := gunzipped(notGzip, 100); err != nil || string(got) != string(notGzip) {
+	if got, _, err := gunzipped(notGzip, 100); err != nil || string(got) != string(notGzip) {
 		t.Errorf("gzip magic without a gzip header: %q, %v", got, err)
 	}
 	zipped := gzipBytes(t, strings.Repeat("a", 100))
-	if got, err := gunzipped(zipped, 100); err != nil || len(got) != 100 {
-		t.Errorf("exactly the limit: %d bytes, %v", len(got), err)
+	if got, over, err := gunzipped(zipped, 100); err != nil || over || len(got) != 100 {
+		t.Errorf("exactly the limit: %d bytes, over %v, %v", len(got), over, err)
 	}
-	if got, err := gunzipped(zipped, 99); err != nil || len(got) != 100 {
-		t.Errorf("over the limit: %d bytes (want limit+1, for the caller to refuse), %v", len(got), err)
+	if _, over, err := gunzipped(zipped, 99); err != nil || !over {
+		t.Errorf("over the limit: over %v, %v", over, err)
 	}
 	truncated := zipped[:len(zipped)-6] // the whole data, the trailer cut
-	for _, limit := range []int64{1000, 100} {
-		if _, err := gunzipped(truncated, limit); err == nil {
+	for _, limit := range []int{1000, 100} {
+		if _, _, err := gunzipped(truncated, limit); err == nil {
 			t.Errorf("limit %d: a truncated gzip body was accepted", limit)
 		}
+	}
+}
+
+// TestReadBody: a body is read whole up to the limit, in chunks joined
+// once; one over it is refused after limit+1 bytes, handing back its first
+// chunk (an error's words) only.
+func TestReadBody(t *testing.T) {
+	for _, size := range []int{0, 1, bodyChunk - 1, bodyChunk, bodyChunk + 1, 3*bodyChunk + 7} {
+		data := strings.Repeat("x", size)
+		got, over, err := readBody(strings.NewReader(data), 3*bodyChunk+7)
+		if err != nil || over || string(got) != data {
+			t.Errorf("%d bytes: %d read, over %v, %v", size, len(got), over, err)
+		}
+	}
+	got, over, err := readBody(strings.NewReader(strings.Repeat("y", 5*bodyChunk)), 3*bodyChunk)
+	if err != nil || !over || len(got) != bodyChunk {
+		t.Errorf("over the limit: %d bytes handed back, over %v, %v", len(got), over, err)
 	}
 }
 
@@ -394,7 +414,7 @@ func TestSecretFileSize(t *testing.T) {
 		if err := os.WriteFile(path, []byte(strings.Repeat("s", size)), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, err := SecretFile(path).Secret()
+		s, err := SecretFile(path).Secret(context.Background())
 		if (err == nil) != ok || ok && len(s) != size {
 			t.Errorf("a %d-byte secret file: %d bytes, %v; want accepted %v", size, len(s), err, ok)
 		}
@@ -434,7 +454,7 @@ func TestOnly2xxIsAList(t *testing.T) {
 // TestBodyCapEdges: a list body of exactly the cap is read, one byte more is
 // not; an error body over the cap is still the error its status says, not a
 // decode failure. (The cap is 64 KiB here; TestBodyCapBoundsMemory reads
-// against the real 32 MiB.)
+// against the real 4 MiB.)
 func TestBodyCapEdges(t *testing.T) {
 	const limit = 64 << 10
 	list := `{"data":[{"id":"cck-1","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}}]}`
@@ -535,5 +555,89 @@ func TestQuotaScopeCase(t *testing.T) {
 	}
 	if st.Invalid["kafka_cluster"].Count != 1 {
 		t.Errorf("a KAFKA_CLUSTER quota without its cluster was not counted: %+v", st.Invalid)
+	}
+}
+
+// TestSecretFileRefusesWhatIsNoSecret: a secret file is a regular file of
+// one line; a FIFO (which would block an open for ever), a directory, a
+// file of several lines (/etc/shadow) or with control characters
+// (/proc/self/environ) is refused at once, and no error quotes what the
+// file holds, nor a path that looks like the secret pasted for it.
+func TestSecretFileRefusesWhatIsNoSecret(t *testing.T) {
+	dir := t.TempDir()
+	const secret = "s3cr3t-Value+with/slash"
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, path, want string
+	}{
+		{"a FIFO", fifo, "not a regular file (a named pipe)"},
+		{"a directory", dir, "not a regular file (a directory)"},
+		{"a shadow file", write("shadow", "root:$6$"+secret+":19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"), "holds more than one line"},
+		{"an environment", write("environ", "HOME=/root\x00SECRET="+secret+"\x00"), "holds a control character"},
+		{"a tab", write("tab", secret+"\tmore"), "holds a control character"},
+		{"blank", write("blank", " \n"), "file is empty"},
+		{"the secret for its path", secret, "the secret file (it does not exist; its path is not shown"},
+		{"in a missing directory", "/nonexistent/" + secret, "the secret file (it does not exist"},
+		{"/proc/self/environ", "/proc/self/environ", "holds a control character"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			s, err := SecretFile(c.path).Secret(ctx)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("read %q, %v; want an error saying %q", s, err, c.want)
+			}
+			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "root:") {
+				t.Errorf("the error quotes the file or the secret: %v", err)
+			}
+		})
+	}
+	for content, want := range map[string]string{
+		secret + "\n":           secret,
+		secret + "\r\n":         secret,
+		"\ufeff" + secret + " ": secret,
+	} {
+		if s, err := SecretFile(write("ok", content)).Secret(context.Background()); err != nil || s != want {
+			t.Errorf("%q: read %q, %v", content, s, err)
+		}
+	}
+	if _, err := SecretFile(filepath.Join(dir, "missing")).Secret(context.Background()); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "missing")) {
+		t.Errorf("a missing file in an existing directory is not named: %v", err)
+	}
+}
+
+// TestSecretFileReadGivesUp: a read that hangs (a stale network mount)
+// gives up when the context ends, and requests meanwhile wait for the one
+// read instead of starting more.
+func TestSecretFileReadGivesUp(t *testing.T) {
+	release := make(chan struct{})
+	var started atomic.Int32
+	old := readSecret
+	readSecret = func(string) (string, error) { started.Add(1); <-release; return "late", nil }
+	defer func() { readSecret = old }()
+	defer close(release)
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			if _, err := SecretFile("/hung/mount/secret").Secret(ctx); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("a hung read: %v, want the deadline", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := started.Load(); n != 1 {
+		t.Errorf("%d reads of the file started, want 1", n)
 	}
 }

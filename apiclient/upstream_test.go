@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -397,4 +398,65 @@ func gzipBytes(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestRateLimitLooksAgainAfterWaiting: a list waiting for a block to end
+// looks again when it wakes: a 429 that arrived while it slept (here the
+// other list's, sent before the first 429 came back) moved the end, and
+// asking at the old end would spend the quota into a known block (issue 23,
+// row 15).
+func TestRateLimitLooksAgainAfterWaiting(t *testing.T) {
+	t.Parallel()
+	var (
+		mu          sync.Mutex
+		secondEnd   time.Time // when the second 429's block ends
+		byokRetried time.Time
+		byokCalls   int
+	)
+	slowSent := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.HasPrefix(r.URL.Path, "/iam/") {
+			if secondEnd.IsZero() {
+				close(slowSent)
+				mu.Unlock()
+				time.Sleep(300 * time.Millisecond) // in flight while BYOK's 429 comes back
+				mu.Lock()
+				secondEnd = time.Now().Add(2 * time.Second)
+				w.Header().Set("Retry-After", "2")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			_, _ = w.Write([]byte(`{"data":[]}`))
+			return
+		}
+		if byokCalls++; byokCalls == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		byokRetried = time.Now()
+		_, _ = w.Write([]byte(`{"data":[]}`))
+	}))
+	defer ts.Close()
+	c := newClient(t, ts.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, _, err := c.ListAPIKeys(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	<-slowSent
+	if _, _, err := c.ListBYOKKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if byokRetried.Before(secondEnd) {
+		t.Errorf("BYOK asked again %s before the block the second 429 set had ended", secondEnd.Sub(byokRetried).Round(time.Millisecond))
+	}
 }

@@ -35,7 +35,7 @@ const DefaultTopic = "confluent-audit-log-events"
 // SecretSource yields the audit-log key's secret each time a connection
 // authenticates, so that a rotated secret is used without a restart.
 type SecretSource interface {
-	Secret() (string, error)
+	Secret(ctx context.Context) (string, error)
 }
 
 // Config says where an organisation's audit log is and how to read it.
@@ -463,8 +463,8 @@ func (r *Reader) tlsConfig(addr string) *tls.Config {
 func (r *Reader) options() []kgo.Opt {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(r.cfg.Bootstrap...),
-		kgo.SASL(plain.Plain(func(context.Context) (plain.Auth, error) {
-			secret, err := r.cfg.Secret.Secret()
+		kgo.SASL(plain.Plain(func(ctx context.Context) (plain.Auth, error) {
+			secret, err := r.cfg.Secret.Secret(ctx)
 			if err != nil {
 				return plain.Auth{}, fmt.Errorf("reading the audit log's secret: %w", err)
 			}

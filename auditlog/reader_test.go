@@ -23,7 +23,7 @@ const (
 
 type secret string
 
-func (s secret) Secret() (string, error) { return string(s), nil }
+func (s secret) Secret(context.Context) (string, error) { return string(s), nil }
 
 // startLog starts an audit-log cluster with TLS and an empty topic.
 func startLog(t *testing.T) *sim.AuditLogBroker {

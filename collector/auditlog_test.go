@@ -57,7 +57,7 @@ func newAuditRig(t *testing.T) *auditRig {
 
 type secretOf string
 
-func (s secretOf) Secret() (string, error) { return string(s), nil }
+func (s secretOf) Secret(context.Context) (string, error) { return string(s), nil }
 
 // series returns the series of one family by its key_id label.
 func (r *auditRig) series(t *testing.T, name string) map[string]float64 {

@@ -38,6 +38,7 @@ func benchExporter(b *testing.B, n int) (*Exporter, *sim.Server) {
 	}
 	// The quota scopes of a default deployment with the users collector on.
 	opts := allOn
+	opts.CertificateAuthorities, opts.CertificateIdentityPools, opts.IdentityProviders, opts.IdentityPools = true, true, true, true
 	opts.QuotaScopes = []string{apiclient.ScopeOrganization, apiclient.ScopeServiceAccount, apiclient.ScopeKafkaCluster, apiclient.ScopeUserAccount}
 	e := New(c, opts)
 	e.Refresh(context.Background(), time.Now().Add(5*time.Minute))

@@ -48,9 +48,17 @@ func fixtureAPI(t *testing.T) *httptest.Server {
 		"/org/v2/organizations":            "organizations.json",
 		"/cmk/v2/clusters":                 "clusters-" + "%s" + ".json",
 		"/service-quota/v1/applied-quotas": "quotas.json",
+		"/iam/v2/certificate-authorities":  "certificate_authorities.json",
+		"/iam/v2/identity-providers":       "identity_providers.json",
 	}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		file := files[r.URL.Path]
+		for _, under := range []string{"certificate-authorities", "identity-providers"} {
+			if id, ok := strings.CutPrefix(r.URL.Path, "/iam/v2/"+under+"/"); ok {
+				file = map[string]string{"certificate-authorities": "certificate_identity_pools-", "identity-providers": "identity_pools-"}[under] +
+					strings.TrimSuffix(id, "/identity-pools") + ".json"
+			}
+		}
 		if strings.Contains(file, "%s") {
 			file = fmt.Sprintf(file, r.URL.Query().Get("environment"))
 		}
@@ -96,6 +104,13 @@ var allOn = Options{
 	ServiceAccounts: true, Users: true, Environments: true, KafkaClusters: true, Quotas: true,
 }
 
+// identitiesOn is every collector of the workload identities other than
+// API keys.
+var identitiesOn = Options{
+	Organization: "acme", Interval: time.Minute,
+	CertificateAuthorities: true, CertificateIdentityPools: true, IdentityProviders: true, IdentityPools: true,
+}
+
 func refreshOnce(e *Exporter) { e.Refresh(context.Background(), time.Now().Add(time.Minute)) }
 
 func TestFixtureExposition(t *testing.T) {
@@ -106,6 +121,7 @@ func TestFixtureExposition(t *testing.T) {
 	}{
 		{"all", allOn, "all.prom"},
 		{"no-per-key", Options{Organization: "acme", Interval: time.Minute, BYOK: true, APIKeys: true}, "no-per-key.prom"},
+		{"identities", identitiesOn, "identities.prom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := New(newClient(t, fixtureAPI(t).URL, nil), tc.opts)
@@ -125,6 +141,9 @@ func TestFixtureExposition(t *testing.T) {
 				"confluent_byok_key_access_principal_info",
 				"confluent_iam_service_account_info", "confluent_iam_user_info", "confluent_environment_info",
 				"confluent_kafka_cluster_info", "confluent_quota_limit", "confluent_quota_usage", "confluent_organization_info",
+				"confluent_iam_certificate_authority_info", "confluent_iam_certificate_authority_certificate_expires_timestamp_seconds",
+				"confluent_iam_certificate_authority_crl_updated_timestamp_seconds", "confluent_iam_identity_provider_info",
+				"confluent_iam_identity_pool_info",
 				"confluent_refresh_success", "confluent_refresh_pages", "confluent_refresh_errors_total",
 				"confluent_refresh_skipped_items", "confluent_refresh_invalid_values",
 			}

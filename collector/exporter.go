@@ -38,6 +38,10 @@ type Lister interface {
 	ListKafkaClusters(ctx context.Context, environment string) ([]apiclient.KafkaCluster, apiclient.ListStats, error)
 	ListAppliedQuotas(ctx context.Context, scope string) ([]apiclient.AppliedQuota, apiclient.ListStats, error)
 	ListOrganizations(ctx context.Context) ([]apiclient.Organization, apiclient.ListStats, error)
+	ListCertificateAuthorities(ctx context.Context) ([]apiclient.CertificateAuthority, apiclient.ListStats, error)
+	ListCertificateIdentityPools(ctx context.Context, authority string) ([]apiclient.IdentityPool, apiclient.ListStats, error)
+	ListIdentityProviders(ctx context.Context) ([]apiclient.IdentityProvider, apiclient.ListStats, error)
+	ListIdentityPools(ctx context.Context, provider string) ([]apiclient.IdentityPool, apiclient.ListStats, error)
 }
 
 // Options says which collectors run and how often. main builds it from flags.
@@ -60,6 +64,13 @@ type Options struct {
 	// ...); none: the organisation's.
 	QuotaScopes []string
 	OrgInfo     bool // confluent_organization_info
+
+	// The workload identities other than API keys: mTLS certificate
+	// authorities and OAuth identity providers, and their identity pools.
+	CertificateAuthorities   bool
+	CertificateIdentityPools bool
+	IdentityProviders        bool
+	IdentityPools            bool
 
 	// AuditLog, if set, is read with the organisation (Run) and tells each
 	// listed API key's last authentication and failures; AuditLogInfo is
@@ -187,6 +198,18 @@ func New(lister Lister, opts Options) *Exporter {
 	}
 	if opts.OrgInfo {
 		collectors = append(collectors, &organizationCollector{lister: lister})
+	}
+	if opts.CertificateAuthorities {
+		collectors = append(collectors, &certificateAuthoritiesCollector{lister: lister})
+	}
+	if opts.CertificateIdentityPools {
+		collectors = append(collectors, &certificateIdentityPoolsCollector{lister: lister})
+	}
+	if opts.IdentityProviders {
+		collectors = append(collectors, &identityProvidersCollector{lister: lister})
+	}
+	if opts.IdentityPools {
+		collectors = append(collectors, &identityPoolsCollector{lister: lister})
 	}
 	for _, c := range collectors {
 		j := &job{keyCollector: c, errors: map[apiclient.Reason]float64{}}

@@ -186,3 +186,51 @@ func TestAddStats(t *testing.T) {
 		t.Errorf("nothing added made tallies: %+v", got)
 	}
 }
+
+// TestPoolsOfEveryAuthorityAndProvider: the identity pools of every
+// certificate authority and every identity provider, one family for both
+// kinds; one authority's pool list failing (a 403) fails that collector
+// alone, which keeps serving its last complete list, and names the
+// authority; the providers' pools go on.
+func TestPoolsOfEveryAuthorityAndProvider(t *testing.T) {
+	r := newRig(identitiesOn)
+	r.fake.mu.Lock()
+	r.fake.cas = []apiclient.CertificateAuthority{{ID: "op-ca1", DisplayName: "Root CA", State: "ENABLED"}, {ID: "op-ca2", State: "NEW_STATE"}}
+	r.fake.providers = []apiclient.IdentityProvider{{ID: "op-idp1", DisplayName: "Okta", State: "ENABLED"}}
+	r.fake.pools = map[string][]apiclient.IdentityPool{
+		"op-ca1":  {{ID: "pool-1", DisplayName: "payments", ProviderID: "op-ca1", IdentityClaim: "CN", State: "ENABLED"}},
+		"op-ca2":  {{ID: "pool-2", DisplayName: "partner", ProviderID: "op-ca2", IdentityClaim: "CN", State: "ENABLED"}},
+		"op-idp1": {{ID: "pool-3", DisplayName: "ci", ProviderID: "op-idp1", IdentityClaim: "claims.sub", State: "ENABLED"}},
+	}
+	r.fake.mu.Unlock()
+	r.refresh()
+	got := lines(t, r.exp, "confluent_iam_identity_pool_info")
+	for _, want := range []string{`value:"pool-1"`, `value:"pool-2"`, `value:"pool-3"`, `value:"certificate"`, `value:"oauth"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %s:\n%s", want, got)
+		}
+	}
+	if cas := lines(t, r.exp, "confluent_iam_certificate_authority_info"); !strings.Contains(cas, `value:"NEW_STATE"`) {
+		t.Errorf("a state added later is not passed through:\n%s", cas)
+	}
+
+	r.fake.mu.Lock()
+	r.fake.pools["op-ca1"] = nil
+	r.fake.pools["op-idp1"] = append(r.fake.pools["op-idp1"], apiclient.IdentityPool{ID: "pool-4", ProviderID: "op-idp1"})
+	r.fake.mu.Unlock()
+	r.fake.failList(apiclient.EndpointCertificateIdentityPools+" op-ca2", &apiclient.APIError{Endpoint: apiclient.EndpointCertificateIdentityPools, StatusCode: 403})
+	r.refresh()
+	after := lines(t, r.exp, "confluent_iam_identity_pool_info")
+	if !strings.Contains(after, `value:"pool-1"`) || !strings.Contains(after, `value:"pool-4"`) {
+		t.Errorf("want the certificate pools as they were and the providers' new pool:\n%s", after)
+	}
+	if h := health(t, r.exp, "certificate_identity_pools", apiclient.ReasonForbidden); h.success != 0 || h.errors != 1 {
+		t.Errorf("certificate_identity_pools health %+v, want failed, one forbidden", h)
+	}
+	if h := health(t, r.exp, "identity_pools", apiclient.ReasonForbidden); h.success != 1 {
+		t.Errorf("identity_pools health %+v, want it unaffected", h)
+	}
+	if lines := r.log.Lines("collector=certificate_identity_pools", "reason=forbidden", "certificate authority op-ca2"); len(lines) != 1 {
+		t.Fatalf("want one warning naming the authority:\n%s", r.log)
+	}
+}

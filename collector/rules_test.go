@@ -33,6 +33,9 @@ type fakeLister struct {
 	clusters   map[string][]apiclient.KafkaCluster // by environment
 	quotas     []apiclient.AppliedQuota
 	orgs       []apiclient.Organization
+	cas        []apiclient.CertificateAuthority
+	providers  []apiclient.IdentityProvider
+	pools      map[string][]apiclient.IdentityPool // by authority or provider
 	stats      apiclient.ListStats
 	byokErr    error
 	apiKeysErr error
@@ -92,6 +95,35 @@ func (f *fakeLister) ListAppliedQuotas(ctx context.Context, scope string) ([]api
 
 func (f *fakeLister) ListOrganizations(ctx context.Context) ([]apiclient.Organization, apiclient.ListStats, error) {
 	return answer(ctx, f, apiclient.EndpointOrganizations, &f.orgs, f.errOf(apiclient.EndpointOrganizations))
+}
+
+func (f *fakeLister) ListCertificateAuthorities(ctx context.Context) ([]apiclient.CertificateAuthority, apiclient.ListStats, error) {
+	return answer(ctx, f, apiclient.EndpointCertificateAuthorities, &f.cas, f.errOf(apiclient.EndpointCertificateAuthorities))
+}
+
+func (f *fakeLister) ListCertificateIdentityPools(ctx context.Context, authority string) ([]apiclient.IdentityPool, apiclient.ListStats, error) {
+	return f.poolsOf(ctx, apiclient.EndpointCertificateIdentityPools, authority)
+}
+
+func (f *fakeLister) ListIdentityProviders(ctx context.Context) ([]apiclient.IdentityProvider, apiclient.ListStats, error) {
+	return answer(ctx, f, apiclient.EndpointIdentityProviders, &f.providers, f.errOf(apiclient.EndpointIdentityProviders))
+}
+
+func (f *fakeLister) ListIdentityPools(ctx context.Context, provider string) ([]apiclient.IdentityPool, apiclient.ListStats, error) {
+	return f.poolsOf(ctx, apiclient.EndpointIdentityPools, provider)
+}
+
+// poolsOf answers the pools of one authority or provider; an error may be
+// set for that one alone ("endpoint parent") or for all.
+func (f *fakeLister) poolsOf(ctx context.Context, endpoint, parent string) ([]apiclient.IdentityPool, apiclient.ListStats, error) {
+	f.mu.Lock()
+	pools := f.pools[parent]
+	f.mu.Unlock()
+	err := f.errOf(endpoint + " " + parent)
+	if *err == nil {
+		err = f.errOf(endpoint)
+	}
+	return answer(ctx, f, endpoint+" "+parent, &pools, err)
 }
 
 // errOf is where the error of endpoint is kept.

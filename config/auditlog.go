@@ -150,7 +150,7 @@ func (a *AuditLog) validate(n auditLogSettings, apiKeys bool) error {
 	if a.Secret == nil {
 		return errors.New("the audit log has no API secret: set " + n.secret)
 	}
-	if _, err := a.Secret.Secret(); err != nil {
+	if _, err := readSecret(a.Secret); err != nil {
 		return fmt.Errorf("unreadable %s: %w", n.secretFile, err)
 	}
 	if a.Topic == "" {

@@ -5,11 +5,13 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +41,7 @@ type Flags struct {
 	secretFile    *string
 	timeout       *time.Duration
 	pageSize      *int
+	maxItems      *int
 	interval      *time.Duration
 	byok          *bool
 	apiKeys       *bool
@@ -67,6 +70,7 @@ func AddFlags(app *kingpin.Application) *Flags {
 			Envar("CONFLUENT_CLOUD_API_SECRET_FILE").String(),
 		timeout:       durationFlag(app, "confluent.timeout", "Timeout of one HTTP request to the API.", "30s", ""),
 		pageSize:      intFlag(app, "confluent.page-size", "Items per page requested from the API (1-100).", "100"),
+		maxItems:      intFlag(app, "confluent.max-items", "Most items one list may have: a longer one fails the refresh (reason pagination) before memory follows an endless list.", strconv.Itoa(apiclient.DefaultMaxItems)),
 		interval:      durationFlag(app, "refresh.interval", "Time between the starts of two refreshes (at least 1s).", "5m", "CONFLUENT_REFRESH_INTERVAL"),
 		byok:          app.Flag("collector.byok", "Collect BYOK keys.").Default("true").Bool(),
 		apiKeys:       app.Flag("collector.api-keys", "Collect IAM API keys.").Default("true").Bool(),
@@ -78,6 +82,10 @@ func AddFlags(app *kingpin.Application) *Flags {
 			kafkaClusters:   app.Flag("collector.kafka-clusters", "Collect Kafka clusters of every environment and the BYOK key that encrypts each.").Default("true").Bool(),
 			quotas:          app.Flag("collector.quotas", "Collect the organisation's service quotas (limit and usage).").Default("true").Bool(),
 			orgInfo:         app.Flag("collector.organization", "Collect Confluent's id and name of the organisation (confluent_organization_info).").Default("true").Bool(),
+			cas:             app.Flag("collector.certificate-authorities", "Collect the mTLS certificate authorities and the expiry of every certificate of their chains.").Default("true").Bool(),
+			casPools:        app.Flag("collector.certificate-identity-pools", "Collect the identity pools of every certificate authority.").Default("true").Bool(),
+			providers:       app.Flag("collector.identity-providers", "Collect the OAuth identity providers.").Default("true").Bool(),
+			providersPools:  app.Flag("collector.identity-pools", "Collect the identity pools of every OAuth identity provider.").Default("true").Bool(),
 		},
 	}
 	f.quotaScopes = app.Flag("collector.quotas.scopes", "Quota scopes to read, comma-separated: "+strings.Join(quotaScopeNames, ", ")+
@@ -121,6 +129,7 @@ func parseQuotaScopes(what string, names []string) ([]string, error) {
 // enrichment are the flags of the collectors of names and quotas.
 type enrichment struct {
 	serviceAccounts, users, environments, kafkaClusters, quotas, orgInfo *bool
+	cas, casPools, providers, providersPools                             *bool
 }
 
 // durationFlag is a duration flag whose parse error names the flag (and its
@@ -173,8 +182,13 @@ func (n *namedValue[T]) String() string { return fmt.Sprint(n.v) }
 // there is no --config.file.
 const DefaultOrganization = "default"
 
-// reservedPaths are the exporter's own endpoints, which the metrics cannot take.
+// reservedPaths are the exporter's own endpoints, which the metrics cannot
+// take; nor anything under /debug/pprof/, Go's profiles.
 var reservedPaths = []string{"/probe", "/-/healthy", "/-/ready", "/-/reload"}
+
+// validPath is what --web.telemetry-path may be: a path Go's router takes
+// as it is.
+var validPath = regexp.MustCompile(`^/[A-Za-z0-9/_.-]*$`)
 
 // Config is the checked configuration.
 type Config struct {
@@ -203,6 +217,7 @@ type Organization struct {
 	SecretFrom string // where the secret comes from, for the start-up log line
 	Timeout    time.Duration
 	PageSize   int
+	MaxItems   int
 	Interval   time.Duration
 	Collectors
 	AuditLog AuditLog
@@ -211,8 +226,8 @@ type Organization struct {
 // settings names each setting of an Organization as the user wrote it, in
 // the flags or in the file: errors say which to fix.
 type settings struct {
-	apiKey, secret, secretFile, url, timeout, pageSize, interval, collectors, scopes string
-	auditLog                                                                         auditLogSettings
+	apiKey, secret, secretFile, url, timeout, pageSize, maxItems, interval, collectors, scopes string
+	auditLog                                                                                   auditLogSettings
 }
 
 // flagSettings name the settings the flags and environment give.
@@ -223,6 +238,7 @@ var flagSettings = settings{
 	url:        "--confluent.url",
 	timeout:    "--confluent.timeout",
 	pageSize:   "--confluent.page-size",
+	maxItems:   "--confluent.max-items",
 	interval:   "--refresh.interval",
 	collectors: "the --collector.* flags",
 	scopes:     "--collector.quotas.scopes",
@@ -242,7 +258,7 @@ func (o *Organization) validate(n settings) error {
 	if o.Secret == nil {
 		return errors.New("no API secret: set " + n.secret)
 	}
-	if _, err := o.Secret.Secret(); err != nil {
+	if _, err := readSecret(o.Secret); err != nil {
 		return fmt.Errorf("unreadable %s: %w", n.secretFile, err)
 	}
 	u, err := checkURL(n.url, o.URL)
@@ -256,6 +272,9 @@ func (o *Organization) validate(n settings) error {
 	if o.PageSize < 1 || o.PageSize > apiclient.MaxPageSize {
 		return fmt.Errorf("%s=%d is outside 1..%d", n.pageSize, o.PageSize, apiclient.MaxPageSize)
 	}
+	if o.MaxItems < 1 {
+		return fmt.Errorf("%s=%d must be positive", n.maxItems, o.MaxItems)
+	}
 	if o.Interval < time.Second {
 		return fmt.Errorf("%s=%s is under the minimum of 1s", n.interval, o.Interval)
 	}
@@ -266,6 +285,17 @@ func (o *Organization) validate(n settings) error {
 		return err
 	}
 	return o.AuditLog.validate(n.auditLog, o.APIKeys)
+}
+
+// secretTimeout bounds reading a secret while checking the configuration:
+// a file on a stale network mount must not hang the start or a reload.
+const secretTimeout = 10 * time.Second
+
+// readSecret reads s once, as a check that it can be.
+func readSecret(s apiclient.SecretSource) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), secretTimeout)
+	defer cancel()
+	return s.Secret(ctx)
 }
 
 // Collectors says which collectors run for an organisation.
@@ -283,6 +313,11 @@ type Collectors struct {
 	// ...); nil for the default (Scopes).
 	QuotaScopes []string
 	OrgInfo     bool
+
+	CertificateAuthorities   bool
+	CertificateIdentityPools bool
+	IdentityProviders        bool
+	IdentityPools            bool
 }
 
 // Scopes returns the quota scopes to read: those asked for, or the
@@ -309,13 +344,14 @@ func (c Collectors) checkScopes() error {
 }
 
 func (c Collectors) any() bool {
-	return c.BYOK || c.APIKeys || c.ServiceAccounts || c.Users || c.Environments || c.KafkaClusters || c.Quotas || c.OrgInfo
+	return c.BYOK || c.APIKeys || c.ServiceAccounts || c.Users || c.Environments || c.KafkaClusters || c.Quotas || c.OrgInfo ||
+		c.CertificateAuthorities || c.CertificateIdentityPools || c.IdentityProviders || c.IdentityPools
 }
 
 // Equal reports whether o and p read the same organisation the same way.
 func (o Organization) Equal(p Organization) bool {
 	return o.Name == p.Name && o.BaseURL.String() == p.BaseURL.String() && o.APIKey == p.APIKey &&
-		o.Secret == p.Secret && o.Timeout == p.Timeout && o.PageSize == p.PageSize && o.Interval == p.Interval &&
+		o.Secret == p.Secret && o.Timeout == p.Timeout && o.PageSize == p.PageSize && o.MaxItems == p.MaxItems && o.Interval == p.Interval &&
 		o.equal(p.Collectors) && o.AuditLog.equal(p.AuditLog)
 }
 
@@ -337,16 +373,18 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 	if *f.maxRequests < 0 {
 		return nil, fmt.Errorf("--web.max-requests=%d must not be negative", *f.maxRequests)
 	}
-	if !strings.HasPrefix(*f.telemetryPath, "/") {
-		return nil, fmt.Errorf("--web.telemetry-path=%q must start with /", *f.telemetryPath)
+	if p := *f.telemetryPath; !validPath.MatchString(p) {
+		return nil, fmt.Errorf("--web.telemetry-path=%q must start with / and hold only letters, digits and /_.-", truncate(p, 64))
 	}
-	if slices.Contains(reservedPaths, *f.telemetryPath) {
-		return nil, fmt.Errorf("--web.telemetry-path=%q is taken by the exporter's own endpoint of that name", *f.telemetryPath)
+	if p := *f.telemetryPath; slices.Contains(reservedPaths, p) || p == "/debug/pprof" || strings.HasPrefix(p, "/debug/pprof/") {
+		return nil, fmt.Errorf("--web.telemetry-path=%q is taken by the exporter's own endpoint of that name", p)
 	}
 	collectors := Collectors{
 		BYOK: *f.byok, APIKeys: *f.apiKeys, APIKeysPerKey: *f.apiKeysPerKey,
 		ServiceAccounts: *f.names.serviceAccounts, Users: *f.names.users, Environments: *f.names.environments,
 		KafkaClusters: *f.names.kafkaClusters, Quotas: *f.names.quotas, OrgInfo: *f.names.orgInfo,
+		CertificateAuthorities: *f.names.cas, CertificateIdentityPools: *f.names.casPools,
+		IdentityProviders: *f.names.providers, IdentityPools: *f.names.providersPools,
 	}
 	if f.scopesSet {
 		scopes, err := parseQuotaScopes("--collector.quotas.scopes", strings.Split(*f.quotaScopes, ","))
@@ -360,7 +398,7 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 		TelemetryPath: *f.telemetryPath, MaxRequests: *f.maxRequests, Pprof: *f.pprof,
 		Lifecycle: *f.lifecycle, RefreshOnProbe: *f.onProbe, File: *f.configFile,
 		Organization: Organization{
-			Name: DefaultOrganization, URL: *f.url, APIKey: *f.apiKey, Timeout: *f.timeout, PageSize: *f.pageSize,
+			Name: DefaultOrganization, URL: *f.url, APIKey: *f.apiKey, Timeout: *f.timeout, PageSize: *f.pageSize, MaxItems: *f.maxItems,
 			Interval: *f.interval, Collectors: collectors, AuditLog: f.auditLog.auditLog(getenv),
 		},
 	}
@@ -384,27 +422,41 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 	return cfg, nil
 }
 
+// truncate cuts s to at most n bytes, for an error that quotes it.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
 // checkURL accepts https URLs, and http ones only for a loopback host, so
-// credentials never travel unencrypted.
+// credentials never travel unencrypted. Its errors never quote the URL
+// whole: its userinfo or query may hold a credential.
 func checkURL(what, raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error quotes the URL
+		}
 		return nil, fmt.Errorf("%s is not a URL: %w", what, err)
 	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return nil, fmt.Errorf("%s=%q must be an http(s) URL", what, raw)
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("%s=%q has no host", what, raw)
-	}
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	if u.User != nil {
-		return nil, fmt.Errorf("%s must not carry credentials; give the API key and its secret apart", what)
+		return nil, fmt.Errorf("%s must not carry credentials (user:password@); give the API key and its secret apart", what)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%s=%q must not have a query or fragment", what, raw)
+		return nil, fmt.Errorf("%s=%q... must not have a query or fragment", what, shown)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return nil, fmt.Errorf("%s=%q must be an http(s) URL", what, shown)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, fmt.Errorf("%s=%q has no host", what, shown)
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("%s=%q: plain http is allowed only for a loopback host; use https", what, raw)
+		return nil, fmt.Errorf("%s=%q: plain http is allowed only for a loopback host; use https", what, shown)
 	}
 	return u, nil
 }

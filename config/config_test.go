@@ -5,6 +5,7 @@ package config
 // code 1, one line on stderr).
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,7 +85,7 @@ func TestFlagMistakesNameTheFlag(t *testing.T) {
 		{"no secret", nil, key, "no API secret: set --confluent.api-secret-file or " + SecretEnv},
 		{"blank secret", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: " \n"}, "no API secret"},
 		{"secret file", []string{"--confluent.api-secret-file=" + secretFile}, key, ""},
-		{"missing secret file", []string{"--confluent.api-secret-file=/nonexistent/secret"}, key, "unreadable --confluent.api-secret-file: open /nonexistent/secret"},
+		{"missing secret file", []string{"--confluent.api-secret-file=/nonexistent/secret"}, key, "unreadable --confluent.api-secret-file: the secret file (it does not exist; its path is not shown"},
 		{"page size 0", []string{"--confluent.page-size=0"}, both, "--confluent.page-size=0 is outside 1..100"},
 		{"page size 1", []string{"--confluent.page-size=1"}, both, ""},
 		{"page size 100", []string{"--confluent.page-size=100"}, both, ""},
@@ -99,6 +100,17 @@ func TestFlagMistakesNameTheFlag(t *testing.T) {
 		{"telemetry path", []string{"--web.telemetry-path=metrics"}, both, `--web.telemetry-path="metrics" must start with /`},
 		{"telemetry path taken", []string{"--web.telemetry-path=/probe"}, both, `--web.telemetry-path="/probe" is taken by the exporter's own endpoint of that name`},
 		{"telemetry path reload", []string{"--web.telemetry-path=/-/reload"}, both, "is taken"},
+		{"telemetry path pprof", []string{"--web.telemetry-path=/debug/pprof/"}, both, "is taken"},
+		{"telemetry path under pprof", []string{"--web.telemetry-path=/debug/pprof/heap"}, both, "is taken"},
+		{"telemetry path with a space", []string{"--web.telemetry-path=/a b"}, both, `must start with / and hold only letters, digits and /_.-`},
+		{"telemetry path with a brace", []string{"--web.telemetry-path=/{"}, both, `must start with / and hold only`},
+		{"telemetry path long", []string{"--web.telemetry-path=/" + strings.Repeat("{", 1000)}, both, `{{{..."`},
+		{"telemetry path nested", []string{"--web.telemetry-path=/exporters/confluent_keys.metrics"}, both, ""},
+		{"max items", []string{"--confluent.max-items=1000000"}, both, ""},
+		{"no max items", []string{"--confluent.max-items=0"}, both, "--confluent.max-items=0 must be positive"},
+		{"URL with credentials", []string{"--confluent.url=https://user:hunter2@api.confluent.cloud"}, both, "must not carry credentials (user:password@)"},
+		{"URL with a query", []string{"--confluent.url=https://api.confluent.cloud/?token=hunter2"}, both, `--confluent.url="https://api.confluent.cloud/"... must not have a query`},
+		{"URL that is no URL", []string{"--confluent.url=https://user:hunter2@h%zz/?token=hunter2"}, both, "--confluent.url is not a URL: invalid URL escape"},
 		{"no collectors", noCollectors, both, "every collector is disabled (the --collector.* flags): nothing to export"},
 		{"only BYOK", only("byok"), both, ""},
 		{"only API keys", only("api-keys"), both, ""},
@@ -107,6 +119,10 @@ func TestFlagMistakesNameTheFlag(t *testing.T) {
 		{"only environments", only("environments"), both, ""},
 		{"only Kafka clusters", only("kafka-clusters"), both, ""},
 		{"only quotas", only("quotas"), both, ""},
+		{"only certificate authorities", only("certificate-authorities"), both, ""},
+		{"only certificate identity pools", only("certificate-identity-pools"), both, ""},
+		{"only identity providers", only("identity-providers"), both, ""},
+		{"only identity pools", only("identity-pools"), both, ""},
 		{"bad URL", []string{"--confluent.url=::nope"}, both, "--confluent.url is not a URL"},
 		{"quota scopes", []string{"--collector.quotas.scopes=Kafka-Cluster, organization"}, both, ""},
 		{"unknown quota scope", []string{"--collector.quotas.scopes=organization,cluster"}, both, `--collector.quotas.scopes: unknown quota scope "cluster" (one of organization, environment,`},
@@ -129,6 +145,8 @@ func TestFlagMistakesNameTheFlag(t *testing.T) {
 				t.Fatalf("accepted, want %q", tc.want)
 			case !strings.Contains(err.Error(), tc.want):
 				t.Fatalf("error %q, want %q", err, tc.want)
+			case strings.Contains(err.Error(), "hunter2"):
+				t.Fatalf("the error quotes a credential: %q", err)
 			}
 		})
 	}
@@ -138,6 +156,8 @@ func TestFlagMistakesNameTheFlag(t *testing.T) {
 var noCollectors = []string{
 	"--no-collector.byok", "--no-collector.api-keys", "--no-collector.service-accounts",
 	"--no-collector.environments", "--no-collector.kafka-clusters", "--no-collector.quotas", "--no-collector.organization",
+	"--no-collector.certificate-authorities", "--no-collector.certificate-identity-pools",
+	"--no-collector.identity-providers", "--no-collector.identity-pools",
 }
 
 // only is noCollectors but for one.
@@ -155,26 +175,31 @@ func only(name string) []string {
 // documented defaults (users off: names are personal data).
 func TestCollectorFlags(t *testing.T) {
 	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s"}
-	collectors := func(c *Config) [9]bool {
-		return [9]bool{c.BYOK, c.APIKeys, c.APIKeysPerKey, c.ServiceAccounts, c.Users, c.Environments, c.KafkaClusters, c.Quotas, c.OrgInfo}
+	collectors := func(c *Config) [13]bool {
+		return [13]bool{
+			c.BYOK, c.APIKeys, c.APIKeysPerKey, c.ServiceAccounts, c.Users, c.Environments, c.KafkaClusters, c.Quotas, c.OrgInfo,
+			c.CertificateAuthorities, c.CertificateIdentityPools, c.IdentityProviders, c.IdentityPools,
+		}
 	}
+	defaults := [13]bool{true, true, true, true, false, true, true, true, true, true, true, true, true}
 	cfg, err := parseFlags(t, nil, env).Check(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := collectors(cfg), [9]bool{true, true, true, true, false, true, true, true, true}; got != want {
+	if got, want := collectors(cfg), defaults; got != want {
 		t.Errorf("defaults %v, want %v", got, want)
 	}
 	for i, flag := range []string{
 		"--no-collector.byok", "--no-collector.api-keys", "--no-collector.api-keys.per-key", "--no-collector.service-accounts",
 		"--collector.users", "--no-collector.environments", "--no-collector.kafka-clusters", "--no-collector.quotas",
-		"--no-collector.organization",
+		"--no-collector.organization", "--no-collector.certificate-authorities", "--no-collector.certificate-identity-pools",
+		"--no-collector.identity-providers", "--no-collector.identity-pools",
 	} {
 		cfg, err := parseFlags(t, []string{flag}, env).Check(os.Getenv)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := [9]bool{true, true, true, true, false, true, true, true, true}
+		want := defaults
 		want[i] = !want[i]
 		if got := collectors(cfg); got != want {
 			t.Errorf("%s: %v, want %v", flag, got, want)
@@ -193,7 +218,7 @@ func TestSecretSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := cfg.Secret.Secret(); s != "from-env" || cfg.SecretFrom != "$"+SecretEnv {
+	if s, _ := cfg.Secret.Secret(context.Background()); s != "from-env" || cfg.SecretFrom != "$"+SecretEnv {
 		t.Errorf("from the environment: %q from %q", s, cfg.SecretFrom)
 	}
 	// A file wins over the environment.
@@ -204,7 +229,7 @@ func TestSecretSources(t *testing.T) {
 	if _, isFile := cfg.Secret.(apiclient.SecretFile); !isFile || cfg.SecretFrom != "file "+secretFile {
 		t.Errorf("from a file: %T from %q", cfg.Secret, cfg.SecretFrom)
 	}
-	if s, _ := cfg.Secret.Secret(); s != "from-file" {
+	if s, _ := cfg.Secret.Secret(context.Background()); s != "from-file" {
 		t.Errorf("from a file with a byte-order mark: %q", s)
 	}
 }
@@ -324,7 +349,7 @@ func TestAuditLogFlags(t *testing.T) {
 		{"key without servers", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", "CONFLUENT_AUDIT_LOG_API_KEY": "A"}, "--audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY is set but --audit-log.bootstrap-servers is not"},
 		{"no key", []string{servers}, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", AuditLogSecretEnv: "x"}, "the audit log has no API key: set --audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY"},
 		{"no secret", []string{servers}, noSecret, "the audit log has no API secret: set --audit-log.api-secret-file or " + AuditLogSecretEnv},
-		{"missing secret file", []string{servers, "--audit-log.api-secret-file=/nonexistent/audit"}, noSecret, "unreadable --audit-log.api-secret-file: open /nonexistent/audit"},
+		{"missing secret file", []string{servers, "--audit-log.api-secret-file=/nonexistent/audit"}, noSecret, "unreadable --audit-log.api-secret-file: the secret file (it does not exist; its path is not shown"},
 		{"no port", []string{"--audit-log.bootstrap-servers=pkc-1.confluent.cloud"}, env, `--audit-log.bootstrap-servers: "pkc-1.confluent.cloud" is not host:port`},
 		{"bad port", []string{"--audit-log.bootstrap-servers=pkc-1:99999"}, env, `--audit-log.bootstrap-servers: "pkc-1:99999": the port must be 1-65535`},
 		{"a URL", []string{"--audit-log.bootstrap-servers=https://pkc-1:9092"}, env, `"https://pkc-1:9092": want host:port`},
@@ -359,7 +384,7 @@ func TestAuditLogFlags(t *testing.T) {
 					t.Errorf("bootstrap servers %q, want host:port", a.Bootstrap)
 				}
 				if a.Enabled() {
-					if s, err := a.Secret.Secret(); err != nil || s != "audit-secret" {
+					if s, err := a.Secret.Secret(context.Background()); err != nil || s != "audit-secret" {
 						t.Errorf("secret %q, %v", s, err)
 					}
 				}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +17,12 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 )
 
-// maxFileSize bounds what is read of --config.file.
-const maxFileSize = 1 << 20
+// maxFileSize bounds what is read of --config.file: a hundred organisations
+// take a few KiB.
+const maxFileSize = 64 << 10
+
+// maxErrors is how many mistakes of the file one error lists.
+const maxErrors = 10
 
 // validName is what an organisation may be called: a label value that is
 // also safe, unescaped, in /probe?organization=NAME and in a file name.
@@ -37,6 +42,7 @@ type fileOrganization struct {
 	URL             string          `yaml:"url"`
 	RefreshInterval *time.Duration  `yaml:"refresh_interval"`
 	PageSize        *int            `yaml:"page_size"`
+	MaxItems        *int            `yaml:"max_items"`
 	Collectors      *fileCollectors `yaml:"collectors"`
 	AuditLog        *fileAuditLog   `yaml:"audit_log"`
 }
@@ -53,6 +59,11 @@ type fileCollectors struct {
 	KafkaClusters   *bool `yaml:"kafka_clusters"`
 	Quotas          *bool `yaml:"quotas"`
 	Organization    *bool `yaml:"organization"`
+	// The workload identities other than API keys.
+	CertificateAuthorities   *bool `yaml:"certificate_authorities"`
+	CertificateIdentityPools *bool `yaml:"certificate_identity_pools"`
+	IdentityProviders        *bool `yaml:"identity_providers"`
+	IdentityPools            *bool `yaml:"identity_pools"`
 	// QuotaScopes lists the quota scopes to read ([organization, ...]).
 	QuotaScopes []string `yaml:"quota_scopes"`
 }
@@ -73,6 +84,11 @@ func LoadFile(path string, defaults Organization) ([]Organization, error) {
 			return nil, fmt.Errorf("%s: the file is empty; it must list organizations", path)
 		}
 		return nil, yamlError(path, err, items(raw))
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		line := more.Line
+		return nil, fmt.Errorf("%s:%d: a second YAML document (after ---): the file is one document", path, line)
 	}
 	lines := items(raw)
 	if len(f.Organizations) == 0 {
@@ -134,32 +150,42 @@ var yamlTypes = strings.NewReplacer(
 // yamlLine is the line number yaml's errors start with.
 var yamlLine = regexp.MustCompile(`^line (\d+): `)
 
+// yamlQuoted is a value yaml's errors quote (`value`): a value written in
+// the wrong place might be a secret; the line says where it is.
+var yamlQuoted = regexp.MustCompile("`[^`]*`")
+
 // yamlError makes yaml's errors one line, in the file's own words, each
 // with the organisation it is in: `f.yml:7: organization "prod": field
-// token not found in an organization`.
+// token not found in an organization`; at most maxErrors of them, and no
+// value of the file quoted.
 func yamlError(path string, err error, orgs []item) error {
 	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		msgs = te.Errors
 	}
+	more := len(msgs) - maxErrors
+	msgs = msgs[:min(len(msgs), maxErrors)]
 	for i, m := range msgs {
 		where := path
+		m = yamlQuoted.ReplaceAllString(m, "a value")
 		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
 			line, _ := strconv.Atoi(sub[1])
 			m = m[len(sub[0]):]
 			where = fmt.Sprintf("%s:%d", path, line)
-			for i, o := range orgs { // the last item starting at or before the line
-				switch {
-				case o.line > line:
-				case o.name != "":
-					where = fmt.Sprintf("%s:%d: organization %q", path, line, o.name)
-				default:
-					where = fmt.Sprintf("%s:%d: organization #%d", path, line, i+1)
+			// The last organisation starting at or before the line.
+			if j := sort.Search(len(orgs), func(j int) bool { return orgs[j].line > line }) - 1; j >= 0 {
+				if orgs[j].name != "" {
+					where = fmt.Sprintf("%s:%d: organization %q", path, line, orgs[j].name)
+				} else {
+					where = fmt.Sprintf("%s:%d: organization #%d", path, line, j+1)
 				}
 			}
 		}
 		msgs[i] = where + ": " + yamlTypes.Replace(m)
+	}
+	if more > 0 {
+		msgs = append(msgs, fmt.Sprintf("and %d more", more))
 	}
 	return errors.New(strings.Join(msgs, "; "))
 }
@@ -218,6 +244,9 @@ func (fo fileOrganization) organization(defaults Organization) (Organization, er
 	if fo.PageSize != nil {
 		o.PageSize, n.pageSize = *fo.PageSize, "page_size"
 	}
+	if fo.MaxItems != nil {
+		o.MaxItems, n.maxItems = *fo.MaxItems, "max_items"
+	}
 	if c := fo.Collectors; c != nil {
 		n.collectors = "collectors"
 		for _, set := range []struct {
@@ -233,6 +262,10 @@ func (fo fileOrganization) organization(defaults Organization) (Organization, er
 			{&o.KafkaClusters, c.KafkaClusters},
 			{&o.Quotas, c.Quotas},
 			{&o.OrgInfo, c.Organization},
+			{&o.CertificateAuthorities, c.CertificateAuthorities},
+			{&o.CertificateIdentityPools, c.CertificateIdentityPools},
+			{&o.IdentityProviders, c.IdentityProviders},
+			{&o.IdentityPools, c.IdentityPools},
 		} {
 			if set.from != nil {
 				*set.to = *set.from

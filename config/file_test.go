@@ -1,9 +1,12 @@
 package config
 
 import (
+	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,10 +18,11 @@ import (
 func flagDefaults() Organization {
 	u, _ := url.Parse("https://api.confluent.cloud")
 	return Organization{
-		Name: DefaultOrganization, URL: u.String(), BaseURL: u, Timeout: 30 * time.Second, PageSize: 100, Interval: 5 * time.Minute,
+		Name: DefaultOrganization, URL: u.String(), BaseURL: u, Timeout: 30 * time.Second, PageSize: 100, MaxItems: 250000, Interval: 5 * time.Minute,
 		Collectors: Collectors{
 			BYOK: true, APIKeys: true, APIKeysPerKey: true, ServiceAccounts: true, Environments: true,
 			KafkaClusters: true, Quotas: true, OrgInfo: true,
+			CertificateAuthorities: true, CertificateIdentityPools: true, IdentityProviders: true, IdentityPools: true,
 		},
 		AuditLog: AuditLog{Topic: DefaultAuditLogTopic, Lookback: DefaultAuditLogLookback, TLS: true},
 	}
@@ -74,7 +78,7 @@ organizations:
 	if !prod.Equal(want) || prod.SecretFrom != want.SecretFrom {
 		t.Errorf("production: %+v, want the flags' defaults with its key: %+v", prod, want)
 	}
-	if s, err := prod.Secret.Secret(); err != nil || s != "s3cr3t" {
+	if s, err := prod.Secret.Secret(context.Background()); err != nil || s != "s3cr3t" {
 		t.Errorf("secret %q, %v", s, err)
 	}
 	if bu.Name != "bu-2.eu" || bu.BaseURL.String() != "http://127.0.0.1:10062" || bu.Interval != 10*time.Minute ||
@@ -155,7 +159,7 @@ func TestLoadFileSize(t *testing.T) {
 		t.Errorf("a file of %d bytes: %v", maxFileSize, err)
 	}
 	path = writeFile(t, dir, "orgs.yml", body+"x"+pad)
-	if _, err := LoadFile(path, flagDefaults()); err == nil || !strings.Contains(err.Error(), "larger than 1048576 bytes") {
+	if _, err := LoadFile(path, flagDefaults()); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("larger than %d bytes", maxFileSize)) {
 		t.Errorf("a file of %d bytes: %v", maxFileSize+1, err)
 	}
 }
@@ -186,7 +190,7 @@ func TestLoadFileErrors(t *testing.T) {
 		},
 		{
 			"missing secret file", "organizations:\n  - name: prod\n    api_key: K\n    api_secret_file: /nonexistent/s\n",
-			`orgs.yml:2: organization "prod": unreadable api_secret_file: open /nonexistent/s: no such file or directory`,
+			`orgs.yml:2: organization "prod": unreadable api_secret_file: the secret file (it does not exist; its path is not shown, in case it is the secret itself): no such file or directory`,
 		},
 		{"no secret file", "organizations:\n  - name: prod\n    api_key: K\n", `orgs.yml:2: organization "prod": no api_secret_file`},
 		{"no key", "organizations:\n  - name: prod\n    api_secret_file: " + secret + "\n", `orgs.yml:2: organization "prod": no API key: set api_key`},
@@ -199,11 +203,11 @@ func TestLoadFileErrors(t *testing.T) {
 		{"bad interval", "organizations:\n" + org("prod", "    refresh_interval: 500ms\n"), `orgs.yml:2: organization "prod": refresh_interval=500ms is under the minimum of 1s`},
 		{
 			"unparsable interval", "organizations:\n" + org("prod", "    refresh_interval: soon\n"),
-			"orgs.yml:5: organization \"prod\": cannot unmarshal !!str `soon` into time.Duration",
+			"orgs.yml:5: organization \"prod\": cannot unmarshal !!str a value into time.Duration",
 		},
 		{"page size", "organizations:\n" + org("prod", "    page_size: 500\n"), `organization "prod": page_size=500 is outside 1..100`},
 		{
-			"no collectors", "organizations:\n" + org("prod", "    collectors: {byok: false, api_keys: false, service_accounts: false, environments: false, kafka_clusters: false, quotas: false, organization: false}\n"),
+			"no collectors", "organizations:\n" + org("prod", "    collectors: {byok: false, api_keys: false, service_accounts: false, environments: false, kafka_clusters: false, quotas: false, organization: false, certificate_authorities: false, certificate_identity_pools: false, identity_providers: false, identity_pools: false}\n"),
 			`organization "prod": every collector is disabled`,
 		},
 		{
@@ -242,10 +246,13 @@ func TestLoadFileErrors(t *testing.T) {
 			"audit_log lookback", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret_file: "+secret+", lookback: -1h}\n"),
 			`organization "prod": audit_log.lookback=-1h0m0s must be positive`,
 		},
+		{"a second document", "organizations:\n" + org("prod", "") + "---\norganizations: []\n", `orgs.yml:5: a second YAML document (after ---): the file is one document`},
+		{"max items", "organizations:\n" + org("prod", "    max_items: -1\n"), `organization "prod": max_items=-1 must be positive`},
+		{"a value in the wrong place", "organizations:\n" + org("prod", "    page_size: hunter2-the-secret\n"), `orgs.yml:5: organization "prod": cannot unmarshal !!str a value into int`},
 		{"empty file", "", `orgs.yml: the file is empty; it must list organizations`},
 		{"empty list", "organizations: []\n", `orgs.yml: no organizations listed`},
 		{"not YAML", "organizations: [\n", `orgs.yml:1: did not find expected node content`},
-		{"a list of strings", "organizations:\n  - prod\n", "orgs.yml:2: organization #1: cannot unmarshal !!str `prod` into an organization"},
+		{"a list of strings", "organizations:\n  - prod\n", "orgs.yml:2: organization #1: cannot unmarshal !!str a value into an organization"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeFile(t, dir, "orgs.yml", tc.content)
@@ -256,6 +263,9 @@ func TestLoadFileErrors(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error of more than one line: %q", err)
 			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error quotes a value of the file: %q", err)
+			}
 			if !strings.HasPrefix(err.Error(), path) {
 				t.Errorf("error does not start with the file: %q", err)
 			}
@@ -263,6 +273,23 @@ func TestLoadFileErrors(t *testing.T) {
 	}
 	if _, err := LoadFile(filepath.Join(dir, "missing.yml"), flagDefaults()); err == nil || !strings.Contains(err.Error(), "--config.file=") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestLoadFileManyMistakes: a file of thousands of mistakes is one error
+// listing ten and how many more, whose size does not follow the file's.
+func TestLoadFileManyMistakes(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("organizations:\n  - name: a\n")
+	for i := 0; b.Len() < maxFileSize-40; i++ {
+		fmt.Fprintf(&b, "    unknown%d: 1\n", i)
+	}
+	path := writeFile(t, dir, "orgs.yml", b.String())
+	_, err := LoadFile(path, flagDefaults())
+	if err == nil || strings.Count(err.Error(), "not found in an organization") != maxErrors ||
+		!regexp.MustCompile(`; and \d+ more$`).MatchString(err.Error()) || len(err.Error()) > 2000 {
+		t.Fatalf("%d bytes of error: %.300s", len(err.Error()), err)
 	}
 }
 

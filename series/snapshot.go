@@ -32,16 +32,22 @@ type group struct {
 }
 
 // New returns the snapshot of one organisation's lists: each list's
-// families, whose names no other list has.
+// families. A family that several lists fill (the identity pools of
+// providers and of certificate authorities) is one family of several
+// parts, list after list, as Combine makes one of several organisations.
 func New(lists ...Families) *Snapshot {
 	var all []*family
 	for _, l := range lists {
 		all = append(all, l...)
 	}
-	slices.SortFunc(all, func(a, b *family) int { return strings.Compare(a.name, b.name) })
-	s := &Snapshot{groups: make([]group, len(all))}
-	for i, f := range all {
-		s.groups[i] = group{name: f.name, parts: []*family{f}}
+	slices.SortStableFunc(all, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+	s := &Snapshot{groups: make([]group, 0, len(all))}
+	for _, f := range all {
+		if n := len(s.groups); n > 0 && s.groups[n-1].name == f.name {
+			s.groups[n-1].parts = append(s.groups[n-1].parts, f)
+			continue
+		}
+		s.groups = append(s.groups, group{name: f.name, parts: []*family{f}})
 	}
 	return s
 }

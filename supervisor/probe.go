@@ -22,6 +22,9 @@ var firstProbeWait = 10 * time.Second
 // organisations across replicas by relabelling.
 func (s *Supervisor) Probe() http.Handler { return http.HandlerFunc(s.serveProbe) }
 
+// maxEcho is how much of a request parameter an error answer quotes.
+const maxEcho = 64
+
 func (s *Supervisor) serveProbe(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("organization")
 	var o *organization
@@ -36,8 +39,12 @@ func (s *Supervisor) serveProbe(w http.ResponseWriter, r *http.Request) {
 			strings.Join(s.Names(), ", ")), http.StatusBadRequest)
 		return
 	case o == nil:
+		shown := name
+		if len(shown) > maxEcho {
+			shown = shown[:maxEcho] + "..."
+		}
 		http.Error(w, fmt.Sprintf("Unknown organization %q: not in the configuration (configured: %s)",
-			name, strings.Join(s.Names(), ", ")), http.StatusNotFound)
+			shown, strings.Join(s.Names(), ", ")), http.StatusNotFound)
 		return
 	}
 	run := o.current()

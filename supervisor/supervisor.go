@@ -155,6 +155,8 @@ func (s *Supervisor) logStart(o *organization) {
 		"collector.service_accounts", c.ServiceAccounts, "collector.users", c.Users, "collector.environments", c.Environments,
 		"collector.kafka_clusters", c.KafkaClusters, "collector.quotas", c.Quotas, "collector.quotas.scopes", strings.ToLower(strings.Join(c.Scopes(), ",")),
 		"collector.organization", c.OrgInfo,
+		"collector.certificate_authorities", c.CertificateAuthorities, "collector.certificate_identity_pools", c.CertificateIdentityPools,
+		"collector.identity_providers", c.IdentityProviders, "collector.identity_pools", c.IdentityPools,
 		"refresh", map[bool]string{true: "on probe", false: "always"}[s.opts.OnProbe])
 	if a := c.AuditLog; a.Enabled() {
 		level.Info(s.opts.Logger).Log("msg", "Audit log configured", "organization", c.Name,
@@ -292,7 +294,7 @@ func (o *organization) newRun() (*run, error) {
 	r := &run{upstream: collector.NewUpstream(c.Name)}
 	client, err := apiclient.New(apiclient.Config{
 		BaseURL: c.BaseURL, APIKey: c.APIKey, Secret: c.Secret,
-		PageSize: c.PageSize, Timeout: c.Timeout, Observer: r.upstream,
+		PageSize: c.PageSize, MaxItems: c.MaxItems, Timeout: c.Timeout, Observer: r.upstream,
 		UserAgent: s.opts.UserAgent,
 	})
 	if err != nil {
@@ -311,6 +313,8 @@ func (o *organization) newRun() (*run, error) {
 		BYOK: c.BYOK, APIKeys: c.APIKeys, APIKeysPerKey: c.APIKeysPerKey,
 		ServiceAccounts: c.ServiceAccounts, Users: c.Users, Environments: c.Environments,
 		KafkaClusters: c.KafkaClusters, Quotas: c.Quotas, QuotaScopes: c.Scopes(), OrgInfo: c.OrgInfo,
+		CertificateAuthorities: c.CertificateAuthorities, CertificateIdentityPools: c.CertificateIdentityPools,
+		IdentityProviders: c.IdentityProviders, IdentityPools: c.IdentityPools,
 		AuditLog: audit, AuditLogInfo: collector.AuditLogInfo{APIKey: c.AuditLog.APIKey, Topic: c.AuditLog.Topic},
 		Logger:  s.opts.Logger,
 		Publish: func(snap *series.Snapshot) { s.published(r, snap) },

@@ -47,8 +47,21 @@ func main() {
 		promN    = flag.Int("prometheus-scrapes", 20, "scrapes by a real Prometheus, where one is installed, for its scrape_duration_seconds (0: skip)")
 		records  = flag.Int("audit-records", 2000000, "records of the audit log whose catch-up is measured (0: skip)")
 		auditN   = flag.Int("audit-keys", 10000, "API keys of the organisation whose audit log is read")
+		promOnly = flag.Int("prometheus-only", 0, "only Prometheus's scrape_duration_seconds against the exporter and its floor, this many rounds, alternating")
 	)
 	flag.Parse()
+	if *promOnly > 0 {
+		for _, f := range strings.Split(*keysFlag, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				fail(err)
+			}
+			if err := prometheusRounds(*binary, n, *promOnly, *promN); err != nil {
+				fail(err)
+			}
+		}
+		return
+	}
 	if *keysFlag == "" {
 		*keysFlag = "0"
 	}
@@ -199,6 +212,10 @@ func measure(binary string, n int, latency time.Duration, scrapers int, d time.D
 		return "", err
 	}
 	requests := len(s.Requests())
+	if !servesLabel(m, "confluent_quota_limit", "resource_id") {
+		// An exporter before per-scope quotas (BENCH_BEFORE) reads the organisation's only.
+		minRequests = s.MinimalRequestsScopes(100, false, "ORGANIZATION")
+	}
 	if !servesFamily(m, "confluent_organization_info") {
 		minRequests-- // an exporter before 0.2 (BENCH_BEFORE) does not read the organisation
 	}
@@ -393,6 +410,16 @@ func servesFamily(m map[string]float64, name string) bool {
 	return false
 }
 
+// servesLabel reports whether a series of the family name has the label.
+func servesLabel(m map[string]float64, name, label string) bool {
+	for series := range m {
+		if strings.HasPrefix(series, name+"{") && strings.Contains(series, label+"=") {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *exporter) metrics() (map[string]float64, error) {
 	resp, err := http.Get(e.url + "/metrics")
 	if err != nil {
@@ -526,6 +553,35 @@ func staticTarget(exporterURL string) (*httptest.Server, error) {
 		}
 		_, _ = w.Write(body)
 	})), nil
+}
+
+// prometheusRounds prints Prometheus's scrape_duration_seconds against the
+// exporter of n keys and against a static server of its bytes, rounds
+// times, one after the other: what one measurement alone cannot tell from
+// noise.
+func prometheusRounds(binary string, n, rounds, scrapes int) error {
+	path, err := exec.LookPath("prometheus")
+	if err != nil {
+		return err
+	}
+	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: byok, APIKeys: n, Quirks: true}, APIKey: apiKey, APISecret: secret, RateLimit: 1 << 30})
+	api := httptest.NewServer(s)
+	defer api.Close()
+	e, err := start(binary, api.URL, "1h")
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	static, err := staticTarget(e.url)
+	if err != nil {
+		return err
+	}
+	defer static.Close()
+	for r := range rounds {
+		fmt.Printf("%d keys, round %d: exporter %s, floor %s\n", n, r+1,
+			prometheusScrapeDuration(path, e.url, scrapes), prometheusScrapeDuration(path, static.URL, scrapes))
+	}
+	return nil
 }
 
 // prometheusScrapeDuration runs a real Prometheus scraping url every second

@@ -18,6 +18,7 @@ import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -55,6 +56,7 @@ type rendered struct {
 	orgs        *corev1.ConfigMap // the organisations' --config.file
 	testPod     *corev1.Pod
 	monitor     *monitoringv1.ServiceMonitor
+	policy      *networkingv1.NetworkPolicy
 	rule        *monitoringv1.PrometheusRule
 	labelsOfAll []map[string]string
 }
@@ -114,6 +116,9 @@ func render(t *testing.T, values string) *rendered {
 		case "monitoring.coreos.com/v1 ServiceMonitor":
 			r.monitor = &monitoringv1.ServiceMonitor{}
 			into = r.monitor
+		case "networking.k8s.io/v1 NetworkPolicy":
+			r.policy = &networkingv1.NetworkPolicy{}
+			into = r.policy
 		case "monitoring.coreos.com/v1 PrometheusRule":
 			r.rule = &monitoringv1.PrometheusRule{}
 			into = r.rule
@@ -169,6 +174,17 @@ func checkPod(t *testing.T, r *rendered, values string) {
 	if c.ReadinessProbe.HTTPGet.Path != "/-/ready" || c.LivenessProbe.HTTPGet.Path != "/-/healthy" {
 		t.Errorf("probes: readiness %s, liveness %s", c.ReadinessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Path)
 	}
+	// Every secret is a file only the exporter's user reads (0400, through
+	// its group: fsGroup).
+	if psc.FSGroup == nil || *psc.FSGroup != *psc.RunAsUser {
+		t.Errorf("fsGroup %v: the exporter's user cannot read 0400 secret files", psc.FSGroup)
+	}
+	for _, v := range pod.Volumes {
+		if v.Secret != nil && (v.Secret.DefaultMode == nil || *v.Secret.DefaultMode != 0o400) {
+			t.Errorf("secret volume %s: mode %v, want 0400", v.Name, v.Secret.DefaultMode)
+		}
+	}
+	checkWebAndPolicy(t, r, values)
 	if r.orgs != nil {
 		checkOrganizations(t, r, values)
 		return
@@ -259,6 +275,73 @@ func checkPod(t *testing.T, r *rendered, values string) {
 			if l["team"] != "platform" {
 				t.Errorf("object %d lacks the common label: %v", i, l)
 			}
+		}
+	}
+}
+
+// checkWebAndPolicy: a web configuration is a mounted file passed by
+// --web.config.file, the probes and the ServiceMonitor follow its TLS; a
+// NetworkPolicy lets only the peers named reach the port.
+func checkWebAndPolicy(t *testing.T, r *rendered, values string) {
+	t.Helper()
+	var v struct {
+		WebConfig struct {
+			SecretName string `json:"secretName"`
+			TLS        bool   `json:"tls"`
+		} `json:"webConfig"`
+		NetworkPolicy struct {
+			Enabled bool                             `json:"enabled"`
+			From    []networkingv1.NetworkPolicyPeer `json:"from"`
+		} `json:"networkPolicy"`
+	}
+	if values != "" {
+		if err := yaml.Unmarshal([]byte(readFile(t, values)), &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pod := r.deployment.Spec.Template.Spec
+	c := pod.Containers[0]
+	var file string
+	for _, a := range c.Args {
+		if f, ok := strings.CutPrefix(a, "--web.config.file="); ok {
+			file = f
+		}
+	}
+	if (file != "") != (v.WebConfig.SecretName != "") {
+		t.Errorf("--web.config.file=%q with webConfig.secretName=%q", file, v.WebConfig.SecretName)
+	}
+	if file != "" {
+		dir, name := path.Split(file)
+		found := false
+		for _, m := range c.VolumeMounts {
+			for _, vol := range pod.Volumes {
+				if m.Name == vol.Name && m.MountPath == strings.TrimSuffix(dir, "/") && vol.Secret != nil &&
+					vol.Secret.SecretName == v.WebConfig.SecretName && vol.Secret.Items[0].Path == name {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("--web.config.file=%s is not the mounted Secret %s", file, v.WebConfig.SecretName)
+		}
+	}
+	scheme := corev1.URISchemeHTTP
+	if v.WebConfig.TLS {
+		scheme = corev1.URISchemeHTTPS
+	}
+	if p := c.ReadinessProbe.HTTPGet; p != nil && p.Scheme != scheme {
+		t.Errorf("readiness probe scheme %s, want %s", p.Scheme, scheme)
+	}
+	if r.monitor != nil && v.WebConfig.TLS && r.monitor.Spec.Endpoints[0].Scheme == nil {
+		t.Error("the ServiceMonitor scrapes HTTP a TLS-only exporter")
+	}
+	if (r.policy != nil) != v.NetworkPolicy.Enabled {
+		t.Fatalf("NetworkPolicy rendered %v, enabled %v", r.policy != nil, v.NetworkPolicy.Enabled)
+	}
+	if p := r.policy; p != nil {
+		if len(p.Spec.Ingress) != 1 || !reflect.DeepEqual(p.Spec.Ingress[0].From, v.NetworkPolicy.From) ||
+			p.Spec.Ingress[0].Ports[0].Port.String() != "http-metrics" || !maps.Equal(p.Spec.PodSelector.MatchLabels, r.deployment.Spec.Selector.MatchLabels) {
+			t.Errorf("the NetworkPolicy lets in %+v, want %+v on the exporter's port and pods", p.Spec.Ingress, v.NetworkPolicy.From)
 		}
 	}
 }
@@ -507,6 +590,7 @@ func TestOrganizationsMistakes(t *testing.T) {
 		{"organizations[0].name=prod,organizations[0].apiKey=K,organizations[0].secretName=s,organizations[0].auditLog.bootstrapServers={b:9092},organizations[0].auditLog.apiKey=A", "organizations[0].auditLog.secretName (prod)"},
 		{"auditLog.bootstrapServers={b:9092},auditLog.secretName=a,secret.apiSecret=x", "auditLog.apiKey"},
 		{"auditLog.bootstrapServers={b:9092},auditLog.apiKey=A,secret.apiSecret=x", "auditLog.secretName"},
+		{"networkPolicy.enabled=true,secret.apiSecret=x", "networkPolicy.from"},
 	} {
 		cmd := exec.Command("go", "tool", "-modfile=tools/go.mod", "helm", "template", release, strings.TrimPrefix(chart, root+"/"), "--set", tc.set)
 		cmd.Dir = root

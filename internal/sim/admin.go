@@ -17,6 +17,8 @@ import (
 //	DELETE /_sim/service-accounts/{id}  remove a service account, keep its keys
 //	DELETE /_sim/clusters/{id}        remove a Kafka cluster, keep its BYOK key IN_USE
 //	GET  /_sim/requests               the list requests seen so far
+//	PUT  /_sim/certificate-authorities/{id}/expiry  {"certificate":0,"expires_at":"2026-12-08T00:00:00Z"}
+//	                                  a certificate of the authority's chain expires then
 //	POST /_sim/audit-log/authentications  {"key_id":"...","result":"SUCCESS"|"FAILURE","service":"kafka"|"schema-registry"}
 //	                                  a client authenticates now (in the audit log)
 //	PUT  /_sim/audit-log/revoked      {"revoked":true} the audit-log key is refused (false: accepted)
@@ -65,6 +67,17 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		found(w, s.DeleteKafkaCluster(strings.TrimPrefix(path, "clusters/")), "cluster")
 	case path == "requests" && r.Method == http.MethodGet:
 		writeJSON(w, s.Requests())
+	case strings.HasPrefix(path, "certificate-authorities/") && strings.HasSuffix(path, "/expiry") && r.Method == http.MethodPut:
+		id := strings.TrimSuffix(strings.TrimPrefix(path, "certificate-authorities/"), "/expiry")
+		var v struct {
+			Certificate int       `json:"certificate"`
+			ExpiresAt   time.Time `json:"expires_at"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&v); err != nil || v.ExpiresAt.IsZero() {
+			http.Error(w, `want {"certificate": N, "expires_at": "RFC 3339 time"}`, http.StatusBadRequest)
+			return
+		}
+		found(w, s.SetCertificateExpiry(id, v.Certificate, v.ExpiresAt), "certificate authority or certificate")
 	case strings.HasPrefix(path, "audit-log/"):
 		s.serveAuditLogAdmin(w, r, strings.TrimPrefix(path, "audit-log/"))
 	default:

@@ -14,18 +14,59 @@ type endpoint struct {
 	listKind    string
 	required    string // a query parameter the API requires, or ""
 	maxPageSize int
+	parent      string // the id in the path of a list under one item, or ""
 }
 
 // endpoints are the list endpoints, by path.
 var endpoints = map[string]endpoint{
-	"/byok/v1/keys":                    {"byok_keys", "byok/v1", "KeyList", "", 100},
-	"/iam/v2/api-keys":                 {"iam_api_keys", "iam/v2", "ApiKeyList", "", 100},
-	"/iam/v2/service-accounts":         {"iam_service_accounts", "iam/v2", "ServiceAccountList", "", 100},
-	"/iam/v2/users":                    {"iam_users", "iam/v2", "UserList", "", 100},
-	"/org/v2/environments":             {"org_environments", "org/v2", "EnvironmentList", "", 100},
-	"/org/v2/organizations":            {"org_organizations", "org/v2", "OrganizationList", "", 100},
-	"/cmk/v2/clusters":                 {"cmk_clusters", "cmk/v2", "ClusterList", "environment", 100},
-	"/service-quota/v1/applied-quotas": {"service_quota_applied_quotas", "service-quota/v1", "AppliedQuotaList", "scope", 200},
+	"/byok/v1/keys":                    {"byok_keys", "byok/v1", "KeyList", "", 100, ""},
+	"/iam/v2/api-keys":                 {"iam_api_keys", "iam/v2", "ApiKeyList", "", 100, ""},
+	"/iam/v2/service-accounts":         {"iam_service_accounts", "iam/v2", "ServiceAccountList", "", 100, ""},
+	"/iam/v2/users":                    {"iam_users", "iam/v2", "UserList", "", 100, ""},
+	"/org/v2/environments":             {"org_environments", "org/v2", "EnvironmentList", "", 100, ""},
+	"/org/v2/organizations":            {"org_organizations", "org/v2", "OrganizationList", "", 100, ""},
+	"/cmk/v2/clusters":                 {"cmk_clusters", "cmk/v2", "ClusterList", "environment", 100, ""},
+	"/service-quota/v1/applied-quotas": {"service_quota_applied_quotas", "service-quota/v1", "AppliedQuotaList", "scope", 200, ""},
+	"/iam/v2/certificate-authorities":  {"iam_certificate_authorities", "iam/v2", "CertificateAuthorityList", "", 100, ""},
+	"/iam/v2/identity-providers":       {"iam_identity_providers", "iam/v2", "IdentityProviderList", "", 100, ""},
+}
+
+// parentEndpoints are the lists under one item of another, by the path
+// before and after its id.
+var parentEndpoints = []struct {
+	prefix, suffix string
+	endpoint
+}{
+	{"/iam/v2/certificate-authorities/", "/identity-pools", endpoint{"iam_certificate_identity_pools", "iam/v2", "CertificateIdentityPoolList", "", 100, ""}},
+	{"/iam/v2/identity-providers/", "/identity-pools", endpoint{"iam_identity_pools", "iam/v2", "IdentityPoolList", "", 100, ""}},
+}
+
+// pathOf is the path of a list under one item.
+func (ep endpoint) pathOf() string {
+	for _, p := range parentEndpoints {
+		if p.name == ep.name {
+			return p.prefix + ep.parent + p.suffix
+		}
+	}
+	return ""
+}
+
+// route finds the list endpoint of path, with the id of the item it is
+// under for the lists under one.
+func route(path string) (endpoint, bool) {
+	if ep, ok := endpoints[path]; ok {
+		return ep, true
+	}
+	for _, p := range parentEndpoints {
+		if id, ok := strings.CutPrefix(path, p.prefix); ok {
+			if id, ok = strings.CutSuffix(id, p.suffix); ok && id != "" && !strings.Contains(id, "/") {
+				ep := p.endpoint
+				ep.parent = id
+				return ep, true
+			}
+		}
+	}
+	return endpoint{}, false
 }
 
 // listing is one list as a request's filters select it, read under s.mu.
@@ -36,9 +77,35 @@ type listing struct {
 }
 
 // listing returns the list endpoint serves, filtered by q.
-func (s *Server) listing(endpoint string, q url.Values) listing {
+func (s *Server) listing(ep endpoint, q url.Values) listing {
 	crn := "crn://confluent.cloud/organization=" + orgID
-	switch endpoint {
+	switch ep.name {
+	case "iam_certificate_authorities":
+		return listing{n: len(s.cas), item: func(i int, base string) any {
+			a := s.cas[i]
+			a.Metadata.Self = base + "/iam/v2/certificate-authorities/" + a.ID
+			a.Metadata.ResourceName = crn + "/certificate-authority=" + a.ID
+			return a
+		}}
+	case "iam_identity_providers":
+		return listing{n: len(s.providers), item: func(i int, base string) any {
+			p := s.providers[i]
+			p.Metadata.Self = base + "/iam/v2/identity-providers/" + p.ID
+			p.Metadata.ResourceName = crn + "/identity-provider=" + p.ID
+			return p
+		}}
+	case "iam_certificate_identity_pools", "iam_identity_pools":
+		pools, _ := s.poolsOf(ep.name, ep.parent)
+		kind := "identity-provider"
+		if ep.name == "iam_certificate_identity_pools" {
+			kind = "certificate-authority"
+		}
+		return listing{n: len(pools), item: func(i int, base string) any {
+			p := pools[i]
+			p.Metadata.Self = base + ep.pathOf() + "/" + p.ID
+			p.Metadata.ResourceName = crn + "/" + kind + "=" + ep.parent + "/identity-pool=" + p.ID
+			return p
+		}}
 	case "byok_keys":
 		l := listing{n: len(s.byok), item: func(i int, base string) any {
 			k := s.byok[i]
@@ -133,7 +200,7 @@ func (s *Server) listing(endpoint string, q url.Values) listing {
 			},
 		}
 	}
-	panic("sim: no listing for endpoint " + endpoint)
+	panic("sim: no listing for endpoint " + ep.name)
 }
 
 // expired reports whether k's expiry day ended before now.
@@ -263,9 +330,21 @@ func (s *Server) DeleteKafkaCluster(id string) bool {
 // collector takes at pageSize, users included or not: one per page of each
 // list (an empty list is one page), the environments twice (the
 // environments and the kafka_clusters collectors each read them), the
-// clusters of each environment, and the organisation (one page).
+// clusters of each environment, the organisation (one page), the
+// certificate authorities and identity providers twice and the identity
+// pools of each.
 // docs/benchmarks.md gives the formula.
 func (s *Server) MinimalRequests(pageSize int, users bool) int {
+	scopes := []string{"ORGANIZATION", "SERVICE_ACCOUNT", "KAFKA_CLUSTER"}
+	if users {
+		scopes = append(scopes, "USER_ACCOUNT")
+	}
+	return s.MinimalRequestsScopes(pageSize, users, scopes...)
+}
+
+// MinimalRequestsScopes is MinimalRequests with the quotas of the scopes
+// given (an exporter before per-scope quotas read the organisation's only).
+func (s *Server) MinimalRequestsScopes(pageSize int, users bool, scopes ...string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pages := func(n int) int { return max(1, (n+pageSize-1)/pageSize) }
@@ -284,15 +363,24 @@ func (s *Server) MinimalRequests(pageSize int, users bool) int {
 	for _, q := range s.quotas() {
 		perScope[q.Scope]++
 	}
-	// The quota scopes read by default: the organisation's, per service
-	// account, per cluster; and per user with the users collector.
-	quotaPages := pages(perScope["ORGANIZATION"]) + pages(perScope["SERVICE_ACCOUNT"]) + pages(perScope["KAFKA_CLUSTER"])
-	n := pages(len(s.byok)) + pages(visible) + pages(len(s.sas)) + 2*pages(len(s.envs)) + quotaPages + 1
+	n := pages(len(s.byok)) + pages(visible) + pages(len(s.sas)) + 2*pages(len(s.envs)) + 1
+	for _, scope := range scopes {
+		n += pages(perScope[scope])
+	}
 	if users {
-		n += pages(len(s.users)) + pages(perScope["USER_ACCOUNT"])
+		n += pages(len(s.users))
 	}
 	for _, e := range s.envs {
 		n += pages(perEnv[e.ID])
+	}
+	// The authorities and the providers twice (their collectors and their
+	// pools' each read them), and the pools of each.
+	n += 2*pages(len(s.cas)) + 2*pages(len(s.providers))
+	for _, a := range s.cas {
+		n += pages(len(a.pools))
+	}
+	for _, p := range s.providers {
+		n += pages(len(p.pools))
 	}
 	return n
 }

@@ -40,12 +40,14 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	specs := map[string]string{
-		"byok-v1.openapi.yaml":                       "",
-		"iam-v2.openapi.yaml":                        "",
-		"iam-v2-users-service-accounts.openapi.yaml": "",
-		"org-v2.openapi.yaml":                        "",
-		"cmk-v2.openapi.yaml":                        "",
-		"service-quota-v1.openapi.yaml":              "",
+		"byok-v1.openapi.yaml":                        "",
+		"iam-v2.openapi.yaml":                         "",
+		"iam-v2-users-service-accounts.openapi.yaml":  "",
+		"org-v2.openapi.yaml":                         "",
+		"cmk-v2.openapi.yaml":                         "",
+		"service-quota-v1.openapi.yaml":               "",
+		"iam-v2-certificate-authorities.openapi.yaml": "",
+		"iam-v2-identity-providers.openapi.yaml":      "",
 	}
 	loaded := map[string]routers.Router{}
 	for file := range specs {
@@ -62,13 +64,17 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"/org/v2/organizations", "org-v2.openapi.yaml", ""},
 		{"/cmk/v2/clusters", "cmk-v2.openapi.yaml", "environment=env-001"},
 		{"/service-quota/v1/applied-quotas", "service-quota-v1.openapi.yaml", "scope=ORGANIZATION"},
+		{"/iam/v2/certificate-authorities", "iam-v2-certificate-authorities.openapi.yaml", ""},
+		{"/iam/v2/certificate-authorities/op-ca01/identity-pools", "iam-v2-certificate-authorities.openapi.yaml", ""},
+		{"/iam/v2/identity-providers", "iam-v2-identity-providers.openapi.yaml", ""},
+		{"/iam/v2/identity-providers/op-idp1/identity-pools", "iam-v2-identity-providers.openapi.yaml", ""},
 	}
 	routers := map[string]routers.Router{}
 	for _, l := range lists {
 		routers[l.path] = loaded[l.spec]
 	}
-	if len(lists) != len(endpoints) {
-		t.Fatalf("%d list endpoints checked, the simulator serves %d", len(lists), len(endpoints))
+	if len(lists) != len(endpoints)+len(parentEndpoints) {
+		t.Fatalf("%d list endpoints checked, the simulator serves %d", len(lists), len(endpoints)+len(parentEndpoints))
 	}
 
 	type call struct {

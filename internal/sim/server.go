@@ -30,6 +30,7 @@ type Config struct {
 // Faults switches on misbehaviour. The zero value is a well-behaved API.
 type Faults struct {
 	Endpoint string  `json:"endpoint,omitempty"` // only this list endpoint (byok_keys, iam_api_keys, ...; see endpoints); "" all
+	Parent   string  `json:"parent,omitempty"`   // only the list under this item (a certificate authority's or provider's pools); "" all
 	Page     int     `json:"page,omitempty"`     // only this page (1-based) for Status and Body; 0 every page
 	Rate     float64 `json:"rate,omitempty"`     // chance a matching request gets Status/Body; 0 means always
 	Count    int     `json:"count,omitempty"`    // Status/Body for this many requests, then off; 0 no limit
@@ -109,6 +110,8 @@ type Server struct {
 	users       []User
 	envs        []Environment
 	clusters    []KafkaCluster
+	cas         []CertificateAuthority
+	providers   []IdentityProvider
 	quotaLimits map[string]int              // applied limits set by SetQuotaLimit
 	firstExpiry time.Time                   // the earliest end of an API key's expiry day
 	quotaCache  []AppliedQuota              // quotas(), kept until a list changes
@@ -135,7 +138,10 @@ func New(cfg Config) *Server {
 		cfg.RateWindow = time.Minute
 	}
 	byok := NewBYOKKeys(cfg.Org)
+	cas, providers := newIdentities(cfg.Org)
 	s := &Server{
+		cas:         cas,
+		providers:   providers,
 		cfg:         cfg,
 		byok:        byok,
 		apiKeys:     NewAPIKeys(cfg.Org),
@@ -246,7 +252,7 @@ func (s *Server) DeleteAPIKey(id string) bool {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ep, isList := endpoints[r.URL.Path]
+	ep, isList := route(r.URL.Path)
 	switch {
 	case isList && r.Method == http.MethodGet:
 		s.serveList(w, r, ep)
@@ -294,7 +300,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, ep endpoint) 
 	s.mu.Unlock()
 
 	w.Header().Set("X-Request-Id", reqID)
-	matches := f.Endpoint == "" || f.Endpoint == endpoint
+	matches := (f.Endpoint == "" || f.Endpoint == endpoint) && (f.Parent == "" || f.Parent == ep.parent)
 	if matches && f.LatencyMS > 0 {
 		select {
 		case <-time.After(time.Duration(f.LatencyMS) * time.Millisecond):
@@ -322,7 +328,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, ep endpoint) 
 		if r.Context().Err() != nil {
 			return
 		}
-		matches = f.Endpoint == "" || f.Endpoint == endpoint
+		matches = (f.Endpoint == "" || f.Endpoint == endpoint) && (f.Parent == "" || f.Parent == ep.parent)
 	}
 
 	if matches && f.Redirect != "" && (f.Redirect == "loop" || r.URL.Query().Get("redirected") == "") {
@@ -439,6 +445,9 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, ep endpoint, f F
 		pg = p
 	}
 
+	if _, ok := s.poolsOf(ep.name, ep.parent); ep.parent != "" && !ok {
+		return errorReply(w, 404, "not_found", "Not Found", "no "+strings.TrimPrefix(ep.name, "iam_")+" parent "+ep.parent)
+	}
 	if ep.required != "" && q.Get(ep.required) == "" {
 		return errorReply(w, 400, "missing_parameter", "Missing Required Parameter", ep.required+" is required")
 	}
@@ -456,7 +465,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, ep endpoint, f F
 		}
 	}
 
-	items, total := s.pageItems(r, ep.name, q, pg, f.Overlap && matches)
+	items, total := s.pageItems(r, ep, q, pg, f.Overlap && matches)
 	cliLastPage := faulty && f.Body == "null-last-page"
 	if cliLastPage && pg.offset >= total {
 		return reply{status: 200, body: []byte(`{"data":null,"metadata":{}}`), nullData: true}
@@ -518,8 +527,9 @@ func or(a, b string) string {
 
 // pageItems filters the list as the query asks and returns one page of it,
 // and the length of the filtered list. Only the page's items are copied.
-func (s *Server) pageItems(r *http.Request, endpoint string, q url.Values, pg page, overlap bool) ([]json.RawMessage, int) {
-	l := s.listing(endpoint, q)
+func (s *Server) pageItems(r *http.Request, ep endpoint, q url.Values, pg page, overlap bool) ([]json.RawMessage, int) {
+	endpoint := ep.name + ep.parent
+	l := s.listing(ep, q)
 	var selected []int // indices of the filtered list, or nil for all
 	total := l.n
 	if l.match != nil {

@@ -1,0 +1,144 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
+)
+
+// The workload identities other than API keys: mTLS certificate
+// authorities and OAuth identity providers, each with its identity pools.
+var (
+	certificateAuthorityInfoMetric = series.NewMetric("iam", "certificate_authority_info",
+		"An mTLS certificate authority: its name, state and where its certificate revocation list comes from (crl_source LOCAL or URL). Always 1.",
+		"certificate_authority_id", "display_name", "description", "state", "crl_source")
+	certificateExpiresMetric = series.NewMetric("iam", "certificate_authority_certificate_expires_timestamp_seconds",
+		"When a certificate of a certificate authority's chain expires: then every client of every identity pool under the authority stops authenticating.",
+		"certificate_authority_id", "serial_number", "fingerprint")
+	crlUpdatedMetric = series.NewMetric("iam", "certificate_authority_crl_updated_timestamp_seconds",
+		"When a certificate authority's revocation list was last updated, where the API says.",
+		"certificate_authority_id")
+	identityProviderInfoMetric = series.NewMetric("iam", "identity_provider_info",
+		"An OAuth/OIDC identity provider: its name, issuer and state. Always 1.",
+		"provider_id", "display_name", "issuer", "state")
+	identityPoolInfoMetric = series.NewMetric("iam", "identity_pool_info",
+		`An identity pool: of an OAuth identity provider (kind="oauth") or of a certificate authority (kind="certificate", provider_id the authority's id); identity_claim is the claim, or the certificate field, that names an identity. Its filter is not exported. Always 1.`,
+		"pool_id", "display_name", "provider_id", "kind", "identity_claim", "state")
+)
+
+// certificateAuthoritiesCollector serves GET /iam/v2/certificate-authorities.
+type certificateAuthoritiesCollector struct{ lister Lister }
+
+func (c *certificateAuthoritiesCollector) name() string { return "certificate_authorities" }
+func (c *certificateAuthoritiesCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID}
+}
+
+func (c *certificateAuthoritiesCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
+	authorities, stats, err := c.lister.ListCertificateAuthorities(ctx)
+	if err != nil {
+		return 0, stats, err
+	}
+	for _, a := range authorities {
+		s.Add(certificateAuthorityInfoMetric, 1, a.ID, a.DisplayName, a.Description, a.State, a.CRLSource)
+		s.AddTimestamp(crlUpdatedMetric, a.CRLUpdatedAt, a.ID)
+		seen := map[[2]string]bool{}
+		for _, cert := range a.Certificates {
+			if k := [2]string{cert.SerialNumber, cert.Fingerprint}; !seen[k] {
+				seen[k] = true
+				s.AddTimestamp(certificateExpiresMetric, cert.ExpiresAt, a.ID, cert.SerialNumber, cert.Fingerprint)
+			}
+		}
+	}
+	return len(authorities), stats, nil
+}
+
+// certificateIdentityPoolsCollector serves the identity pools of every
+// certificate authority: GET /iam/v2/certificate-authorities, then its
+// pools for each. It reads the authorities itself, as the Kafka clusters
+// collector reads the environments.
+type certificateIdentityPoolsCollector struct{ lister Lister }
+
+func (c *certificateIdentityPoolsCollector) name() string { return "certificate_identity_pools" }
+func (c *certificateIdentityPoolsCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID}
+}
+
+func (c *certificateIdentityPoolsCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
+	authorities, stats, err := c.lister.ListCertificateAuthorities(ctx)
+	if err != nil {
+		return 0, stats, err
+	}
+	stats.Invalid = nil // the authorities' values are the other collector's
+	ids := make([]string, len(authorities))
+	for i, a := range authorities {
+		ids[i] = a.ID
+	}
+	n, st, err := pools(ctx, s, "certificate", "certificate authority", ids, c.lister.ListCertificateIdentityPools)
+	return n, addStats(stats, st), err
+}
+
+// identityProvidersCollector serves GET /iam/v2/identity-providers.
+type identityProvidersCollector struct{ lister Lister }
+
+func (c *identityProvidersCollector) name() string          { return "identity_providers" }
+func (c *identityProvidersCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+
+func (c *identityProvidersCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
+	providers, stats, err := c.lister.ListIdentityProviders(ctx)
+	if err != nil {
+		return 0, stats, err
+	}
+	for _, p := range providers {
+		s.Add(identityProviderInfoMetric, 1, p.ID, p.DisplayName, p.Issuer, p.State)
+	}
+	return len(providers), stats, nil
+}
+
+// identityPoolsCollector serves the identity pools of every identity
+// provider: GET /iam/v2/identity-providers, then its pools for each.
+type identityPoolsCollector struct{ lister Lister }
+
+func (c *identityPoolsCollector) name() string          { return "identity_pools" }
+func (c *identityPoolsCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+
+func (c *identityPoolsCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
+	providers, stats, err := c.lister.ListIdentityProviders(ctx)
+	if err != nil {
+		return 0, stats, err
+	}
+	stats.Invalid = nil // the providers' values are the other collector's
+	ids := make([]string, len(providers))
+	for i, p := range providers {
+		ids[i] = p.ID
+	}
+	n, st, err := pools(ctx, s, "oauth", "identity provider", ids, c.lister.ListIdentityPools)
+	return n, addStats(stats, st), err
+}
+
+// pools adds the pools of each of parents, of kind, as list reads them.
+// One parent's list failing fails them all: the refresh keeps the last
+// complete one.
+func pools(ctx context.Context, s *series.Builder, kind, parent string, parents []string,
+	list func(context.Context, string) ([]apiclient.IdentityPool, apiclient.ListStats, error),
+) (int, apiclient.ListStats, error) {
+	var stats apiclient.ListStats
+	seen := map[string]bool{}
+	for _, id := range parents {
+		ps, st, err := list(ctx, id)
+		stats = addStats(stats, st)
+		if err != nil {
+			return 0, stats, fmt.Errorf("%s %s: %w", parent, id, err)
+		}
+		for _, p := range ps {
+			if seen[p.ID] {
+				continue // a list that shifted while it was read
+			}
+			seen[p.ID] = true
+			s.Add(identityPoolInfoMetric, 1, p.ID, p.DisplayName, p.ProviderID, kind, p.IdentityClaim, p.State)
+		}
+	}
+	return len(seen), stats, nil
+}
