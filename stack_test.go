@@ -49,10 +49,15 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // find returns the first alert received with this name, key and status.
 func (h *webhook) find(name, keyID, status string) (webhookAlert, bool) {
+	return h.findBy(name, "key_id", keyID, status)
+}
+
+// findBy is find by another label than key_id.
+func (h *webhook) findBy(name, label, value, status string) (webhookAlert, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, a := range h.alerts {
-		if a.Labels["alertname"] == name && a.Labels["key_id"] == keyID && a.Status == status {
+		if a.Labels["alertname"] == name && a.Labels[label] == value && a.Status == status {
 			return a, true
 		}
 	}
@@ -282,6 +287,36 @@ func TestRealStack(t *testing.T) {
 	}
 	if d := page.Annotations["description"]; !strings.Contains(d, unused.cluster.Spec.DisplayName+" ("+unused.cluster.ID+")") {
 		t.Errorf("unused-key description %q does not name the cluster %s (%s)", d, unused.cluster.Spec.DisplayName, unused.cluster.ID)
+	}
+
+	// A certificate of an mTLS authority's chain about to expire: the
+	// critical page names the authority and its identity pools by name.
+	authority := s.CertificateAuthorities()[0]
+	if !s.SetCertificateExpiry(authority.ID, 0, time.Now().Add(3*24*time.Hour)) {
+		t.Fatalf("no certificate to renew on %s", authority.ID)
+	}
+	var critical webhookAlert
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		if a, ok := hook.findBy("ConfluentCertificateAuthorityExpiringCritical", "certificate_authority_id", authority.ID, "firing"); ok {
+			critical = a
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ConfluentCertificateAuthorityExpiringCritical for %s at the webhook", authority.ID)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if sum := critical.Annotations["summary"]; !strings.Contains(sum, authority.DisplayName+" ("+authority.ID+")") {
+		t.Errorf("expiry summary %q does not name the authority %s", sum, authority.DisplayName)
+	}
+	pools := s.IdentityPoolsOf(authority.ID)
+	if len(pools) == 0 {
+		t.Fatalf("the simulated authority %s has no identity pool", authority.ID)
+	}
+	for _, p := range pools {
+		if d := critical.Annotations["description"]; !strings.Contains(d, p+" (") {
+			t.Errorf("expiry description %q does not name the pool %s", d, p)
+		}
 	}
 
 	// Every dashboard query returns data from this Prometheus.
