@@ -203,13 +203,13 @@ func New(lister Lister, opts Options) *Exporter {
 		collectors = append(collectors, &certificateAuthoritiesCollector{lister: lister})
 	}
 	if opts.CertificateIdentityPools {
-		collectors = append(collectors, &certificateIdentityPoolsCollector{lister: lister})
+		collectors = append(collectors, certificatePools(lister))
 	}
 	if opts.IdentityProviders {
 		collectors = append(collectors, &identityProvidersCollector{lister: lister})
 	}
 	if opts.IdentityPools {
-		collectors = append(collectors, &identityPoolsCollector{lister: lister})
+		collectors = append(collectors, oauthPools(lister))
 	}
 	for _, c := range collectors {
 		j := &job{keyCollector: c, errors: map[apiclient.Reason]float64{}}

@@ -55,31 +55,6 @@ func (c *certificateAuthoritiesCollector) update(ctx context.Context, s *series.
 	return len(authorities), stats, nil
 }
 
-// certificateIdentityPoolsCollector serves the identity pools of every
-// certificate authority: GET /iam/v2/certificate-authorities, then its
-// pools for each. It reads the authorities itself, as the Kafka clusters
-// collector reads the environments.
-type certificateIdentityPoolsCollector struct{ lister Lister }
-
-func (c *certificateIdentityPoolsCollector) name() string { return "certificate_identity_pools" }
-func (c *certificateIdentityPoolsCollector) skipReasons() []string {
-	return []string{apiclient.SkipNoID}
-}
-
-func (c *certificateIdentityPoolsCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
-	authorities, stats, err := c.lister.ListCertificateAuthorities(ctx)
-	if err != nil {
-		return 0, stats, err
-	}
-	stats.Invalid = nil // the authorities' values are the other collector's
-	ids := make([]string, len(authorities))
-	for i, a := range authorities {
-		ids[i] = a.ID
-	}
-	n, st, err := pools(ctx, s, "certificate", "certificate authority", ids, c.lister.ListCertificateIdentityPools)
-	return n, addStats(stats, st), err
-}
-
 // identityProvidersCollector serves GET /iam/v2/identity-providers.
 type identityProvidersCollector struct{ lister Lister }
 
@@ -97,47 +72,72 @@ func (c *identityProvidersCollector) update(ctx context.Context, s *series.Build
 	return len(providers), stats, nil
 }
 
-// identityPoolsCollector serves the identity pools of every identity
-// provider: GET /iam/v2/identity-providers, then its pools for each.
-type identityPoolsCollector struct{ lister Lister }
+// poolsCollector serves the identity pools of every certificate authority
+// or identity provider: their list, then the pools of each. It reads the
+// parents itself, as the Kafka clusters collector reads the environments,
+// so that it depends on no other collector.
+type poolsCollector struct {
+	collector string // certificate_identity_pools, identity_pools
+	kind      string // the kind label: certificate, oauth
+	parent    string // what a parent is called in errors
+	parents   func(context.Context) ([]string, apiclient.ListStats, error)
+	list      func(context.Context, string) ([]apiclient.IdentityPool, apiclient.ListStats, error)
+}
 
-func (c *identityPoolsCollector) name() string          { return "identity_pools" }
-func (c *identityPoolsCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+func certificatePools(l Lister) *poolsCollector {
+	return &poolsCollector{
+		collector: "certificate_identity_pools", kind: "certificate", parent: "certificate authority",
+		parents: func(ctx context.Context) ([]string, apiclient.ListStats, error) {
+			cas, st, err := l.ListCertificateAuthorities(ctx)
+			ids := make([]string, len(cas))
+			for i, a := range cas {
+				ids[i] = a.ID
+			}
+			return ids, st, err
+		},
+		list: l.ListCertificateIdentityPools,
+	}
+}
 
-func (c *identityPoolsCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
-	providers, stats, err := c.lister.ListIdentityProviders(ctx)
+func oauthPools(l Lister) *poolsCollector {
+	return &poolsCollector{
+		collector: "identity_pools", kind: "oauth", parent: "identity provider",
+		parents: func(ctx context.Context) ([]string, apiclient.ListStats, error) {
+			ps, st, err := l.ListIdentityProviders(ctx)
+			ids := make([]string, len(ps))
+			for i, p := range ps {
+				ids[i] = p.ID
+			}
+			return ids, st, err
+		},
+		list: l.ListIdentityPools,
+	}
+}
+
+func (c *poolsCollector) name() string          { return c.collector }
+func (c *poolsCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+
+// update adds the pools of every parent. One parent's list failing fails
+// them all: the refresh keeps the last complete one.
+func (c *poolsCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
+	parents, stats, err := c.parents(ctx)
 	if err != nil {
 		return 0, stats, err
 	}
-	stats.Invalid = nil // the providers' values are the other collector's
-	ids := make([]string, len(providers))
-	for i, p := range providers {
-		ids[i] = p.ID
-	}
-	n, st, err := pools(ctx, s, "oauth", "identity provider", ids, c.lister.ListIdentityPools)
-	return n, addStats(stats, st), err
-}
-
-// pools adds the pools of each of parents, of kind, as list reads them.
-// One parent's list failing fails them all: the refresh keeps the last
-// complete one.
-func pools(ctx context.Context, s *series.Builder, kind, parent string, parents []string,
-	list func(context.Context, string) ([]apiclient.IdentityPool, apiclient.ListStats, error),
-) (int, apiclient.ListStats, error) {
-	var stats apiclient.ListStats
+	stats.Invalid = nil // the parents' values are the other collector's
 	seen := map[string]bool{}
 	for _, id := range parents {
-		ps, st, err := list(ctx, id)
+		ps, st, err := c.list(ctx, id)
 		stats = addStats(stats, st)
 		if err != nil {
-			return 0, stats, fmt.Errorf("%s %s: %w", parent, id, err)
+			return 0, stats, fmt.Errorf("%s %s: %w", c.parent, id, err)
 		}
 		for _, p := range ps {
 			if seen[p.ID] {
 				continue // a list that shifted while it was read
 			}
 			seen[p.ID] = true
-			s.Add(identityPoolInfoMetric, 1, p.ID, p.DisplayName, p.ProviderID, kind, p.IdentityClaim, p.State)
+			s.Add(identityPoolInfoMetric, 1, p.ID, p.DisplayName, p.ProviderID, c.kind, p.IdentityClaim, p.State)
 		}
 	}
 	return len(seen), stats, nil
