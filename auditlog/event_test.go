@@ -75,7 +75,22 @@ func TestDecode(t *testing.T) {
 		{"authentication, data not an object", `{"type":"io.confluent.kafka.server/authentication","data":"x"}`, KindInvalid, authentication{}},
 		{"authentication, broken after the type", `{"type":"io.confluent.kafka.server/authentication","data":{`, KindInvalid, authentication{}},
 		{"identifier not a string", `{"type":"io.confluent.kafka.server/authentication","data":{"authenticationInfo":{"metadata":{"identifier":42}},"result":{"status":"SUCCESS"}}}`, KindInvalid, authentication{}},
+		{"ends after a member name", `{"type"`, KindInvalid, authentication{}},
+		{"ends after a colon", `{"a":`, KindInvalid, authentication{}},
+		{"ends in a value", `{"a":1`, KindInvalid, authentication{}},
+		{"ends in a literal", `{"a":tru`, KindInvalid, authentication{}},
+		{"ends after an opening brace", `{`, KindInvalid, authentication{}},
+		{"ends in a key", `{"ty`, KindInvalid, authentication{}},
+		{"ends in an escape", `{"a":"x\`, KindInvalid, authentication{}},
+		{"ends in a string", `{"a":"x`, KindInvalid, authentication{}},
+		{"ends in an array", `{"a":[1,{"b":2}`, KindInvalid, authentication{}},
+		{"ends in a string in an array", `{"a":["x`, KindInvalid, authentication{}},
+		{"ends after the type's colon", `{"type":`, KindInvalid, authentication{}},
+		{"ends in the type", `{"type":"io.confluent`, KindInvalid, authentication{}},
+		{"no colon", `{"a" 1, "type":"x"}`, KindInvalid, authentication{}},
+		{"a member of white space", "{ \t\r\n\"a\" : [ ] ,\n\"type\" :\t\"io.confluent.x/y\" }", KindOther, authentication{}},
 		{"too large", `{"type":"io.confluent.kafka.server/authorization","pad":"` + strings.Repeat("x", maxRecordSize) + `"}`, KindInvalid, authentication{}},
+		{"as large as allowed", padTo(`{"type":"io.confluent.kafka.server/authorization","pad":"`, `"}`, maxRecordSize), KindOther, authentication{}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var d decoder
@@ -85,6 +100,11 @@ func TestDecode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// padTo returns head + x… + tail, n bytes long.
+func padTo(head, tail string, n int) string {
+	return head + strings.Repeat("x", n-len(head)-len(tail)) + tail
 }
 
 // FuzzDecode: no record crashes the decoder, and what it calls an
@@ -103,4 +123,48 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("%v with an authentication from %q", kind, value)
 		}
 	})
+}
+
+// TestSkip: where the scanner's steps end, exactly.
+func TestSkip(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		at   int
+		want int
+	}{
+		{`"abc",`, 0, 5},
+		{`"a\"b",`, 0, 6},
+		{`"a\\"`, 0, 5},
+		{`"abc`, 0, -1},
+		{`"a\`, 0, -1},
+		{`x"ab"`, 1, 5},
+	} {
+		if got := skipString([]byte(c.in), c.at); got != c.want {
+			t.Errorf("skipString(%q, %d) = %d, want %d", c.in, c.at, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		in   string
+		want int
+	}{
+		{`{"a":[1,"]"],"b":{}},`, 20},
+		{`[[],[]]x`, 7},
+		{`12.5e3,`, 6},
+		{`true}`, 4},
+		{`null]`, 4},
+		{"false ", 5},
+		{"1\n", 1},
+		{"1\r", 1},
+		{"1\t", 1},
+		{`{"a":`, -1},
+		{`[`, -1},
+		{``, -1},
+	} {
+		if got := skipValue([]byte(c.in), 0); got != c.want {
+			t.Errorf("skipValue(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
+	if got := skipSpace([]byte(" \t\r\nx"), 0); got != 4 {
+		t.Errorf("skipSpace = %d, want 4", got)
+	}
 }

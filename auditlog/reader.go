@@ -161,7 +161,7 @@ func (r *Reader) Run(ctx context.Context) {
 		r.mu.Unlock()
 		level.Warn(r.logger).Log("msg", "Reading the audit log failed; retrying", "organization", r.org,
 			"reason", reason, "retry_in", wait, "err", err)
-		t := time.NewTimer(wait/2 + rand.N(wait/2+1))
+		t := time.NewTimer(jitter(wait))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -170,6 +170,12 @@ func (r *Reader) Run(ctx context.Context) {
 		}
 		wait = min(2*wait, r.retryMax)
 	}
+}
+
+// jitter returns a wait in [d/2, d], so that exporters restarted together
+// do not retry together.
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d/2+1)
 }
 
 // seek starts the window at now − Lookback: every partition is read from

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
@@ -161,6 +164,24 @@ func TestWindowStartsAtTheOldestRecordLeft(t *testing.T) {
 	}
 }
 
+// TestWindowIsTheLookbackWhereNothingWasDeleted: a log whose first record
+// is younger than the lookback has lost nothing: the window is the whole
+// lookback, not the time since its first record.
+func TestWindowIsTheLookbackWhereNothingWasDeleted(t *testing.T) {
+	b := startLog(t)
+	now := time.Now().UTC()
+	var recs []sim.Record
+	for range 3 { // round robin: one record per partition
+		recs = append(recs, sim.Record{Value: []byte(`{"type":"x"}`), Time: now.Add(-time.Hour)})
+	}
+	must(t, b.Produce(context.Background(), recs...))
+	r, _ := startReader(t, b, auditSecret)
+	eventually(t, "caught up", func() bool { return r.Status().CaughtUp })
+	if s := r.Status(); s.WindowStart.After(now.Add(-6 * 24 * time.Hour)) {
+		t.Errorf("window start %v, want the lookback's (about %v)", s.WindowStart, now.Add(-7*24*time.Hour))
+	}
+}
+
 // TestWrongSecretIsUnauthorized: a broker that closes the connection while
 // authenticating (as Confluent Cloud and kfake do with a wrong secret) and
 // one that answers SASL_AUTHENTICATION_FAILED (a revoked key) are both
@@ -215,8 +236,67 @@ func TestBrokerUnreachable(t *testing.T) {
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
 	eventually(t, "a network error", func() bool { return r.Status().Errors[ReasonNetwork] >= 2 })
+	if n := r.Status().Errors[ReasonNetwork]; n > 1000 {
+		t.Errorf("%d network errors: the count does not count", n)
+	}
 	cancel()
 	<-done
+}
+
+// TestRefusedPartitionsAreFailures: an error the broker gives per
+// partition (here: not authorized for the topic), in each listing of
+// offsets and in a fetch, ends the session as a counted failure; reading
+// resumes once the broker answers.
+func TestRefusedPartitionsAreFailures(t *testing.T) {
+	b := startLog(t)
+	must(t, b.Authenticate(context.Background(), sim.Authentication{Identifier: "K1", Success: true}))
+	c := b.Cluster()
+	refuseListOnce(c, func(ts int64) bool { return ts == -2 }) // the first offsets
+	refuseListOnce(c, func(ts int64) bool { return ts == -1 }) // the ends
+	refuseListOnce(c, func(ts int64) bool { return ts >= 0 })  // the window's start
+	c.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		freq := req.(*kmsg.FetchRequest)
+		resp := freq.ResponseKind().(*kmsg.FetchResponse)
+		for _, rt := range freq.Topics {
+			st := kmsg.NewFetchResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewFetchResponseTopicPartition()
+				sp.Partition, sp.ErrorCode = rp.Partition, kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	r, _ := startReader(t, b, auditSecret)
+	eventually(t, "four refusals and then the log read", func() bool {
+		s := r.Status()
+		return s.Errors[ReasonUnauthorized] >= 4 && s.CaughtUp && !lastSuccess(r, "K1").IsZero()
+	})
+}
+
+// refuseListOnce makes c refuse, for every partition, the first listing of
+// offsets whose timestamp is one of want's.
+func refuseListOnce(c *kfake.Cluster, want func(int64) bool) {
+	c.ControlKey(int16(kmsg.ListOffsets), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		lreq := req.(*kmsg.ListOffsetsRequest)
+		if len(lreq.Topics) == 0 || len(lreq.Topics[0].Partitions) == 0 || !want(lreq.Topics[0].Partitions[0].Timestamp) {
+			return nil, nil, false
+		}
+		resp := lreq.ResponseKind().(*kmsg.ListOffsetsResponse)
+		for _, rt := range lreq.Topics {
+			st := kmsg.NewListOffsetsResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewListOffsetsResponseTopicPartition()
+				sp.Partition, sp.ErrorCode = rp.Partition, kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
 }
 
 // TestResumesWhereItStopped: a session that ends (here because partitions
@@ -254,5 +334,23 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestJitter: a retry waits between half the backoff and all of it, both
+// ends included, down to the nanosecond.
+func TestJitter(t *testing.T) {
+	for _, d := range []time.Duration{0, time.Nanosecond, 2, 3, time.Second, time.Minute} {
+		lo, hi := d, time.Duration(0)
+		for range 2000 {
+			w := jitter(d)
+			lo, hi = min(lo, w), max(hi, w)
+		}
+		if lo < d/2 || hi > d {
+			t.Errorf("jitter(%v) in [%v, %v], want within [%v, %v]", d, lo, hi, d/2, d)
+		}
+		if d >= time.Second && (lo > d/2+d/10 || hi < d-d/10) {
+			t.Errorf("jitter(%v) in [%v, %v]: not spread over [%v, %v]", d, lo, hi, d/2, d)
+		}
 	}
 }

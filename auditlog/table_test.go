@@ -53,7 +53,12 @@ func TestFailuresOfUnknownIdentifiers(t *testing.T) {
 		t.Fatalf("failures = %v, unknown %d; want K1:1, unknown 6", keys, unknown)
 	}
 	// DELETED turns out to be a key listed since the start (created later,
-	// say): what was reported unknown stays unknown.
+	// say): what was reported unknown stays unknown, and it has no failures
+	// of its own until it fails again.
+	keys, unknown = tb.failures(listedAs("K1", "DELETED"))
+	if !slices.Equal(keys, []Key{{ID: "K1", Failures: 1}}) || unknown != 6 {
+		t.Errorf("once DELETED is listed: %v, unknown %d; want K1:1, unknown 6", keys, unknown)
+	}
 	tb.add(authentication{"DELETED", false, now})
 	keys, unknown = tb.failures(listedAs("K1", "DELETED"))
 	slices.SortFunc(keys, func(a, b Key) int { return strings.Compare(a.ID, b.ID) })
@@ -79,5 +84,35 @@ func TestFailingIdentifiersBounded(t *testing.T) {
 	keys, unknown := tb.failures(listedAs("K1"))
 	if !slices.Equal(keys, []Key{{ID: "K1", Failures: 1}}) || unknown != maxFailingIdentifiers+500 {
 		t.Errorf("failures = %v, unknown %d; want K1:1, unknown %d", keys, unknown, maxFailingIdentifiers+500)
+	}
+}
+
+// TestAKeyAfterAllIsNoFailingIdentifier: an identifier that failed first
+// and then authenticated is a key: it no longer counts against the bound of
+// identifiers kept for their failures alone, and a failure past the bound
+// still changes the version (the failures' series are published by it).
+func TestAKeyAfterAllIsNoFailingIdentifier(t *testing.T) {
+	tb := newTable()
+	now := time.Now()
+	for i := range maxFailingIdentifiers {
+		tb.add(authentication{fmt.Sprintf("id-%d", i), false, now})
+	}
+	tb.add(authentication{"id-0", true, now}) // a key after all
+	tb.add(authentication{"new-1", false, now})
+	if _, ok := tb.ids["new-1"]; !ok || tb.failOnly != maxFailingIdentifiers {
+		t.Fatalf("new-1 kept %v, %d identifiers failing only; want kept, %d", ok, tb.failOnly, maxFailingIdentifiers)
+	}
+	v := tb.version
+	tb.add(authentication{"new-2", false, now}) // past the bound
+	if _, ok := tb.ids["new-2"]; ok || tb.overflow != 1 || tb.version != v+1 {
+		t.Errorf("past the bound: kept %v, overflow %d, version %d (was %d)", ok, tb.overflow, tb.version, v)
+	}
+	// A listed key whose every failure was reported unknown has none of its own.
+	tb.add(authentication{"K", false, now})
+	if keys, _ := tb.failures(listedAs()); len(keys) != 0 {
+		t.Fatalf("unlisted: %v", keys)
+	}
+	if keys, _ := tb.failures(listedAs("K")); len(keys) != 0 {
+		t.Errorf("a key with no failure of its own since it was listed: %v", keys)
 	}
 }
