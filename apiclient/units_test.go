@@ -586,6 +586,7 @@ func TestSecretFileRefusesWhatIsNoSecret(t *testing.T) {
 		{"an environment", write("environ", "HOME=/root\x00SECRET="+secret+"\x00"), "holds a control character"},
 		{"a tab", write("tab", secret+"\tmore"), "holds a control character"},
 		{"blank", write("blank", " \n"), "file is empty"},
+		{"seven characters", write("short", "abcdefg\n"), "is shorter than 8 characters"},
 		{"the secret for its path", secret, "the secret file (it does not exist; its path is not shown"},
 		{"in a missing directory", "/nonexistent/" + secret, "the secret file (it does not exist"},
 		{"/proc/self/environ", "/proc/self/environ", "holds a control character"},
@@ -606,6 +607,8 @@ func TestSecretFileRefusesWhatIsNoSecret(t *testing.T) {
 		secret + "\n":           secret,
 		secret + "\r\n":         secret,
 		"\ufeff" + secret + " ": secret,
+		"abcdefgh":              "abcdefgh",
+		"ééééééé€\n":            "ééééééé€", // characters, not bytes
 	} {
 		if s, err := SecretFile(write("ok", content)).Secret(context.Background()); err != nil || s != want {
 			t.Errorf("%q: read %q, %v", content, s, err)
@@ -613,6 +616,31 @@ func TestSecretFileRefusesWhatIsNoSecret(t *testing.T) {
 	}
 	if _, err := SecretFile(filepath.Join(dir, "missing")).Secret(context.Background()); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "missing")) {
 		t.Errorf("a missing file in an existing directory is not named: %v", err)
+	}
+}
+
+// TestStaticSecret: a secret from the environment is checked as a file's
+// line is, and a short one is refused: redacting a secret of a character
+// or two from every response would rewrite the data itself.
+func TestStaticSecret(t *testing.T) {
+	for secret, want := range map[string]string{
+		"":                "is empty",
+		"abcdefg":         "is shorter than 8 characters",
+		"éééé":            "is shorter than 8 characters", // 8 bytes
+		"abcdefgh\nijk":   "holds more than one line",
+		"abcdefgh\x1bijk": "holds a control character",
+		"abcdefgh\xffijk": "is not UTF-8 text",
+		"abcdefgh":        "",
+	} {
+		got, err := StaticSecret(secret).Secret(context.Background())
+		switch {
+		case want == "" && (err != nil || got != secret):
+			t.Errorf("a good secret: %v", err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("secret of %d bytes: %v, want %q", len(secret), err, want)
+		case err != nil && secret != "" && strings.Contains(err.Error(), secret):
+			t.Errorf("the error quotes the secret: %v", err)
+		}
 	}
 }
 

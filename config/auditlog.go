@@ -151,7 +151,7 @@ func (a *AuditLog) validate(n auditLogSettings, apiKeys bool) error {
 		return errors.New("the audit log has no API secret: set " + n.secret)
 	}
 	if _, err := readSecret(a.Secret); err != nil {
-		return fmt.Errorf("unreadable %s: %w", n.secretFile, err)
+		return secretError(a.Secret, n.secretFile, AuditLogSecretEnv, err)
 	}
 	if a.Topic == "" {
 		return errors.New(n.topic + " is empty")

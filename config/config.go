@@ -259,7 +259,7 @@ func (o *Organization) validate(n settings) error {
 		return errors.New("no API secret: set " + n.secret)
 	}
 	if _, err := readSecret(o.Secret); err != nil {
-		return fmt.Errorf("unreadable %s: %w", n.secretFile, err)
+		return secretError(o.Secret, n.secretFile, SecretEnv, err)
 	}
 	u, err := checkURL(n.url, o.URL)
 	if err != nil {
@@ -285,6 +285,16 @@ func (o *Organization) validate(n settings) error {
 		return err
 	}
 	return o.AuditLog.validate(n.auditLog, o.APIKeys)
+}
+
+// secretError says which secret is wrong: the setting naming its file, or
+// the environment variable holding it. Never SecretFrom: a file's path may
+// be the secret itself, pasted where the path belongs.
+func secretError(s apiclient.SecretSource, file, env string, err error) error {
+	if _, isFile := s.(apiclient.SecretFile); isFile {
+		return fmt.Errorf("unreadable %s: %w", file, err)
+	}
+	return fmt.Errorf("$%s: the secret %w", env, err)
 }
 
 // secretTimeout bounds reading a secret while checking the configuration:

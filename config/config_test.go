@@ -44,7 +44,7 @@ func parseFlags(t *testing.T, args []string, env map[string]string) *Flags {
 // TestQuotaScopes: the default scopes, with user_account when users are
 // on; what --collector.quotas.scopes asks for otherwise, upper case, once each.
 func TestQuotaScopes(t *testing.T) {
-	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s"}
+	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret"}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -80,10 +80,12 @@ func TestFlagMistakesNameTheFlag(t *testing.T) {
 		want string // "" for a valid configuration
 	}{
 		{"defaults with key and secret", nil, both, ""},
-		{"no key", nil, map[string]string{SecretEnv: "s"}, "no API key: set --confluent.api-key or CONFLUENT_CLOUD_API_KEY"},
-		{"key by flag", []string{"--confluent.api-key=k"}, map[string]string{SecretEnv: "s"}, ""},
+		{"no key", nil, map[string]string{SecretEnv: "the-secret"}, "no API key: set --confluent.api-key or CONFLUENT_CLOUD_API_KEY"},
+		{"key by flag", []string{"--confluent.api-key=k"}, map[string]string{SecretEnv: "the-secret"}, ""},
 		{"no secret", nil, key, "no API secret: set --confluent.api-secret-file or " + SecretEnv},
 		{"blank secret", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: " \n"}, "no API secret"},
+		{"short secret", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "abc"}, "$" + SecretEnv + ": the secret is shorter than 8 characters"},
+		{"two-line secret", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret\nmore"}, "$" + SecretEnv + ": the secret holds more than one line"},
 		{"secret file", []string{"--confluent.api-secret-file=" + secretFile}, key, ""},
 		{"missing secret file", []string{"--confluent.api-secret-file=/nonexistent/secret"}, key, "unreadable --confluent.api-secret-file: the secret file (it does not exist; its path is not shown"},
 		{"page size 0", []string{"--confluent.page-size=0"}, both, "--confluent.page-size=0 is outside 1..100"},
@@ -92,7 +94,7 @@ func TestFlagMistakesNameTheFlag(t *testing.T) {
 		{"page size 101", []string{"--confluent.page-size=101"}, both, "--confluent.page-size=101 is outside 1..100"},
 		{"interval 999ms", []string{"--refresh.interval=999ms"}, both, "--refresh.interval=999ms is under the minimum of 1s"},
 		{"interval 1s", []string{"--refresh.interval=1s"}, both, ""},
-		{"interval from env", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", "CONFLUENT_REFRESH_INTERVAL": "10ms"}, "--refresh.interval=10ms is under the minimum of 1s"},
+		{"interval from env", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret", "CONFLUENT_REFRESH_INTERVAL": "10ms"}, "--refresh.interval=10ms is under the minimum of 1s"},
 		{"timeout 0", []string{"--confluent.timeout=0s"}, both, "--confluent.timeout=0s must be positive"},
 		{"timeout 1ns", []string{"--confluent.timeout=1ns"}, both, ""},
 		{"max requests -1", []string{"--web.max-requests=-1"}, both, "--web.max-requests=-1 must not be negative"},
@@ -174,7 +176,7 @@ func only(name string) []string {
 // TestCollectorFlags: each collector flag sets its own collector, with the
 // documented defaults (users off: names are personal data).
 func TestCollectorFlags(t *testing.T) {
-	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s"}
+	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret"}
 	collectors := func(c *Config) [13]bool {
 		return [13]bool{
 			c.BYOK, c.APIKeys, c.APIKeysPerKey, c.ServiceAccounts, c.Users, c.Environments, c.KafkaClusters, c.Quotas, c.OrgInfo,
@@ -333,8 +335,8 @@ func TestAuditLogFlags(t *testing.T) {
 	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", "CONFLUENT_AUDIT_LOG_API_KEY": "AUDITKEY", AuditLogSecretEnv: "audit-secret"}
-	noSecret := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", "CONFLUENT_AUDIT_LOG_API_KEY": "AUDITKEY"}
+	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret", "CONFLUENT_AUDIT_LOG_API_KEY": "AUDITKEY", AuditLogSecretEnv: "audit-secret"}
+	noSecret := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret", "CONFLUENT_AUDIT_LOG_API_KEY": "AUDITKEY"}
 	const servers = "--audit-log.bootstrap-servers=pkc-1.us-west-2.aws.confluent.cloud:9092"
 	for _, tc := range []struct {
 		name string
@@ -342,13 +344,14 @@ func TestAuditLogFlags(t *testing.T) {
 		env  map[string]string
 		want string // "" for a valid configuration
 	}{
-		{"none", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s"}, ""},
+		{"none", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret"}, ""},
 		{"servers, key and secret", []string{servers}, env, ""},
 		{"as the Console writes it", []string{"--audit-log.bootstrap-servers=SASL_SSL://pkc-1.us-west-2.aws.confluent.cloud:9092, pkc-2:9092"}, env, ""},
 		{"secret file", []string{servers, "--audit-log.api-secret-file=" + secretFile}, noSecret, ""},
-		{"key without servers", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", "CONFLUENT_AUDIT_LOG_API_KEY": "A"}, "--audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY is set but --audit-log.bootstrap-servers is not"},
-		{"no key", []string{servers}, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s", AuditLogSecretEnv: "x"}, "the audit log has no API key: set --audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY"},
+		{"key without servers", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret", "CONFLUENT_AUDIT_LOG_API_KEY": "A"}, "--audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY is set but --audit-log.bootstrap-servers is not"},
+		{"no key", []string{servers}, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret", AuditLogSecretEnv: "the-audit-secret"}, "the audit log has no API key: set --audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY"},
 		{"no secret", []string{servers}, noSecret, "the audit log has no API secret: set --audit-log.api-secret-file or " + AuditLogSecretEnv},
+		{"short secret", []string{servers}, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret", "CONFLUENT_AUDIT_LOG_API_KEY": "A", AuditLogSecretEnv: "abc"}, "$" + AuditLogSecretEnv + ": the secret is shorter than 8 characters"},
 		{"missing secret file", []string{servers, "--audit-log.api-secret-file=/nonexistent/audit"}, noSecret, "unreadable --audit-log.api-secret-file: the secret file (it does not exist; its path is not shown"},
 		{"no port", []string{"--audit-log.bootstrap-servers=pkc-1.confluent.cloud"}, env, `--audit-log.bootstrap-servers: "pkc-1.confluent.cloud" is not host:port`},
 		{"bad port", []string{"--audit-log.bootstrap-servers=pkc-1:99999"}, env, `--audit-log.bootstrap-servers: "pkc-1:99999": the port must be 1-65535`},

@@ -17,7 +17,7 @@ func TestExampleFile(t *testing.T) {
 	dir := t.TempDir()
 	text := strings.ReplaceAll(string(raw), "/etc/confluent_keys_exporter/", dir+"/")
 	for _, f := range []string{"production.secret", "analytics.secret", "production-audit.secret"} {
-		writeFile(t, dir, f, "s")
+		writeFile(t, dir, f, "the-secret")
 	}
 	path := writeFile(t, dir, "organizations.yml", text)
 	orgs, err := LoadFile(path, flagDefaults())

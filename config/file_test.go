@@ -39,7 +39,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 
 func TestLoadFile(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "prod.secret", "s3cr3t\n")
+	secret := writeFile(t, dir, "prod.secret", "s3cr3t-value\n")
 	path := writeFile(t, dir, "orgs.yml", `
 organizations:
   - name: production
@@ -78,7 +78,7 @@ organizations:
 	if !prod.Equal(want) || prod.SecretFrom != want.SecretFrom {
 		t.Errorf("production: %+v, want the flags' defaults with its key: %+v", prod, want)
 	}
-	if s, err := prod.Secret.Secret(context.Background()); err != nil || s != "s3cr3t" {
+	if s, err := prod.Secret.Secret(context.Background()); err != nil || s != "s3cr3t-value" {
 		t.Errorf("secret %q, %v", s, err)
 	}
 	if bu.Name != "bu-2.eu" || bu.BaseURL.String() != "http://127.0.0.1:10062" || bu.Interval != 10*time.Minute ||
@@ -95,7 +95,7 @@ organizations:
 // has no audit log, whatever the flags say.
 func TestLoadFileAuditLog(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "x")
+	secret := writeFile(t, dir, "s", "the-secret")
 	audit := writeFile(t, dir, "audit.secret", "audit-secret\n")
 	path := writeFile(t, dir, "orgs.yml", `
 organizations:
@@ -138,7 +138,7 @@ organizations:
 // TestLoadFileLimits: the limits themselves are accepted.
 func TestLoadFileLimits(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "x")
+	secret := writeFile(t, dir, "s", "the-secret")
 	for _, extra := range []string{"refresh_interval: 1s", "page_size: 1", "page_size: 100"} {
 		path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secret+"\n    "+extra+"\n")
 		if _, err := LoadFile(path, flagDefaults()); err != nil {
@@ -151,7 +151,7 @@ func TestLoadFileLimits(t *testing.T) {
 // refused, naming the limit.
 func TestLoadFileSize(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "x")
+	secret := writeFile(t, dir, "s", "the-secret")
 	body := "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: " + secret + "\n#"
 	pad := strings.Repeat("x", maxFileSize-len(body)-1) + "\n"
 	path := writeFile(t, dir, "orgs.yml", body+pad)
@@ -168,7 +168,7 @@ func TestLoadFileSize(t *testing.T) {
 // and the organisation.
 func TestLoadFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "x")
+	secret := writeFile(t, dir, "s", "the-secret")
 	org := func(name, extra string) string {
 		return "  - name: " + name + "\n    api_key: K\n    api_secret_file: " + secret + "\n" + extra
 	}
@@ -297,7 +297,7 @@ func TestLoadFileManyMistakes(t *testing.T) {
 // API key or secret is needed of them, and the file is read at Check.
 func TestConfigFileFlag(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "x")
+	secret := writeFile(t, dir, "s", "the-secret")
 	path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secret+"\n")
 	cfg, err := parseFlags(t, []string{"--config.file=" + path, "--refresh.interval=2m", "--no-collector.quotas"}, nil).Check(os.Getenv)
 	if err != nil {
@@ -312,7 +312,7 @@ func TestConfigFileFlag(t *testing.T) {
 		t.Errorf("a bad file passed Check: %v", err)
 	}
 	// Without the file: one organisation, named default.
-	cfg, err = parseFlags(t, nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "s"}).Check(os.Getenv)
+	cfg, err = parseFlags(t, nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret"}).Check(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestConfigFileFlag(t *testing.T) {
 // that takes a bad value from a flag is told of the flag.
 func TestSettingsNamedWhereWritten(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "x")
+	secret := writeFile(t, dir, "s", "the-secret")
 	path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secret+"\n")
 	defaults := flagDefaults()
 	defaults.Interval = 10 * time.Millisecond
