@@ -332,10 +332,7 @@ func (r *Reader) consumeFrom() map[string]map[int32]kgo.Offset {
 func (r *Reader) position(ctx context.Context, adm *kadm.Client, partitions []int32) error {
 	ctx, cancel := context.WithTimeout(ctx, r.checkEvery)
 	defer cancel()
-	starts, err := adm.ListStartOffsets(ctx, r.cfg.Topic)
-	if err == nil {
-		err = starts.Error()
-	}
+	starts, err := listed(adm.ListStartOffsets(ctx, r.cfg.Topic))
 	if err != nil {
 		return err
 	}
@@ -355,10 +352,7 @@ func (r *Reader) position(ctx context.Context, adm *kadm.Client, partitions []in
 	noted := r.ends != nil
 	r.mu.Unlock()
 	if !noted {
-		ends, err := adm.ListEndOffsets(ctx, r.cfg.Topic)
-		if err == nil {
-			err = ends.Error()
-		}
+		ends, err := listed(adm.ListEndOffsets(ctx, r.cfg.Topic))
 		if err != nil {
 			return err
 		}
@@ -367,10 +361,7 @@ func (r *Reader) position(ctx context.Context, adm *kadm.Client, partitions []in
 		ends.Each(func(o kadm.ListedOffset) { r.ends[o.Partition] = o.Offset })
 		r.mu.Unlock()
 	}
-	after, err := adm.ListOffsetsAfterMilli(ctx, r.Status().WindowStart.UnixMilli(), r.cfg.Topic)
-	if err == nil {
-		err = after.Error()
-	}
+	after, err := listed(adm.ListOffsetsAfterMilli(ctx, r.Status().WindowStart.UnixMilli(), r.cfg.Topic))
 	if err != nil {
 		return err
 	}
@@ -395,6 +386,15 @@ func (r *Reader) position(ctx context.Context, adm *kadm.Client, partitions []in
 	}
 	r.updateCaughtUp()
 	return nil
+}
+
+// listed returns the offsets a kadm call listed, and its error or else
+// the first error of a partition in them (a partition the broker refused).
+func listed(o kadm.ListedOffsets, err error) (kadm.ListedOffsets, error) {
+	if err == nil {
+		err = o.Error()
+	}
+	return o, err
 }
 
 // errPartitionsChanged ends a session so that the next reads every
