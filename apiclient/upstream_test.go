@@ -140,6 +140,30 @@ func TestTimestampForms(t *testing.T) {
 	}
 }
 
+// TestDateForms: spec.expires_at is a date, the end of that day in UTC;
+// a full time is taken as it is, and anything else is left out and noted.
+func TestDateForms(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Time // zero: absent
+		bad  bool
+	}{
+		{`"2027-03-04"`, time.Date(2027, 3, 4, 23, 59, 59, 0, time.UTC), false},
+		{`"2027-03-04T05:06:07Z"`, time.Date(2027, 3, 4, 5, 6, 7, 0, time.UTC), false},
+		{`null`, time.Time{}, false},
+		{`""`, time.Time{}, false},
+		{`"2027-02-30"`, time.Time{}, true},
+		{`"2027-03-04T05:06:07"`, time.Time{}, true},
+		{`1804118400`, time.Time{}, true},
+	} {
+		var f fields
+		got := f.date(fastjson.MustParse(tc.in), "d")
+		if bad := len(f.invalid) > 0; !got.Equal(tc.want) || bad != tc.bad {
+			t.Errorf("%s: got %v (bad %v), want %v (bad %v)", tc.in, got, bad, tc.want, tc.bad)
+		}
+	}
+}
+
 // TestErrorShapes: every error body shape Confluent answers with gives the
 // right reason, and the API's own words reach the error.
 func TestErrorShapes(t *testing.T) {

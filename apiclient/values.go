@@ -113,15 +113,8 @@ func (f *fields) time(v *fastjson.Value, name string) time.Time {
 // date returns the end of the day at v (spec.expires_at: the key expires
 // at the end of that day, UTC); a full RFC 3339 time is taken as it is.
 func (f *fields) date(v *fastjson.Value, name string) time.Time {
-	s, ok := f.str(v)
-	if !ok {
-		f.note(name)
-		return time.Time{}
-	}
-	if s == "" {
-		return time.Time{}
-	}
-	if strings.Contains(s, "T") {
+	s, _ := f.str(v) // "" for null or no string, which f.time tells apart
+	if s == "" || strings.Contains(s, "T") {
 		return f.time(v, name)
 	}
 	day, err := time.Parse(time.DateOnly, s)
