@@ -24,7 +24,7 @@ quiet = $(if $(QUIET),./scripts/quietly.sh $(1))
 Q     = $(if $(QUIET),@)
 
 FUZZ_TARGETS := apiclient:FuzzDecodeBYOKPage apiclient:FuzzDecodeAPIKeyPage apiclient:FuzzPageToken \
-	apiclient:FuzzRedactDecoded config:FuzzLoadFile auditlog:FuzzDecode
+	apiclient:FuzzRedactDecoded config:FuzzLoadFile auditlog:FuzzDecode auditlog:FuzzDecodeState
 FUZZTIME     ?= 5m
 
 .PHONY: all build demo demo-build test deps fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \

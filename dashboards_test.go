@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -215,10 +216,16 @@ func scrapedNames(t *testing.T) map[string]bool {
 	s, api := newSimServer(t, sim.DefaultOrg)
 	// Odd items too: the metrics of what was left out are there only then.
 	s.SetFaults(sim.Faults{Body: "odd-items", Page: 1})
-	e := startExporter(t, api.URL, append(startAuditLog(t, s), "--refresh.interval=1h", "--collector.users")...)
+	args := append(startAuditLog(t, s), "--refresh.interval=1h", "--collector.users", "--storage.path="+t.TempDir())
+	// Once restarted, it says when it last saved what the audit log told.
+	first := startExporter(t, api.URL, args...)
+	first.waitForBody(t, "/metrics", `confluent_audit_log_caught_up{organization="default"} 1`, 30*time.Second)
+	first.stop(t, syscall.SIGTERM)
+	e := startExporter(t, api.URL, args...)
 	e.waitFor(t, "/-/ready", 200, 20*time.Second)
 	// The audit log's families are there once it is read.
 	e.waitForBody(t, "/metrics", "confluent_iam_api_key_last_authenticated_timestamp_seconds{", 30*time.Second)
+	e.waitForBody(t, "/metrics", "confluent_audit_log_state_saved_timestamp_seconds{", 30*time.Second)
 	body := e.waitFor(t, "/metrics", 200, time.Second)
 	tp := expfmt.NewTextParser(model.UTF8Validation)
 	mfs, err := tp.TextToMetricFamilies(strings.NewReader(body))

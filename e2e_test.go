@@ -48,6 +48,12 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	// The default --storage.path is data/ in the working directory: a test
+	// that started the exporter here would have written into the checkout.
+	if _, err := os.Stat("data"); err == nil && code == 0 {
+		fmt.Fprintln(os.Stderr, "a test wrote data/ into the checkout: run the exporter in a temporary directory (runExporter does)")
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -90,6 +96,9 @@ func runExporter(t *testing.T, cmd *exec.Cmd, addr string) *exporter {
 	t.Helper()
 	e := &exporter{url: "http://" + addr, cmd: cmd, output: &testkit.Buffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = e.output, e.output
+	if cmd.Dir == "" {
+		cmd.Dir = t.TempDir() // where the default --storage.path, data/, goes
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +114,19 @@ func runExporter(t *testing.T, cmd *exec.Cmd, addr string) *exporter {
 		}
 	})
 	return e
+}
+
+// stop sends the exporter sig and waits until it has exited.
+func (e *exporter) stop(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := e.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-e.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the exporter did not exit within 20 s of %v:\n%s", sig, e.output)
+	}
 }
 
 // waitFor polls path until it answers status, or fails the test at the deadline.

@@ -82,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	sup := supervisor.New(ctx, supervisor.Options{
-		OnProbe: cfg.RefreshOnProbe, Registry: reg, MaxRequests: cfg.MaxRequests,
+		OnProbe: cfg.RefreshOnProbe, Registry: reg, MaxRequests: cfg.MaxRequests, StoragePath: cfg.StoragePath,
 		UserAgent: name + "/" + version.Version, Logger: logger, Slogger: slogger,
 	})
 	defer sup.Close()

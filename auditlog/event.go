@@ -9,11 +9,22 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// The event types that carry an authentication with an API key. Every
-// other type is counted as other, without decoding further.
+// The event types that are sign-ins (../shared/upstream-api/audit-log.md
+// §4, §5). Every other type is counted as other, without decoding further.
 const (
 	typeKafkaAuthentication = "io.confluent.kafka.server/authentication"
 	typeSRAuthentication    = "io.confluent.sg.server/authentication"
+	typeKSQLAuthentication  = "io.confluent.ksql.server/authentication"
+	typeFlinkAuthentication = "io.confluent.flink.server/authentication"
+)
+
+// What makes an event time believable: at most this long after Kafka
+// stamped its record, and not before oldestEventYear. A time read from the
+// log is also never later than the reader's clock by more than
+// maxEventTimeAfterRecord (a record stamped in the future).
+const (
+	maxEventTimeAfterRecord = 10 * time.Minute
+	oldestEventYear         = 2000
 )
 
 // maxRecordSize bounds a record read: an authentication event is a few
@@ -25,15 +36,16 @@ type Kind int
 
 // The kinds of records, as confluent_audit_log_records_total counts them.
 const (
-	KindAuthentication Kind = iota // an authentication with an API key (Kafka or Schema Registry)
+	KindAuthentication Kind = iota // a sign-in with an API key (Kafka, Schema Registry, ksqlDB, Flink)
+	KindIdentity                   // a sign-in without an API key: an OAuth token or a certificate
 	KindOther                      // any other event type
 	KindInvalid                    // not a readable event: not JSON, too large, or without the fields
-	numKinds
+	NumKinds
 )
 
 // String is the kind's label value.
 func (k Kind) String() string {
-	return [...]string{"authentication", "other", "invalid"}[k]
+	return [...]string{"authentication", "identity", "other", "invalid"}[k]
 }
 
 // authentication is what an authentication event says.
@@ -41,15 +53,21 @@ type authentication struct {
 	identifier string // the API key the client sent: attacker-controlled for failures
 	success    bool
 	at         time.Time
+	// untrusted: the event's own time was not believed (long after its
+	// record was written, or before 2000), and at is the record's time.
+	untrusted bool
 }
 
 // decoder reads records, reusing its parser.
 type decoder struct{ p fastjson.Parser }
 
-// decode classifies one record value and, for an authentication, returns
-// what it says. It looks at the event type first, without decoding the rest:
-// nine in ten records are other events. recordTime stands in for an event
-// without a readable time.
+// decode classifies one record value and, for an authentication with an
+// API key, returns what it says. It looks at the event type first, without
+// decoding the rest: nine in ten records are other events. recordTime, the
+// time Kafka stamped the record with, stands in for an event time that is
+// missing, unreadable or not believable: an event time more than ten
+// minutes after its record was written, or before 2000, would pin a key's
+// last use to a date that never was.
 func (d *decoder) decode(value []byte, recordTime time.Time) (Kind, authentication) {
 	if len(value) > maxRecordSize {
 		return KindInvalid, authentication{}
@@ -68,7 +86,7 @@ func (d *decoder) decode(value []byte, recordTime time.Time) (Kind, authenticati
 	switch {
 	case !ok:
 		return KindInvalid, authentication{}
-	case typ != typeKafkaAuthentication && typ != typeSRAuthentication:
+	case !isSignIn(typ):
 		return KindOther, authentication{}
 	}
 	if v == nil {
@@ -80,23 +98,61 @@ func (d *decoder) decode(value []byte, recordTime time.Time) (Kind, authenticati
 	data := v.Get("data")
 	var a authentication
 	if typ == typeKafkaAuthentication {
-		// Kafka: the identifier the client sent, and result.status.
-		a.identifier = str(data.Get("authenticationInfo", "metadata", "identifier"))
+		// Kafka: the identifier the client sent, and result.status. A
+		// mechanism other than PLAIN (OAUTHBEARER, mTLS) signs in without
+		// an API key.
+		meta := data.Get("authenticationInfo", "metadata")
+		a.identifier = str(meta.Get("identifier"))
 		a.success = str(data.Get("result", "status")) == "SUCCESS"
+		if mech := str(meta.Get("mechanism")); mech != "" && !strings.Contains(strings.ToUpper(mech), "PLAIN") {
+			if a.identifier == "" {
+				return KindInvalid, authentication{}
+			}
+			return KindIdentity, authentication{}
+		}
 	} else {
-		// Schema Registry: the credential's id, and a result string.
+		// Schema Registry, ksqlDB, Flink: the credential's id, and a
+		// result string (or, in some Flink events, result.status). A
+		// token or a certificate is a credential without an API key.
 		auth := data.Get("authenticationInfo")
-		a.identifier = str(auth.Get("credentials", "idSecretCredentials", "credentialId"))
-		a.success = str(auth.Get("result")) == "SUCCESS"
+		creds := auth.Get("credentials")
+		a.identifier = str(creds.Get("idSecretCredentials", "credentialId"))
+		result := auth.Get("result")
+		if result == nil {
+			result = data.Get("result", "status")
+		}
+		a.success = str(result) == "SUCCESS"
+		if a.identifier == "" && creds != nil && creds.Type() == fastjson.TypeObject {
+			return KindIdentity, authentication{}
+		}
 	}
 	if a.identifier == "" {
 		return KindInvalid, authentication{}
 	}
-	a.at = recordTime
-	if t, err := time.Parse(time.RFC3339Nano, str(v.Get("time"))); err == nil {
-		a.at = t
-	}
+	a.at, a.untrusted = eventTime(str(v.Get("time")), recordTime)
 	return KindAuthentication, a
+}
+
+// eventTime is the event's time when it can be believed, else the
+// record's; untrusted says an event time was given and not believed.
+func eventTime(s string, recordTime time.Time) (at time.Time, untrusted bool) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	switch {
+	case err != nil:
+		return recordTime, false // none, or unreadable: the record's time is all there is
+	case t.Year() < oldestEventYear, !recordTime.IsZero() && t.After(recordTime.Add(maxEventTimeAfterRecord)):
+		return recordTime, true
+	}
+	return t, false
+}
+
+// isSignIn reports whether typ is one of the sign-in event types.
+func isSignIn(typ string) bool {
+	switch typ {
+	case typeKafkaAuthentication, typeSRAuthentication, typeKSQLAuthentication, typeFlinkAuthentication:
+		return true
+	}
+	return false
 }
 
 // str is the string v holds, "" for anything else; valid UTF-8.
@@ -119,8 +175,8 @@ const (
 )
 
 // eventType finds the member "type" of the top-level JSON object in b, and
-// returns typeKafkaAuthentication, typeSRAuthentication, otherType, or
-// escapedString if the string has escapes (event types have none). It scans
+// returns the sign-in type it names, otherType, or escapedString if the
+// string has escapes (event types have none). It scans
 // past other members without decoding them, and allocates nothing. ok is
 // false when b is not an object or has no such string member: the record is
 // not an event.
@@ -158,11 +214,15 @@ func eventType(b []byte) (typ string, ok bool) {
 			case bytes.IndexByte(b[i+1:end-1], '\\') >= 0:
 				return escapedString, true
 			}
-			switch string(b[i+1 : end-1]) {
+			switch t := b[i+1 : end-1]; string(t) {
 			case typeKafkaAuthentication:
 				return typeKafkaAuthentication, true
 			case typeSRAuthentication:
 				return typeSRAuthentication, true
+			case typeKSQLAuthentication:
+				return typeKSQLAuthentication, true
+			case typeFlinkAuthentication:
+				return typeFlinkAuthentication, true
 			}
 			return otherType, true
 		}

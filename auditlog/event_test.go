@@ -24,40 +24,81 @@ func TestDecode(t *testing.T) {
 		kind        Kind
 		want        authentication
 	}{
-		{"kafka success", kafka("ZQ4T7HXB2MPLK9WA", "SUCCESS"), KindAuthentication, authentication{"ZQ4T7HXB2MPLK9WA", true, at}},
-		{"kafka wrong secret", kafka("ZQ4T7HXB2MPLK9WA", "UNAUTHENTICATED"), KindAuthentication, authentication{"ZQ4T7HXB2MPLK9WA", false, at}},
-		{"kafka unknown key", kafka("K2D8VQ7PN4RT6XEC", "UNKNOWN_USER_DENIED"), KindAuthentication, authentication{"K2D8VQ7PN4RT6XEC", false, at}},
-		{"a status added later is a failure", kafka("K2D8VQ7PN4RT6XEC", "SOMETHING_NEW"), KindAuthentication, authentication{"K2D8VQ7PN4RT6XEC", false, at}},
+		{"kafka success", kafka("ZQ4T7HXB2MPLK9WA", "SUCCESS"), KindAuthentication, authentication{"ZQ4T7HXB2MPLK9WA", true, at, false}},
+		{"kafka wrong secret", kafka("ZQ4T7HXB2MPLK9WA", "UNAUTHENTICATED"), KindAuthentication, authentication{"ZQ4T7HXB2MPLK9WA", false, at, false}},
+		{"kafka unknown key", kafka("K2D8VQ7PN4RT6XEC", "UNKNOWN_USER_DENIED"), KindAuthentication, authentication{"K2D8VQ7PN4RT6XEC", false, at, false}},
+		{"a status added later is a failure", kafka("K2D8VQ7PN4RT6XEC", "SOMETHING_NEW"), KindAuthentication, authentication{"K2D8VQ7PN4RT6XEC", false, at, false}},
 		{
 			"schema registry success",
 			`{"type":"io.confluent.sg.server/authentication","time":"2026-11-29T09:26:53.589Z","data":{"authenticationInfo":{` +
 				`"principal":{"confluentServiceAccount":{"resourceId":"sa-1"}},"result":"SUCCESS",` +
 				`"credentials":{"idSecretCredentials":{"credentialId":"SRKEY0000000001"},"mechanism":"HTTP_BASIC"}}}}`,
 			KindAuthentication,
-			authentication{"SRKEY0000000001", true, at},
+			authentication{"SRKEY0000000001", true, at, false},
 		},
 		{
 			"schema registry failure",
 			`{"type":"io.confluent.sg.server/authentication","time":"2026-11-29T09:26:53.589Z","data":{"authenticationInfo":{` +
 				`"principal":null,"result":"FAILURE","credentials":{"idSecretCredentials":{"credentialId":"SRKEY0000000001"}}}}}`,
 			KindAuthentication,
-			authentication{"SRKEY0000000001", false, at},
+			authentication{"SRKEY0000000001", false, at, false},
 		},
+		{
+			"ksqlDB with an API key",
+			`{"type":"io.confluent.ksql.server/authentication","time":"2026-11-29T09:26:53.589Z","data":{"authenticationInfo":{` +
+				`"result":"SUCCESS","credentials":{"idSecretCredentials":{"credentialId":"KSQLKEY00000001"},"mechanism":"HTTP_BASIC"}}}}`,
+			KindAuthentication,
+			authentication{"KSQLKEY00000001", true, at, false},
+		},
+		{
+			"Flink with an API key, its result in data.result",
+			`{"type":"io.confluent.flink.server/authentication","time":"2026-11-29T09:26:53.589Z","data":{"authenticationInfo":{` +
+				`"credentials":{"idSecretCredentials":{"credentialId":"FLINKKEY0000001"}}},"result":{"status":"SUCCESS"},` +
+				`"cloudResources":[{"resource":{"type":"FLINK_REGION","resourceId":"aws.us-east-1"}}]}}`,
+			KindAuthentication,
+			authentication{"FLINKKEY0000001", true, at, false},
+		},
+		{
+			"Flink failure",
+			`{"type":"io.confluent.flink.server/authentication","time":"2026-11-29T09:26:53.589Z","data":{"authenticationInfo":{` +
+				`"credentials":{"idSecretCredentials":{"credentialId":"FLINKKEY0000001"}}},"result":{"status":"FAILURE"}}}`,
+			KindAuthentication,
+			authentication{"FLINKKEY0000001", false, at, false},
+		},
+		{
+			"ksqlDB with a token: no API key",
+			`{"type":"io.confluent.ksql.server/authentication","data":{"authenticationInfo":{"result":"SUCCESS",` +
+				`"credentials":{"idTokenCredentials":{"type":"JWT","issuer":"https://idp","subject":"u"},"mechanism":"HTTP_BEARER"}}}}`,
+			KindIdentity,
+			authentication{},
+		},
+		{
+			"Schema Registry with a certificate: no API key",
+			`{"type":"io.confluent.sg.server/authentication","data":{"authenticationInfo":{"result":"SUCCESS",` +
+				`"credentials":{"certificateCredentials":{"dn":"CN=app"},"mechanism":"MTLS"}}}}`,
+			KindIdentity,
+			authentication{},
+		},
+		{"Kafka with OAuth: no API key", strings.Replace(kafka("pool-abc", "SUCCESS"), "SASL_SSL/PLAIN", "SASL_SSL/OAUTHBEARER", 1), KindIdentity, authentication{}},
+		{"second precision", strings.Replace(kafka("K1", "SUCCESS"), "09:26:53.589Z", "09:26:53Z", 1), KindAuthentication, authentication{"K1", true, at.Truncate(time.Second), false}},
+		{"an event time long after its record's: the record's", strings.Replace(kafka("K1", "SUCCESS"), "2026-11-29T09:26:53.589Z", "2999-01-01T00:00:00Z", 1), KindAuthentication, authentication{"K1", true, recordTime, true}},
+		{"an event time before 2000: the record's", strings.Replace(kafka("K1", "SUCCESS"), "2026-11-29T09:26:53.589Z", "1970-01-01T00:00:00Z", 1), KindAuthentication, authentication{"K1", true, recordTime, true}},
+		{"an event time ten minutes after its record's", strings.Replace(kafka("K1", "SUCCESS"), "2026-11-29T09:26:53.589Z", "2026-11-30T12:10:00Z", 1), KindAuthentication, authentication{"K1", true, recordTime.Add(10 * time.Minute), false}},
 		{"fields reordered, type last", `{"data":{"result":{"status":"SUCCESS"},"authenticationInfo":{"metadata":{"identifier":"K1"}}},` +
-			`"time":"2026-11-29T09:26:53.589Z","type":"io.confluent.kafka.server/authentication"}`, KindAuthentication, authentication{"K1", true, at}},
+			`"time":"2026-11-29T09:26:53.589Z","type":"io.confluent.kafka.server/authentication"}`, KindAuthentication, authentication{"K1", true, at, false}},
 		{
 			"no time: the record's", `{"type":"io.confluent.kafka.server/authentication","time":null,"data":{"authenticationInfo":{"metadata":{"identifier":"K1"}},"result":{"status":"SUCCESS"}}}`,
 			KindAuthentication,
-			authentication{"K1", true, recordTime},
+			authentication{"K1", true, recordTime, false},
 		},
-		{"nanosecond time", strings.Replace(kafka("K1", "SUCCESS"), "09:26:53.589Z", "09:26:53.589000001Z", 1), KindAuthentication, authentication{"K1", true, at.Add(1)}},
-		{"invalid UTF-8 in an identifier", kafka("K\xff1", "UNKNOWN_USER_DENIED"), KindAuthentication, authentication{"K\uFFFD1", false, at}},
-		{"escaped identifier", kafka(`K\u00311`, "SUCCESS"), KindAuthentication, authentication{"K11", true, at}},
+		{"nanosecond time", strings.Replace(kafka("K1", "SUCCESS"), "09:26:53.589Z", "09:26:53.589000001Z", 1), KindAuthentication, authentication{"K1", true, at.Add(1), false}},
+		{"invalid UTF-8 in an identifier", kafka("K\xff1", "UNKNOWN_USER_DENIED"), KindAuthentication, authentication{"K\uFFFD1", false, at, false}},
+		{"escaped identifier", kafka(`K\u00311`, "SUCCESS"), KindAuthentication, authentication{"K11", true, at, false}},
 
 		{
 			"escaped type", `{"type":"io.confluent.kafka.server\/authentication","time":"2026-11-29T09:26:53.589Z","data":{"authenticationInfo":{"metadata":{"identifier":"K1"}},"result":{"status":"SUCCESS"}}}`,
 			KindAuthentication,
-			authentication{"K1", true, at},
+			authentication{"K1", true, at, false},
 		},
 		{"escaped other type", `{"type":"io.confluent.kafka.server\/request"}`, KindOther, authentication{}},
 		{"authorization", `{"type":"io.confluent.kafka.server/authorization","data":{"authenticationInfo":{"principal":"User:1"}}}`, KindOther, authentication{}},

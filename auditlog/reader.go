@@ -1,31 +1,24 @@
 // Package auditlog reads an organisation's Confluent Cloud audit log (the
 // topic confluent-audit-log-events of its audit-log cluster) and folds
-// every authentication with an API key into a table: per key, the newest
-// successful authentication and the failures. It keeps no state on disk:
-// each partition is read from the first offset at or after now − lookback,
-// then followed; a restart reads the window again. It knows nothing of
-// Prometheus (package collector turns it into series).
+// every sign-in with an API key into a table: per key, the newest
+// successful authentication and the failures. What it learns is kept in a
+// state file (Config.StateFile), so that a restart reads only what was
+// written since, and a last use older than the topic's retention stays
+// known. It knows nothing of Prometheus (package collector turns it into
+// series).
 package auditlog
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
-	"errors"
-	"fmt"
-	"io"
+	"maps"
 	"math/rand/v2"
-	"net"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
 )
 
 // DefaultTopic is the audit log's topic in every organisation's audit-log
@@ -44,35 +37,51 @@ type Config struct {
 	APIKey    string   // an API key of the audit-log service account, on the audit-log cluster
 	Secret    SecretSource
 	Topic     string
-	Lookback  time.Duration // how far back to read at start: the topic keeps 7 days
+	Lookback  time.Duration // how far back to read what was never read: the topic keeps 7 days
 	TLS       bool          // SASL_SSL; false (SASL_PLAINTEXT) only for loopback brokers
 	RootCAs   *x509.CertPool
+	// StateFile keeps what was learnt across restarts; "" keeps it in
+	// memory only.
+	StateFile string
 }
 
-// Reason classifies why reading failed: the reason label values of
-// confluent_audit_log_errors_total.
-type Reason string
-
-// The reasons reading can fail for.
+// The operations on the state file, as confluent_audit_log_state_errors_total
+// counts their failures.
 const (
-	ReasonUnauthorized Reason = "unauthorized"
-	ReasonNetwork      Reason = "network"
-	ReasonTimeout      Reason = "timeout"
-	ReasonTopicMissing Reason = "topic_missing"
-	ReasonOther        Reason = "other"
+	OpLoad = "load"
+	OpSave = "save"
 )
-
-// Reasons lists every Reason, in a stable order.
-var Reasons = []Reason{ReasonUnauthorized, ReasonNetwork, ReasonTimeout, ReasonTopicMissing, ReasonOther}
 
 // Status is how reading goes.
 type Status struct {
-	Up          bool      // connected and reading
-	CaughtUp    bool      // every partition read up to the end it had at the start
-	WindowStart time.Time // read continuously since then
-	Newest      time.Time // event time of the newest record read
-	Records     [numKinds]uint64
+	Up       bool // connected and reading
+	CaughtUp bool // every partition read up to the end it had when reading started
+	// WindowStart: the log has been read without a gap since then, kept
+	// across restarts.
+	WindowStart time.Time
+	Newest      time.Time // time of the newest record read
+	Records     [NumKinds]uint64
 	Errors      map[Reason]uint64
+	// Lag is how many records the brokers have that are not read yet: the
+	// end offsets last seen minus the positions; -1 until known.
+	Lag int64
+	// Untrusted counts event times not believed: the record's time stood in.
+	Untrusted   uint64
+	Saved       time.Time // the last good save of the state file
+	StateErrors map[string]uint64
+}
+
+// Usage is what the audit log says of the listed keys, at one moment:
+// the last authentications and failures together with whether reading had
+// caught up then, so that a served caught_up of 1 always comes with every
+// authentication read.
+type Usage struct {
+	Known         bool // a list of keys was given: failures can be told apart
+	CaughtUp      bool
+	WindowStart   time.Time
+	LastSuccesses []Key // keys of the latest list that authenticated
+	Failures      []Key // keys listed within the lookback that failed
+	Unknown       uint64
 }
 
 // Reader reads one organisation's audit log. Make it with NewReader; Run
@@ -81,16 +90,45 @@ type Reader struct {
 	org    string
 	cfg    Config
 	logger log.Logger
-	table  *table
+	timing timing
 
-	// Tests shorten these.
-	retryBase, retryMax time.Duration
-	checkEvery          time.Duration // a check of the connection when no record came
+	listed     chan struct{} // closed by the first SetListed
+	listedOnce sync.Once
+
+	saveMu sync.Mutex // one save at a time
 
 	mu      sync.Mutex
+	table   table
 	status  Status
-	offsets map[int32]int64 // the next offset to read, per partition
-	ends    map[int32]int64 // the end offsets at the start, for CaughtUp
+	source  logSource           // the log the positions are of
+	parts   map[int32]*position // per partition
+	ends    map[int32]int64     // the end offsets when reading started, for CaughtUp; nil before
+	changes uint64              // changes of what the state file keeps
+	saved   uint64              // changes when the last good save was taken
+	usageV  uint64              // changes of Usage beyond the table's
+	failing bool                // the last save failed (it was logged)
+}
+
+// position is where a partition is read up to.
+type position struct {
+	next  int64 // the next offset to read
+	since int64 // read without a gap since then, Unix nanoseconds; 0: since the partition was made
+}
+
+// timing are the reader's intervals; tests shorten them.
+type timing struct {
+	retryBase, retryMax time.Duration // backoff of sessions and of a failing partition
+	checkEvery          time.Duration // new partitions, the lag, a stall
+	stallAfter          time.Duration // no progress with records to read: stalled
+	saveEvery           time.Duration // at most this often while something changed
+	listWait            time.Duration // how long reading waits for the first list of keys
+	maxReadBytes        int32         // the largest response read: a larger batch stops its partition
+}
+
+var defaultTiming = timing{
+	retryBase: time.Second, retryMax: time.Minute, checkEvery: 30 * time.Second,
+	stallAfter: 5 * time.Minute, saveEvery: time.Minute, listWait: time.Minute,
+	maxReadBytes: 8 << 20,
 }
 
 // NewReader returns a Reader of cfg's audit log, for organisation org.
@@ -102,9 +140,9 @@ func NewReader(org string, cfg Config, logger log.Logger) *Reader {
 		logger = log.NewNopLogger()
 	}
 	return &Reader{
-		org: org, cfg: cfg, logger: logger, table: newTable(),
-		retryBase: time.Second, retryMax: time.Minute, checkEvery: 30 * time.Second,
-		status: Status{Errors: map[Reason]uint64{}},
+		org: org, cfg: cfg, logger: logger, timing: defaultTiming,
+		listed: make(chan struct{}), table: newTable(), parts: map[int32]*position{},
+		status: Status{Errors: map[Reason]uint64{}, StateErrors: map[string]uint64{OpLoad: 0, OpSave: 0}, Lag: -1},
 	}
 }
 
@@ -113,39 +151,71 @@ func (r *Reader) Status() Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.status
-	s.Errors = make(map[Reason]uint64, len(r.status.Errors))
-	for k, v := range r.status.Errors {
-		s.Errors[k] = v
-	}
+	s.Errors = maps.Clone(r.status.Errors)
+	s.StateErrors = maps.Clone(r.status.StateErrors)
+	s.WindowStart = r.windowStart()
 	return s
 }
 
-// LastSuccesses returns the keys listed accepts that authenticated, with
-// when they last did.
-func (r *Reader) LastSuccesses(listed func(id string) bool) []Key {
-	return r.table.lastSuccesses(listed)
+// Usage returns what the audit log says of the listed keys now.
+func (r *Reader) Usage() Usage {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	u := Usage{Known: r.table.known(), CaughtUp: r.status.CaughtUp, WindowStart: r.windowStart(), LastSuccesses: r.table.lastSuccesses()}
+	if u.Known {
+		u.Failures, u.Unknown = r.table.failures()
+	}
+	return u
 }
 
-// Failures returns the keys listed accepts that failed to authenticate,
-// with how often, and the failures of every identifier that is no listed
-// key (never a label value: a client typed it).
-func (r *Reader) Failures(listed func(id string) bool) (keys []Key, unknown uint64) {
-	return r.table.failures(listed)
-}
-
-// Version changes whenever LastSuccesses or Failures would, listed the same.
+// Version changes whenever Usage would.
 func (r *Reader) Version() uint64 {
-	r.table.mu.Lock()
-	defer r.table.mu.Unlock()
-	return r.table.version
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.table.version + r.usageV
 }
 
-// Run reads the log from now − Lookback and follows it until ctx ends.
-// Failures are counted by reason, logged, and retried with backoff; a
-// retry resumes where reading stopped.
+// SetListed gives the keys of a complete list of the organisation's API
+// keys: only they become label values, their failures are always theirs,
+// and a key no list names for longer than the lookback is forgotten.
+func (r *Reader) SetListed(ids []string) {
+	r.mu.Lock()
+	r.table.setListed(ids, time.Now().UnixNano())
+	r.changes++
+	r.mu.Unlock()
+	r.listedOnce.Do(func() { close(r.listed) })
+}
+
+// windowStart is the latest of the partitions' starts: the log as a whole
+// has been read without a gap since then. r.mu is held.
+func (r *Reader) windowStart() time.Time {
+	var latest int64
+	for _, p := range r.parts {
+		latest = max(latest, p.since)
+	}
+	if latest == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, latest).UTC()
+}
+
+// Run reads the log until ctx ends: it resumes where the state file says,
+// reads what was never read from now − Lookback, and follows. Failures are
+// counted by reason, logged, and retried with backoff. The state is saved
+// while something changed, at most every minute, and when Run returns.
 func (r *Reader) Run(ctx context.Context) {
-	r.seek(time.Now())
-	wait := r.retryBase
+	r.load(time.Now())
+	defer r.save()
+	if !r.waitForList(ctx) {
+		return
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	saveCtx, stopSaving := context.WithCancel(ctx)
+	defer stopSaving()
+	wg.Go(func() { r.saveWhileRunning(saveCtx) })
+
+	wait := r.timing.retryBase
 	for ctx.Err() == nil {
 		progressed, err := r.session(ctx)
 		r.setUp(false)
@@ -153,7 +223,7 @@ func (r *Reader) Run(ctx context.Context) {
 			return
 		}
 		if progressed {
-			wait = r.retryBase
+			wait = r.timing.retryBase
 		}
 		reason := ReasonOf(err)
 		r.mu.Lock()
@@ -161,14 +231,46 @@ func (r *Reader) Run(ctx context.Context) {
 		r.mu.Unlock()
 		level.Warn(r.logger).Log("msg", "Reading the audit log failed; retrying", "organization", r.org,
 			"reason", reason, "retry_in", wait, "err", err)
-		t := time.NewTimer(jitter(wait))
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, jitter(wait)) {
 			return
-		case <-t.C:
 		}
-		wait = min(2*wait, r.retryMax)
+		wait = min(2*wait, r.timing.retryMax)
+	}
+}
+
+// waitForList waits, up to listWait, for the first list of keys (or for
+// keys from the state file), so that the failures of listed keys are
+// theirs however many identifiers clients typed before. It reports
+// whether ctx is still running.
+func (r *Reader) waitForList(ctx context.Context) bool {
+	r.mu.Lock()
+	known := r.table.known()
+	r.mu.Unlock()
+	if known {
+		return true
+	}
+	t := time.NewTimer(r.timing.listWait)
+	defer t.Stop()
+	select {
+	case <-r.listed:
+	case <-t.C:
+		level.Warn(r.logger).Log("msg", "No list of API keys yet: reading the audit log without it (failures of keys listed later count under key_id=\"\")",
+			"organization", r.org, "waited", r.timing.listWait)
+	case <-ctx.Done():
+		return false
+	}
+	return true
+}
+
+// sleep waits d, and reports false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -178,332 +280,172 @@ func jitter(d time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// seek starts the window at now − Lookback: every partition is read from
-// its first offset at or after then.
-func (r *Reader) seek(now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.offsets, r.ends = map[int32]int64{}, nil
-	r.status.WindowStart, r.status.CaughtUp = now.Add(-r.cfg.Lookback), false
-}
-
 func (r *Reader) setUp(up bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.status.Up = up
 }
 
-// session connects, checks the credentials and the topic, and reads until
-// an error. progressed says whether it read anything.
-func (r *Reader) session(ctx context.Context) (progressed bool, err error) {
-	if err := r.reachable(ctx); err != nil {
-		return false, err
-	}
-	cl, err := kgo.NewClient(r.options()...)
-	if err != nil {
-		return false, err
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	partitions, err := r.check(ctx, adm)
-	if err != nil {
-		return false, err
-	}
-	if err := r.position(ctx, adm, partitions); err != nil {
-		return false, err
-	}
-	cl.AddConsumePartitions(r.consumeFrom())
-	r.setUp(true)
-	level.Info(r.logger).Log("msg", "Reading the audit log", "organization", r.org, "topic", r.cfg.Topic,
-		"partitions", len(partitions), "window_start", r.Status().WindowStart.Format(time.RFC3339))
-
-	var d decoder
-	for {
-		pollCtx, cancel := context.WithTimeout(ctx, r.checkEvery)
-		fetches := cl.PollFetches(pollCtx)
-		cancel()
-		if ctx.Err() != nil {
-			return progressed, ctx.Err()
-		}
-		var fetchErr error
-		fetches.EachError(func(_ string, _ int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) && fetchErr == nil {
-				fetchErr = err
-			}
-		})
-		if fetchErr != nil {
-			return progressed, fetchErr
-		}
-		var batch readBatch
-		fetches.EachRecord(func(rec *kgo.Record) {
-			kind, a := d.decode(rec.Value, rec.Timestamp)
-			if kind == KindAuthentication {
-				r.table.add(a)
-			} else {
-				a.at = rec.Timestamp
-			}
-			batch.add(rec, kind, a.at)
-		})
-		if batch.records > 0 {
-			r.read(&batch)
-			progressed = true
-			continue
-		}
-		// Nothing came for a while: is the cluster still there, with the
-		// same partitions?
-		now, err := r.check(ctx, adm)
-		if err != nil {
-			return progressed, err
-		}
-		if len(now) != len(partitions) {
-			return progressed, fmt.Errorf("%w: the topic has %d partitions, had %d", errPartitionsChanged, len(now), len(partitions))
-		}
-	}
-}
-
-// readBatch is what one poll read: counted apart, noted at once.
-type readBatch struct {
-	records int
-	kinds   [numKinds]uint64
-	newest  time.Time
-	next    map[int32]int64 // the next offset to read, per partition
-}
-
-func (b *readBatch) add(rec *kgo.Record, kind Kind, at time.Time) {
-	if b.next == nil {
-		b.next = map[int32]int64{}
-	}
-	b.records++
-	b.kinds[kind]++
-	if at.After(b.newest) {
-		b.newest = at
-	}
-	b.next[rec.Partition] = rec.Offset + 1
-}
-
-// read notes what a poll read: the records by kind, the newest time, each
-// partition's next offset.
-func (r *Reader) read(b *readBatch) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for k, n := range b.kinds {
-		r.status.Records[k] += n
-	}
-	if b.newest.After(r.status.Newest) {
-		r.status.Newest = b.newest
-	}
-	for p, next := range b.next {
-		r.offsets[p] = next
-	}
-	r.updateCaughtUp()
-}
-
 // updateCaughtUp sets CaughtUp once every partition's next offset reached
-// the end it had at the start. r.mu is held.
+// the end it had when reading started. r.mu is held.
 func (r *Reader) updateCaughtUp() {
 	if r.status.CaughtUp || r.ends == nil {
 		return
 	}
 	for p, end := range r.ends {
-		if r.offsets[p] < end {
+		if pos := r.parts[p]; pos == nil || pos.next < end {
 			return
 		}
 	}
 	r.status.CaughtUp = true
+	r.usageV++
 }
 
-// consumeFrom is where each partition is read from.
-func (r *Reader) consumeFrom() map[string]map[int32]kgo.Offset {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	from := map[int32]kgo.Offset{}
-	for p, o := range r.offsets {
-		from[p] = kgo.NewOffset().At(o)
+// load reads the state file, if there is one: a file that cannot be read
+// is counted, logged and set aside, and the log is read afresh.
+func (r *Reader) load(now time.Time) {
+	if r.cfg.StateFile == "" {
+		return
 	}
-	return map[string]map[int32]kgo.Offset{r.cfg.Topic: from}
-}
-
-// position finds where each partition is read from: where reading
-// stopped, or, for a partition not read yet, the first offset at or after
-// the window's start (where retention has deleted records after it, the
-// window starts at the first record left). At the first session it notes
-// the end offsets, for CaughtUp. A partition whose next offset retention
-// has deleted breaks the window: it starts again at now − Lookback.
-func (r *Reader) position(ctx context.Context, adm *kadm.Client, partitions []int32) error {
-	ctx, cancel := context.WithTimeout(ctx, r.checkEvery)
-	defer cancel()
-	starts, err := listed(adm.ListStartOffsets(ctx, r.cfg.Topic))
+	s, err := readStateFile(r.cfg.StateFile, now)
 	if err != nil {
-		return err
-	}
-	r.mu.Lock()
-	lost := false
-	for p, next := range r.offsets {
-		if start, ok := starts.Lookup(r.cfg.Topic, p); ok && next < start.Offset {
-			lost = true
-		}
-	}
-	r.mu.Unlock()
-	if lost {
-		level.Warn(r.logger).Log("msg", "The audit log's retention passed where reading stopped: reading the window again", "organization", r.org)
-		r.seek(time.Now())
-	}
-	r.mu.Lock()
-	noted := r.ends != nil
-	r.mu.Unlock()
-	if !noted {
-		ends, err := listed(adm.ListEndOffsets(ctx, r.cfg.Topic))
-		if err != nil {
-			return err
-		}
 		r.mu.Lock()
-		r.ends = map[int32]int64{}
-		ends.Each(func(o kadm.ListedOffset) { r.ends[o.Partition] = o.Offset })
+		r.status.StateErrors[OpLoad]++
 		r.mu.Unlock()
+		aside, aerr := setAside(r.cfg.StateFile)
+		if aerr != nil {
+			aside = "(it could not be moved: " + aerr.Error() + ")"
+		}
+		level.Error(r.logger).Log("msg", "The audit log's state file cannot be read: reading the log afresh from the lookback",
+			"organization", r.org, "file", r.cfg.StateFile, "set_aside_as", aside, "err", err)
+		return
 	}
-	after, err := listed(adm.ListOffsetsAfterMilli(ctx, r.Status().WindowStart.UnixMilli(), r.cfg.Topic))
-	if err != nil {
-		return err
+	if s == nil {
+		level.Info(r.logger).Log("msg", "No audit-log state saved yet: reading the log from the lookback", "organization", r.org, "file", r.cfg.StateFile)
+		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, p := range partitions {
-		if _, ok := r.offsets[p]; ok {
-			continue
-		}
-		start, _ := starts.Lookup(r.cfg.Topic, p)
-		o, ok := after.Lookup(r.cfg.Topic, p)
-		if !ok || o.Offset < 0 {
-			r.offsets[p] = start.Offset
-			continue
-		}
-		r.offsets[p] = o.Offset
-		// Retention has deleted records, and the first left is after the
-		// window's start: the window starts there.
-		if o.Offset == start.Offset && start.Offset > 0 && o.Timestamp > r.status.WindowStart.UnixMilli() {
-			r.status.WindowStart = time.UnixMilli(o.Timestamp)
-		}
+	r.table.restore(s.Keys, s.LatestList)
+	r.source = s.logSource
+	for _, p := range s.Partitions {
+		r.parts[p.Partition] = &position{next: p.Next, since: p.Since}
 	}
-	r.updateCaughtUp()
-	return nil
+	r.status.Saved = time.Unix(0, s.SavedAt)
+	if s.Newest != 0 {
+		r.status.Newest = time.Unix(0, s.Newest).UTC()
+	}
+	r.usageV++
+	level.Info(r.logger).Log("msg", "Resuming the audit log where it was saved", "organization", r.org, "file", r.cfg.StateFile,
+		"saved_at", r.status.Saved.UTC().Format(time.RFC3339), "keys", len(s.Keys), "partitions", len(s.Partitions),
+		"window_start", r.windowStart().Format(time.RFC3339))
 }
 
-// listed returns the offsets a kadm call listed, and its error or else
-// the first error of a partition in them (a partition the broker refused).
-func listed(o kadm.ListedOffsets, err error) (kadm.ListedOffsets, error) {
-	if err == nil {
-		err = o.Error()
-	}
-	return o, err
-}
-
-// errPartitionsChanged ends a session so that the next reads every
-// partition the topic has now.
-var errPartitionsChanged = errors.New("partitions added")
-
-// errTopicMissing is a cluster without the audit log's topic.
-var errTopicMissing = errors.New("topic missing")
-
-// check asks the cluster for the topic's partitions: the first request of a
-// connection, so a wrong key or secret fails it.
-func (r *Reader) check(ctx context.Context, adm *kadm.Client) ([]int32, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.checkEvery)
-	defer cancel()
-	md, err := adm.Metadata(ctx, r.cfg.Topic)
-	if err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			// The brokers were reached (reachable), and closed the connection
-			// during authentication: what Confluent Cloud does with a key or
-			// secret it does not accept.
-			return nil, fmt.Errorf("%w: the broker closed the connection while authenticating %s (%w)", errUnauthorized, r.cfg.APIKey, err)
-		}
-		return nil, err
-	}
-	td, ok := md.Topics[r.cfg.Topic]
-	switch {
-	case !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition):
-		return nil, fmt.Errorf("%w: %s is not on the cluster", errTopicMissing, r.cfg.Topic)
-	case td.Err != nil:
-		return nil, fmt.Errorf("topic %s: %w", r.cfg.Topic, td.Err)
-	}
-	var partitions []int32
-	for p := range td.Partitions {
-		partitions = append(partitions, p)
-	}
-	return partitions, nil
-}
-
-// errUnauthorized is a key or secret the cluster does not accept.
-var errUnauthorized = errors.New("unauthorized")
-
-// reachable dials the brokers (and shakes hands in TLS) before any Kafka
-// request, so that a connection closed during authentication can be told
-// from a broker that cannot be reached.
-func (r *Reader) reachable(ctx context.Context) error {
-	var errs []error
-	for _, addr := range r.cfg.Bootstrap {
-		d := &net.Dialer{Timeout: 10 * time.Second}
-		var conn net.Conn
-		var err error
-		if r.cfg.TLS {
-			conn, err = (&tls.Dialer{NetDialer: d, Config: r.tlsConfig(addr)}).DialContext(ctx, "tcp", addr)
-		} else {
-			conn, err = d.DialContext(ctx, "tcp", addr)
-		}
-		if err == nil {
-			conn.Close()
-			return nil
-		}
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
-}
-
-func (r *Reader) tlsConfig(addr string) *tls.Config {
-	host, _, _ := net.SplitHostPort(addr)
-	return &tls.Config{RootCAs: r.cfg.RootCAs, ServerName: host, MinVersion: tls.VersionTLS12}
-}
-
-// options configure the Kafka client: SASL PLAIN over TLS with the secret
-// read for each connection, no consumer group, bounded fetches.
-func (r *Reader) options() []kgo.Opt {
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(r.cfg.Bootstrap...),
-		kgo.SASL(plain.Plain(func(ctx context.Context) (plain.Auth, error) {
-			secret, err := r.cfg.Secret.Secret(ctx)
-			if err != nil {
-				return plain.Auth{}, fmt.Errorf("reading the audit log's secret: %w", err)
+// saveWhileRunning saves the state every saveEvery while it changed.
+func (r *Reader) saveWhileRunning(ctx context.Context) {
+	t := time.NewTicker(r.timing.saveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.mu.Lock()
+			dirty := r.changes != r.saved
+			r.mu.Unlock()
+			if dirty {
+				r.save()
 			}
-			return plain.Auth{User: r.cfg.APIKey, Pass: secret}, nil
-		})),
-		kgo.DialTimeout(10 * time.Second),
-		kgo.RetryTimeout(r.checkEvery),
-		kgo.MetadataMinAge(min(5*time.Second, r.checkEvery)), // the check of the partitions reads it
-		kgo.FetchMaxBytes(1 << 20),
-		kgo.FetchMaxPartitionBytes(256 << 10),
-		kgo.MaxConcurrentFetches(1),
-		kgo.ClientID("confluent_keys_exporter"),
+		}
 	}
-	if r.cfg.TLS {
-		opts = append(opts, kgo.DialTLSConfig(&tls.Config{RootCAs: r.cfg.RootCAs, MinVersion: tls.VersionTLS12}))
-	}
-	return opts
 }
 
-// ReasonOf classifies an error of reading.
-func ReasonOf(err error) Reason {
-	var netErr net.Error
-	switch {
-	case errors.Is(err, errUnauthorized), errors.Is(err, kerr.SaslAuthenticationFailed),
-		errors.Is(err, kerr.TopicAuthorizationFailed), errors.Is(err, kerr.ClusterAuthorizationFailed),
-		errors.Is(err, kerr.IllegalSaslState), errors.Is(err, kerr.UnsupportedSaslMechanism):
-		return ReasonUnauthorized
-	case errors.Is(err, errTopicMissing), errors.Is(err, kerr.UnknownTopicOrPartition):
-		return ReasonTopicMissing
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return ReasonTimeout
-	case errors.As(err, &netErr), errors.Is(err, io.EOF), strings.Contains(fmt.Sprint(err), "connection refused"):
-		return ReasonNetwork
+// save writes the state file. Reading goes on meanwhile: the state is
+// copied under the lock, then encoded and written without it. A failure is
+// counted; the first of a run of them is logged as a warning, and the
+// usage stays in memory.
+func (r *Reader) save() {
+	if r.cfg.StateFile == "" {
+		return
 	}
-	return ReasonOther
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	s, changes := r.snapshot(time.Now())
+	if s == nil {
+		return // nothing read or listed yet
+	}
+	err := writeFileAtomic(r.cfg.StateFile, s.encode())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.status.StateErrors[OpSave]++
+		lvl := level.Warn
+		if r.failing {
+			lvl = level.Debug
+		}
+		r.failing = true
+		lvl(r.logger).Log("msg", "Saving the audit log's state failed: key usage is kept in memory only, and a restart reads the log again from the lookback",
+			"organization", r.org, "file", r.cfg.StateFile, "err", err)
+		return
+	}
+	if r.failing {
+		level.Info(r.logger).Log("msg", "Saving the audit log's state works again", "organization", r.org, "file", r.cfg.StateFile)
+	}
+	r.failing = false
+	r.saved = changes
+	r.status.Saved = time.Unix(0, s.SavedAt)
+}
+
+// copyChunk is how many rows of the table a save copies per hold of the
+// lock: reading waits for one chunk at most (tens of microseconds).
+const copyChunk = 4096
+
+// snapshot copies what the state file keeps, and prunes the keys the
+// lookback left behind. The offsets are copied first, then the keys a
+// chunk at a time: a key's row changes only by records read after the
+// offsets were copied, which a restart reads again, so the file never has
+// an offset past a record whose effect it does not hold. Rows only grow
+// between chunks: prune runs here alone, under saveMu.
+func (r *Reader) snapshot(now time.Time) (*state, uint64) {
+	s, changes, rows := r.snapshotHead(now)
+	if s == nil {
+		return nil, 0
+	}
+	// A chunk is copied into memory already touched: the page faults of a
+	// fresh buffer are not reading's to wait for.
+	chunk := make([]entry, min(copyChunk, rows))
+	clear(chunk)
+	s.Keys = make([]stateKey, 0, rows)
+	for from := 0; from < rows; from += copyChunk {
+		n := r.copyRows(chunk, from, min(from+copyChunk, rows))
+		s.Keys = appendKeys(s.Keys, chunk[:n])
+	}
+	return s, changes
+}
+
+// snapshotHead prunes the table and copies the offsets, under one hold of
+// the lock, and says how many rows the table has then.
+func (r *Reader) snapshotHead(now time.Time) (s *state, changes uint64, rows int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.source.Topic == "" && !r.table.known() {
+		return nil, 0, 0
+	}
+	r.table.prune(r.cfg.Lookback)
+	s = &state{SavedAt: now.UnixNano(), logSource: r.source, LatestList: r.table.latestList, KeyColumns: keyColumns}
+	if !r.status.Newest.IsZero() {
+		s.Newest = r.status.Newest.UnixNano()
+	}
+	for _, p := range slices.Sorted(maps.Keys(r.parts)) {
+		pos := r.parts[p]
+		s.Partitions = append(s.Partitions, statePartition{Partition: p, Next: pos.next, Since: pos.since})
+	}
+	return s, r.changes, len(r.table.rows)
+}
+
+// copyRows copies the rows from..to into chunk, under one hold of the lock.
+func (r *Reader) copyRows(chunk []entry, from, to int) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return copy(chunk, r.table.rows[from:to])
 }

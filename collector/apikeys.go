@@ -26,8 +26,8 @@ var (
 // apiKeysCollector serves the IAM API keys of GET /iam/v2/api-keys.
 type apiKeysCollector struct {
 	lister Lister
-	perKey bool    // info and created series per key
-	listed *keySet // the keys listed, for the audit log
+	perKey bool      // info and created series per key
+	audit  *auditLog // told of each complete list; nil without an audit log
 }
 
 func (c *apiKeysCollector) name() string { return "api_keys" }
@@ -41,11 +41,7 @@ func (c *apiKeysCollector) update(ctx context.Context, s *series.Builder) (int, 
 	if err != nil {
 		return 0, stats, err
 	}
-	ids := make([]string, len(keys))
-	for i, k := range keys {
-		ids[i] = k.ID
-	}
-	c.listed.set(ids)
+	c.audit.keysListed(keys)
 	apiKeyMetrics(s, keys, c.perKey)
 	return len(keys), stats, nil
 }

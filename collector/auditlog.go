@@ -3,145 +3,185 @@ package collector
 import (
 	"context"
 	"maps"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/auditlog"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
-// The audit log's series: the last authentication and the failures of
-// each listed key are families of the organisation's snapshot (up to one
-// series per key each, encoded when they change, as the key metrics are);
-// the reader's health is a handful of series collected per scrape.
+// The audit log's series: the last authentication, the failures and
+// whether the log can see each listed key are families of the
+// organisation's snapshot (up to one series per key each, encoded when
+// they change, as the key metrics are); the reader's health is a handful
+// of series collected per scrape.
 var (
 	apiKeyLastAuthMetric = series.NewMetric("iam", "api_key_last_authenticated_timestamp_seconds",
-		"Event time of the newest successful authentication with the API key seen in the audit log (absent: none in the window read).", "key_id")
+		"Time of the newest successful authentication with the API key seen in the audit log, kept across restarts (absent: none since the window's start).", "key_id")
 	authFailuresMetric = series.NewCounter("iam", "api_key_authentication_failures_total",
-		`Failed authentications seen in the audit log since the exporter started, by API key: key_id is the identifier only when it is a key the exporter has listed since it started, else "" (what a client typed never becomes a label).`,
+		`Failed authentications seen in the audit log since the exporter started, by API key: key_id is the identifier only when it is a key listed within the lookback, else "" (what a client typed never becomes a label).`,
+		"key_id")
+	usageTrackedMetric = series.NewMetric("iam", "api_key_usage_tracked",
+		"1 when every resource the API key opens records its sign-ins in the audit log (a Kafka cluster other than Basic, Schema Registry, ksqlDB, Flink): its last authentication can be acted on. 0 otherwise: a Basic cluster, Cloud, Global, Tableflow, a cluster the exporter does not list, or the audit-log key itself.",
 		"key_id")
 	auditLogInfoMetric = series.NewMetric("audit_log", "info",
 		"The audit log read: its topic and the API key the exporter reads it with (an audit-log key, of a service account the organisation's lists do not show). Always 1.",
 		"key_id", "topic")
 
 	auditRecordsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "records_total"),
-		"Audit-log records read: authentication (with an API key), other (any other event type), invalid (not a readable event).",
+		"Audit-log records read: authentication (a sign-in with an API key), identity (a sign-in with a token or certificate), other (any other event type), invalid (not a readable event).",
 		[]string{"organization", "kind"}, nil)
 	auditNewestDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "newest_record_timestamp_seconds"),
-		"Event time of the newest audit-log record read.", []string{"organization"}, nil)
+		"Time of the newest audit-log record read.", []string{"organization"}, nil)
 	auditWindowDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "window_start_timestamp_seconds"),
-		"The oldest event time read continuously from: now − lookback when reading started.", []string{"organization"}, nil)
+		"The audit log has been read without a gap since then, across restarts: a last authentication older than this, or none, means none since.", []string{"organization"}, nil)
 	auditCaughtUpDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "caught_up"),
-		"1 once every partition has been read up to the end it had when reading started: until then a last authentication can only be older than the truth.",
+		"1 once every partition has been read up to the end it had when reading started, and every authentication read is in the series served: until then a last authentication can only be older than the truth.",
 		[]string{"organization"}, nil)
 	auditUpDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "up"),
 		"1 while the audit log's reader is connected and reading.", []string{"organization"}, nil)
 	auditErrorsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "errors_total"),
-		"Failures reading the audit log, by reason: unauthorized, network, timeout, topic_missing, other.",
+		"Failures reading the audit log, by reason: unauthorized, network, timeout, topic_missing, stalled (records to read and none read for 5 minutes), other.",
 		[]string{"organization", "reason"}, nil)
+	auditLagDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "lag_records"),
+		"Records the audit log's brokers have that are not read yet: the end offsets last seen minus the positions, summed over partitions.",
+		[]string{"organization"}, nil)
+	auditUntrustedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "untrusted_times_total"),
+		"Sign-ins whose event time was not believed (more than 10 minutes after its record was written, before 2000, or ahead of the exporter's clock): the record's time, or the time it was read, stood in.",
+		[]string{"organization"}, nil)
+	auditStateSavedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "state_saved_timestamp_seconds"),
+		"When what was learnt from the audit log was last saved under --storage.path.",
+		[]string{"organization"}, nil)
+	auditStateErrorsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "state_errors_total"),
+		"Failures of the audit log's state file, by operation: load (unreadable or corrupt: set aside, the log read afresh), save (usage kept in memory only).",
+		[]string{"organization", "operation"}, nil)
 )
 
-// auditPublishEvery is how often the last authentications and failures are
-// turned into series when they changed: a record a second changes them;
-// their families are encoded at most this often. (A variable for the tests.)
-var auditPublishEvery = 15 * time.Second
+// defaultPublishEvery is how often the audit log's series are rebuilt
+// while they change: a record a second changes them; their families are
+// encoded at most this often. A change of whether reading caught up, and a
+// new list of keys or clusters, are published at once.
+const defaultPublishEvery = 15 * time.Second
 
-// keySet is the API keys of the organisation: those of the latest list,
-// and every one listed since the exporter started (deleted keys that keep
-// failing are worth a label). Only these identifiers of the audit log
-// become label values.
-type keySet struct {
-	mu      sync.RWMutex
-	current map[string]struct{} // nil until the first complete list
-	ever    map[string]struct{}
-	version uint64 // changes with current
+// usageInputs is what the audit log's series need of the other lists: the
+// resources of every listed API key and the kind of every listed Kafka
+// cluster, from the latest complete lists (nil before the first).
+type usageInputs struct {
+	mu       sync.Mutex
+	keys     map[string][]apiclient.Resource
+	clusters map[string]string // id → kind
+	version  uint64
 }
 
-// set replaces the latest list.
-func (s *keySet) set(keys []string) {
-	current := make(map[string]struct{}, len(keys))
+func (u *usageInputs) setKeys(keys []apiclient.APIKey) {
+	m := make(map[string][]apiclient.Resource, len(keys))
 	for _, k := range keys {
-		current[k] = struct{}{}
+		m[k.ID] = k.Resources
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ever == nil {
-		s.ever = map[string]struct{}{}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.keys = m
+	u.version++
+}
+
+func (u *usageInputs) setClusters(clusters []apiclient.KafkaCluster) {
+	m := make(map[string]string, len(clusters))
+	for _, c := range clusters {
+		m[c.ID] = c.Kind
 	}
-	if maps.Equal(current, s.current) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if maps.Equal(m, u.clusters) {
 		return
 	}
-	for k := range current {
-		s.ever[k] = struct{}{}
+	u.clusters = m
+	u.version++
+}
+
+func (u *usageInputs) get() (keys map[string][]apiclient.Resource, clusters map[string]string, version uint64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.keys, u.clusters, u.version
+}
+
+// tracked reports whether the audit log records the sign-ins of a key
+// opening resources: every resource must be one whose sign-ins are
+// audited. Basic clusters have no audit log; Cloud, Global and Tableflow
+// keys sign in nowhere the log sees; a cluster not listed, or of no known
+// kind, cannot be told from a Basic one.
+func tracked(resources []apiclient.Resource, clusters map[string]string) bool {
+	if len(resources) == 0 {
+		return false
 	}
-	s.current = current
-	s.version++
-}
-
-// listed reports whether id is in the latest list.
-func (s *keySet) listed(id string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, ok := s.current[id]
-	return ok
-}
-
-// listedOnce reports whether id was listed since the start.
-func (s *keySet) listedOnce(id string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, ok := s.ever[id]
-	return ok
-}
-
-// known reports whether a list has completed: before, no identifier can be
-// told from what a client typed.
-func (s *keySet) known() bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.current != nil
-}
-
-func (s *keySet) changes() uint64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.version
+	for _, r := range resources {
+		switch r.Kind {
+		case "SchemaRegistry", "ksqlDB", "Region", "FlinkRegion":
+		case "Cluster":
+			if kind := clusters[r.ID]; kind == "" || strings.EqualFold(kind, "Basic") {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // auditLog turns an organisation's audit-log reader into series.
 type auditLog struct {
-	org    string
-	reader *auditlog.Reader
-	info   AuditLogInfo
-	listed *keySet
-	prev   series.Families // the last published, kept where unchanged
+	org          string
+	reader       *auditlog.Reader
+	info         AuditLogInfo
+	inputs       *usageInputs
+	publishEvery time.Duration
+	prev         series.Families // the last published, kept where unchanged
+	// shown is what the series published say of reading: caught_up and
+	// the window's start are served from it, so that they always go with
+	// the last authentications served.
+	shown atomic.Pointer[auditlog.Usage]
 }
 
 // AuditLogInfo names what confluent_audit_log_info says.
 type AuditLogInfo struct{ APIKey, Topic string }
 
-// run reads the log and publishes the last authentications whenever they
-// changed, at most every auditPublishEvery, until ctx ends.
+// run publishes the audit log's series whenever they changed, at most
+// every publishEvery, and at once when reading catches up or a list
+// changes, until ctx ends. The reader runs elsewhere: it outlives a
+// restart of the organisation's collectors.
 func (a *auditLog) run(ctx context.Context, publish func(series.Families)) {
-	var wg sync.WaitGroup
-	wg.Go(func() { a.reader.Run(ctx) })
-	t := time.NewTicker(auditPublishEvery)
+	t := time.NewTicker(min(time.Second, a.publishEvery))
 	defer t.Stop()
-	seen := [2]uint64{^uint64(0)}
+	var seenReader, seenInputs uint64
+	var last time.Time
+	first := true
 	for {
-		if now := [2]uint64{a.reader.Version(), a.listed.changes()}; now != seen {
-			seen = now
-			publish(a.families())
+		v, iv := a.reader.Version(), a.inputsVersion()
+		if first || v != seenReader || iv != seenInputs {
+			shown := a.shown.Load()
+			caughtUp := a.reader.Status().CaughtUp
+			if first || iv != seenInputs || shown == nil || shown.CaughtUp != caughtUp || time.Since(last) >= a.publishEvery {
+				u := a.reader.Usage()
+				publish(a.families(u))
+				a.shown.Store(&u)
+				seenReader, seenInputs, last, first = v, iv, time.Now(), false
+			}
 		}
 		select {
 		case <-ctx.Done():
-			wg.Wait()
 			return
 		case <-t.C:
 		}
 	}
+}
+
+func (a *auditLog) inputsVersion() uint64 {
+	_, _, v := a.inputs.get()
+	return v
 }
 
 // families are the audit log's series of the organisation's snapshot. A
@@ -149,18 +189,21 @@ func (a *auditLog) run(ctx context.Context, publish func(series.Families)) {
 // encoded of it. (Their label values are listed keys, unique and UTF-8:
 // Build cannot fail.) The failures wait for the first complete list of
 // keys: until then no identifier can be told from what a client typed.
-func (a *auditLog) families() series.Families {
+func (a *auditLog) families(u auditlog.Usage) series.Families {
 	b := series.NewBuilder(a.org)
 	b.Add(auditLogInfoMetric, 1, a.info.APIKey, a.info.Topic)
-	for _, k := range a.reader.LastSuccesses(a.listed.listed) {
+	for _, k := range u.LastSuccesses {
 		b.AddTimestamp(apiKeyLastAuthMetric, k.LastSuccess, k.ID)
 	}
-	if a.listed.known() {
-		keys, unknown := a.reader.Failures(a.listed.listedOnce)
-		b.Add(authFailuresMetric, float64(unknown), "")
-		for _, k := range keys {
+	if u.Known {
+		b.Add(authFailuresMetric, float64(u.Unknown), "")
+		for _, k := range u.Failures {
 			b.Add(authFailuresMetric, float64(k.Failures), k.ID)
 		}
+	}
+	keys, clusters, _ := a.inputs.get()
+	for id, resources := range keys {
+		b.Add(usageTrackedMetric, boolFloat(id != a.info.APIKey && tracked(resources, clusters)), id)
 	}
 	families, _ := b.Build()
 	for i := range families {
@@ -174,27 +217,70 @@ func (a *auditLog) families() series.Families {
 	return families
 }
 
+var auditDescs = []*prometheus.Desc{
+	auditRecordsDesc, auditNewestDesc, auditWindowDesc, auditCaughtUpDesc, auditUpDesc, auditErrorsDesc,
+	auditLagDesc, auditUntrustedDesc, auditStateSavedDesc, auditStateErrorsDesc,
+}
+
 func (a *auditLog) describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{auditRecordsDesc, auditNewestDesc, auditWindowDesc, auditCaughtUpDesc, auditUpDesc, auditErrorsDesc} {
+	for _, d := range auditDescs {
 		ch <- d
 	}
 }
 
-// collect sends the reader's health.
+// collect sends the reader's health. caught_up and the window's start are
+// those of the series published.
 func (a *auditLog) collect(ch chan<- prometheus.Metric) {
 	s := a.reader.Status()
-	for kind := range auditlog.KindInvalid + 1 {
+	shown := a.shown.Load()
+	if shown == nil {
+		shown = &auditlog.Usage{}
+	}
+	for kind := range auditlog.NumKinds {
 		ch <- prometheus.MustNewConstMetric(auditRecordsDesc, prometheus.CounterValue, float64(s.Records[kind]), a.org, kind.String())
 	}
 	if !s.Newest.IsZero() {
 		ch <- prometheus.MustNewConstMetric(auditNewestDesc, prometheus.GaugeValue, unixSeconds(s.Newest), a.org)
 	}
-	if !s.WindowStart.IsZero() {
-		ch <- prometheus.MustNewConstMetric(auditWindowDesc, prometheus.GaugeValue, unixSeconds(s.WindowStart), a.org)
+	if !shown.WindowStart.IsZero() {
+		ch <- prometheus.MustNewConstMetric(auditWindowDesc, prometheus.GaugeValue, unixSeconds(shown.WindowStart), a.org)
 	}
-	ch <- prometheus.MustNewConstMetric(auditCaughtUpDesc, prometheus.GaugeValue, boolFloat(s.CaughtUp), a.org)
+	ch <- prometheus.MustNewConstMetric(auditCaughtUpDesc, prometheus.GaugeValue, boolFloat(shown.CaughtUp), a.org)
 	ch <- prometheus.MustNewConstMetric(auditUpDesc, prometheus.GaugeValue, boolFloat(s.Up), a.org)
 	for _, r := range auditlog.Reasons {
 		ch <- prometheus.MustNewConstMetric(auditErrorsDesc, prometheus.CounterValue, float64(s.Errors[r]), a.org, string(r))
+	}
+	if s.Lag >= 0 {
+		ch <- prometheus.MustNewConstMetric(auditLagDesc, prometheus.GaugeValue, float64(s.Lag), a.org)
+	}
+	ch <- prometheus.MustNewConstMetric(auditUntrustedDesc, prometheus.CounterValue, float64(s.Untrusted), a.org)
+	if !s.Saved.IsZero() {
+		ch <- prometheus.MustNewConstMetric(auditStateSavedDesc, prometheus.GaugeValue, unixSeconds(s.Saved), a.org)
+	}
+	for _, op := range []string{auditlog.OpLoad, auditlog.OpSave} {
+		ch <- prometheus.MustNewConstMetric(auditStateErrorsDesc, prometheus.CounterValue, float64(s.StateErrors[op]), a.org, op)
+	}
+}
+
+// keysListed takes a complete list of API keys: only they become label
+// values, and their resources say whether the log sees them. Nil-safe:
+// without an audit log it does nothing.
+func (a *auditLog) keysListed(keys []apiclient.APIKey) {
+	if a == nil {
+		return
+	}
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	a.reader.SetListed(ids)
+	a.inputs.setKeys(keys)
+}
+
+// clustersListed takes a complete list of Kafka clusters: their kinds say
+// which keys the log sees. Nil-safe.
+func (a *auditLog) clustersListed(clusters []apiclient.KafkaCluster) {
+	if a != nil {
+		a.inputs.setClusters(clusters)
 	}
 }

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"crypto/x509"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -27,10 +28,13 @@ type auditRig struct {
 
 func newAuditRig(t *testing.T) *auditRig {
 	t.Helper()
-	old := auditPublishEvery
-	auditPublishEvery = 20 * time.Millisecond
-	t.Cleanup(func() { auditPublishEvery = old })
+	return newAuditRigEvery(t, 20*time.Millisecond)
+}
 
+// newAuditRigEvery is newAuditRig, its series rebuilt at most every
+// publishEvery while they change.
+func newAuditRigEvery(t *testing.T, publishEvery time.Duration) *auditRig {
+	t.Helper()
 	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 7, APIKeys: 120, Quirks: true, AuditLog: true})
 	b, err := sim.StartAuditLog(s, sim.AuditLogOptions{Secret: auditSecret, TLS: true, History: 7 * 24 * time.Hour, Others: 2})
 	if err != nil {
@@ -48,8 +52,10 @@ func newAuditRig(t *testing.T) *auditRig {
 	opts.AuditLog = reader
 	opts.AuditLogInfo = AuditLogInfo{APIKey: s.AuditLog().KeyID, Topic: sim.AuditLogTopic}
 	e := New(newClient(t, ts.URL, nil), opts)
+	e.audit.publishEvery = publishEvery
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	wg.Go(func() { reader.Run(ctx) })
 	wg.Go(func() { e.Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	return &auditRig{sim: s, broker: b, e: e}
@@ -107,7 +113,7 @@ func TestLastAuthenticationOfEveryKey(t *testing.T) {
 	usage := r.sim.KeyUsage()
 	var used []string
 	for id, u := range usage {
-		if u != "unused" {
+		if u != "unused" && u != "unaudited" {
 			used = append(used, id)
 		}
 	}
@@ -177,7 +183,11 @@ func TestIdentifiersBecomeLabelsOnlyWhenListed(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.sim.DeleteAPIKey(key)
-	waitFor(t, "the key gone from the list", func() bool { return !r.e.audit.listed.listed(key) })
+	waitFor(t, "the key gone from the list", func() bool {
+		keys, _, _ := r.e.audit.inputs.get()
+		_, listed := keys[key]
+		return !listed
+	})
 	if err := r.broker.Authenticate(ctx, sim.Authentication{Identifier: key, Unknown: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -208,5 +218,88 @@ func TestIdentifiersBecomeLabelsOnlyWhenListed(t *testing.T) {
 	}
 	waitFor(t, "the new authentication", func() bool {
 		return r.series(t, "confluent_iam_api_key_last_authenticated_timestamp_seconds")[daily.ID] == float64(at.Unix())
+	})
+}
+
+// TestUsageTrackedOnlyWhereTheLogSees: usage_tracked is 1 for a key whose
+// every resource records its sign-ins (a Kafka cluster other than Basic,
+// Schema Registry, ksqlDB, Flink), and 0 for any other: a Basic cluster,
+// Cloud, Global, Tableflow, no resource, a cluster not listed, the
+// audit-log key. Every key the simulated log cannot see is 0.
+func TestUsageTrackedOnlyWhereTheLogSees(t *testing.T) {
+	r := newAuditRig(t)
+	kinds := map[string]string{}
+	for _, c := range r.sim.KafkaClusters() {
+		kinds[c.ID] = c.Spec.Config.Kind
+	}
+	want := map[string]float64{}
+	for _, k := range r.sim.APIKeys() {
+		if k.Spec.Owner == nil {
+			continue // Confluent-internal: not listed
+		}
+		resources := k.Spec.Resources
+		if len(resources) == 0 && k.Spec.Resource != nil {
+			resources = append(resources, k.Spec.Resource)
+		}
+		tracked := len(resources) > 0 && k.ID != r.sim.AuditLog().KeyID
+		for _, res := range resources {
+			switch {
+			case strings.HasPrefix(res.ID, "lsrc-"), strings.HasPrefix(res.ID, "lksqlc-"), res.Kind == "Region":
+			case strings.HasPrefix(res.ID, "lkc-"):
+				tracked = tracked && kinds[res.ID] != "" && kinds[res.ID] != "Basic"
+			default:
+				tracked = false
+			}
+		}
+		want[k.ID] = map[bool]float64{true: 1, false: 0}[tracked]
+	}
+	var got map[string]float64
+	waitFor(t, "a usage_tracked series per listed key, with the clusters known", func() bool {
+		got = r.series(t, "confluent_iam_api_key_usage_tracked")
+		return maps.Equal(got, want)
+	})
+	counts := map[float64]int{}
+	for _, v := range got {
+		counts[v]++
+	}
+	if counts[0] < 10 || counts[1] < 10 {
+		t.Errorf("tracked %d, untracked %d: the organisation should have many of both", counts[1], counts[0])
+	}
+	for id, u := range r.sim.KeyUsage() {
+		if u == "unaudited" && got[id] != 0 {
+			t.Errorf("%s, busy on a Basic cluster, is tracked", id)
+		}
+	}
+}
+
+// TestCaughtUpComesWithEveryAuthentication: the first scrape that says
+// caught_up 1 already has the last authentication of every key used,
+// although the series are rebuilt only every 15 seconds while reading.
+func TestCaughtUpComesWithEveryAuthentication(t *testing.T) {
+	r := newAuditRigEvery(t, 15*time.Second)
+	var used int
+	for _, u := range r.sim.KeyUsage() {
+		if u != "unused" && u != "unaudited" {
+			used++
+		}
+	}
+	waitFor(t, "caught up", func() bool {
+		mfs, err := gatherer(r.e).Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		caught, last := false, 0
+		for _, mf := range mfs {
+			switch mf.GetName() {
+			case "confluent_audit_log_caught_up":
+				caught = mf.GetMetric()[0].GetGauge().GetValue() == 1
+			case "confluent_iam_api_key_last_authenticated_timestamp_seconds":
+				last = len(mf.GetMetric())
+			}
+		}
+		if caught && last != used {
+			t.Fatalf("caught_up 1 with %d last authentications served, want %d", last, used)
+		}
+		return caught
 	})
 }

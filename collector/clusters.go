@@ -16,7 +16,10 @@ var kafkaClusterInfoMetric = series.NewMetric("kafka", "cluster_info",
 // kafkaClustersCollector serves the Kafka clusters of every environment:
 // GET /org/v2/environments, then GET /cmk/v2/clusters for each. It reads the
 // environments itself, so that it never depends on another collector.
-type kafkaClustersCollector struct{ lister Lister }
+type kafkaClustersCollector struct {
+	lister Lister
+	audit  *auditLog // told of each complete list; nil without an audit log
+}
 
 func (c *kafkaClustersCollector) name() string          { return "kafka_clusters" }
 func (c *kafkaClustersCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
@@ -30,6 +33,7 @@ func (c *kafkaClustersCollector) update(ctx context.Context, s *series.Builder) 
 	// its pages and the items it skipped; their names are not used here.
 	stats.Invalid = nil
 	seen := map[string]bool{}
+	var all []apiclient.KafkaCluster
 	for _, env := range envs {
 		clusters, st, err := c.lister.ListKafkaClusters(ctx, env.ID)
 		stats = addStats(stats, st)
@@ -42,9 +46,11 @@ func (c *kafkaClustersCollector) update(ctx context.Context, s *series.Builder) 
 				continue // a list that shifted while it was read
 			}
 			seen[k.ID] = true
+			all = append(all, k)
 			s.Add(kafkaClusterInfoMetric, 1, k.ID, k.DisplayName, k.Environment, k.Cloud, k.Region, k.Availability, k.BYOKKeyID, k.Kind, k.Encryption)
 		}
 	}
+	c.audit.clustersListed(all)
 	return len(seen), stats, nil
 }
 

@@ -72,9 +72,10 @@ type Options struct {
 	IdentityProviders        bool
 	IdentityPools            bool
 
-	// AuditLog, if set, is read with the organisation (Run) and tells each
-	// listed API key's last authentication and failures; AuditLogInfo is
-	// what confluent_audit_log_info says of it.
+	// AuditLog, if set, is the organisation's audit-log reader (run by the
+	// caller: it outlives a restart of the collectors). The exporter tells
+	// it of each list of API keys and serves what it says of each key;
+	// AuditLogInfo is what confluent_audit_log_info says of it.
 	AuditLog     *auditlog.Reader
 	AuditLogInfo AuditLogInfo
 
@@ -124,7 +125,6 @@ type Exporter struct {
 	logger   log.Logger
 	jobs     []*job
 	publish  func(*series.Snapshot)
-	listed   *keySet   // every API key listed since the start
 	audit    *auditLog // nil without an audit log
 	auditFam atomic.Pointer[series.Families]
 
@@ -164,10 +164,13 @@ func New(lister Lister, opts Options) *Exporter {
 	}
 	e := &Exporter{
 		attempted: make(chan struct{}), org: opts.Organization, interval: opts.Interval, logger: logger,
-		publish: opts.Publish, listed: &keySet{},
+		publish: opts.Publish,
 	}
 	if opts.AuditLog != nil {
-		e.audit = &auditLog{org: opts.Organization, reader: opts.AuditLog, info: opts.AuditLogInfo, listed: e.listed}
+		e.audit = &auditLog{
+			org: opts.Organization, reader: opts.AuditLog, info: opts.AuditLogInfo,
+			inputs: &usageInputs{}, publishEvery: defaultPublishEvery,
+		}
 	}
 	e.snapshot.Store(series.New())
 	var collectors []keyCollector
@@ -175,7 +178,7 @@ func New(lister Lister, opts Options) *Exporter {
 		collectors = append(collectors, &byokCollector{lister: lister})
 	}
 	if opts.APIKeys {
-		collectors = append(collectors, &apiKeysCollector{lister: lister, perKey: opts.APIKeysPerKey, listed: e.listed})
+		collectors = append(collectors, &apiKeysCollector{lister: lister, perKey: opts.APIKeysPerKey, audit: e.audit})
 	}
 	if opts.ServiceAccounts {
 		collectors = append(collectors, &serviceAccountsCollector{lister: lister})
@@ -187,7 +190,7 @@ func New(lister Lister, opts Options) *Exporter {
 		collectors = append(collectors, &environmentsCollector{lister: lister})
 	}
 	if opts.KafkaClusters {
-		collectors = append(collectors, &kafkaClustersCollector{lister: lister})
+		collectors = append(collectors, &kafkaClustersCollector{lister: lister, audit: e.audit})
 	}
 	if opts.Quotas {
 		scopes := opts.QuotaScopes

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -38,17 +39,21 @@ type AuditLog struct {
 	TLS        bool
 	CAFile     string         // a CA bundle trusted besides the system's, or ""
 	RootCAs    *x509.CertPool // the system's and CAFile's; nil for the system's alone
+	caPEM      []byte         // CAFile's content when it was read: a new content is a change
 }
 
 // Enabled reports whether there is an audit log to read.
 func (a AuditLog) Enabled() bool { return len(a.Bootstrap) > 0 }
 
-func (a AuditLog) equal(b AuditLog) bool {
+// Equal reports whether a and b read the same audit log the same way,
+// the CA file's content included: a reader whose settings did not change
+// keeps running through a reload.
+func (a AuditLog) Equal(b AuditLog) bool {
 	if !a.Enabled() && !b.Enabled() {
 		return true
 	}
 	return slices.Equal(a.Bootstrap, b.Bootstrap) && a.APIKey == b.APIKey && a.Secret == b.Secret &&
-		a.Topic == b.Topic && a.Lookback == b.Lookback && a.TLS == b.TLS && a.CAFile == b.CAFile
+		a.Topic == b.Topic && a.Lookback == b.Lookback && a.TLS == b.TLS && a.CAFile == b.CAFile && bytes.Equal(a.caPEM, b.caPEM)
 }
 
 // auditLogFlags are the flags of the flags-only organisation's audit log.
@@ -162,7 +167,7 @@ func (a *AuditLog) validate(n auditLogSettings, apiKeys bool) error {
 	if !apiKeys {
 		return errors.New("the audit log needs the API keys collector: only listed keys become label values")
 	}
-	a.RootCAs = nil
+	a.RootCAs, a.caPEM = nil, nil
 	if a.CAFile != "" {
 		pem, err := os.ReadFile(a.CAFile)
 		if err != nil {
@@ -175,7 +180,7 @@ func (a *AuditLog) validate(n auditLogSettings, apiKeys bool) error {
 		if !pool.AppendCertsFromPEM(pem) {
 			return fmt.Errorf("%s=%s holds no PEM certificate", n.caFile, a.CAFile)
 		}
-		a.RootCAs = pool
+		a.RootCAs, a.caPEM = pool, pem
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ type Flags struct {
 	telemetryPath *string
 	maxRequests   *int
 	pprof         *bool
+	storagePath   *string
 	url           *string
 	apiKey        *string
 	secretFile    *string
@@ -63,6 +64,8 @@ func AddFlags(app *kingpin.Application) *Flags {
 		telemetryPath: app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
 		maxRequests:   intFlag(app, "web.max-requests", "Maximum number of scrapes (/metrics and /probe together) encoded at once; more get 503. 0 means no limit.", "10"),
 		pprof:         app.Flag("web.enable-pprof", "Serve Go's profiles under /debug/pprof/ (and link them from the landing page).").Default("false").Bool(),
+		storagePath: app.Flag("storage.path", "Directory where what each organisation's audit log told is kept across restarts (one file per organisation with an audit log; relative to the working directory). Empty: kept in memory only.").
+			Default("data/").String(),
 		url: app.Flag("confluent.url", "Base URL of the Confluent Cloud API. Plain http:// only for a loopback host.").
 			Envar("CONFLUENT_CLOUD_URL").Default("https://api.confluent.cloud").String(),
 		apiKey: app.Flag("confluent.api-key", "Cloud API key (required).").Envar("CONFLUENT_CLOUD_API_KEY").String(),
@@ -198,6 +201,9 @@ type Config struct {
 	Pprof          bool
 	Lifecycle      bool // POST /-/reload
 	RefreshOnProbe bool
+	// StoragePath is where audit-log usage is kept across restarts; ""
+	// keeps it in memory.
+	StoragePath string
 
 	// File is --config.file: the organisations to read, or "".
 	File string
@@ -362,7 +368,7 @@ func (c Collectors) any() bool {
 func (o Organization) Equal(p Organization) bool {
 	return o.Name == p.Name && o.BaseURL.String() == p.BaseURL.String() && o.APIKey == p.APIKey &&
 		o.Secret == p.Secret && o.Timeout == p.Timeout && o.PageSize == p.PageSize && o.MaxItems == p.MaxItems && o.Interval == p.Interval &&
-		o.equal(p.Collectors) && o.AuditLog.equal(p.AuditLog)
+		o.equal(p.Collectors) && o.AuditLog.Equal(p.AuditLog)
 }
 
 func (c Collectors) equal(d Collectors) bool { return reflect.DeepEqual(c, d) }
@@ -406,7 +412,7 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 	cfg := &Config{
 		CheckOnly:     *f.checkOnly,
 		TelemetryPath: *f.telemetryPath, MaxRequests: *f.maxRequests, Pprof: *f.pprof,
-		Lifecycle: *f.lifecycle, RefreshOnProbe: *f.onProbe, File: *f.configFile,
+		Lifecycle: *f.lifecycle, RefreshOnProbe: *f.onProbe, File: *f.configFile, StoragePath: *f.storagePath,
 		Organization: Organization{
 			Name: DefaultOrganization, URL: *f.url, APIKey: *f.apiKey, Timeout: *f.timeout, PageSize: *f.pageSize, MaxItems: *f.maxItems,
 			Interval: *f.interval, Collectors: collectors, AuditLog: f.auditLog.auditLog(getenv),

@@ -122,7 +122,7 @@ organizations:
 		Bootstrap: []string{"pkc-1.us-west-2.aws.confluent.cloud:9092"}, APIKey: "AUDITKEY", Secret: apiclient.SecretFile(audit),
 		Topic: "audit-copy", Lookback: 24 * time.Hour, TLS: true,
 	}
-	if !a.equal(want) || a.SecretFrom != "file "+audit {
+	if !a.Equal(want) || a.SecretFrom != "file "+audit {
 		t.Errorf("production's audit log %+v, want %+v", a, want)
 	}
 	if orgs[1].AuditLog.Enabled() {

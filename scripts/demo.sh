@@ -59,6 +59,7 @@ wait_for "the simulator" "${pids[0]}" listening "$sim_port"
 . "$work/audit-log.env" # CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS, CONFLUENT_AUDIT_LOG_API_KEY
 
 "$exporter" --web.listen-address="$exporter_addr" --confluent.url="http://$sim_addr" --refresh.interval=30s \
+  --storage.path="$work/data" \
   --audit-log.bootstrap-servers="$CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS" --audit-log.api-key="$CONFLUENT_AUDIT_LOG_API_KEY" \
   --audit-log.ca-file="$work/audit-ca.pem" &
 pids+=($!)

@@ -98,6 +98,8 @@ func (o *organization) stopWhenIdle(r *run) {
 			o.mu.Unlock()
 			return // Apply stops it
 		}
+		audit := o.audit
+		o.audit = o.sup.newAuditReader(o.cfg) // a reader runs once; the next resumes from its state
 		fresh, err := o.newRun()
 		if err == nil {
 			o.run = fresh
@@ -111,6 +113,7 @@ func (o *organization) stopWhenIdle(r *run) {
 		o.mu.Unlock()
 		r.cancel()
 		<-r.done
+		audit.stop()
 		level.Info(o.sup.opts.Logger).Log("msg", "Stopped refreshing organization: not probed for "+strconv.Itoa(idleIntervals)+" refresh intervals",
 			"organization", o.cfg.Name)
 		return

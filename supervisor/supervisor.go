@@ -27,7 +27,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/auditlog"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
@@ -48,6 +47,9 @@ type Options struct {
 	// MaxRequests bounds the scrapes encoding at once, /metrics and /probe
 	// together; more get 503. 0: no bound.
 	MaxRequests int
+	// StoragePath is where each organisation's audit-log reader keeps
+	// what it learnt; "" keeps it in memory.
+	StoragePath string
 	UserAgent   string
 	Logger      log.Logger
 	Slogger     *slog.Logger
@@ -111,25 +113,38 @@ func (s *Supervisor) Apply(cfgs []config.Organization) error {
 	defer s.mu.Unlock()
 	next := map[string]*organization{}
 	for _, c := range cfgs {
-		if old := s.orgs[c.Name]; old != nil && old.cfg.Equal(c) {
+		old := s.orgs[c.Name]
+		if old != nil && old.cfg.Equal(c) {
 			next[c.Name] = old
 			continue
 		}
-		o, err := s.newOrganization(c)
+		audit := s.newAuditReader(c)
+		if old != nil && old.auditOf() != nil && old.cfg.AuditLog.Equal(c.AuditLog) {
+			audit = old.auditOf() // the same audit log: its reader goes on
+		}
+		o, err := s.newOrganization(c, audit)
 		if err != nil {
 			return fmt.Errorf("organization %q: %w", c.Name, err)
 		}
 		next[c.Name] = o
 	}
 	for name, old := range s.orgs {
-		if next[name] != old {
-			old.stop()
-			what := "Stopped organization: no longer configured"
-			if next[name] != nil {
-				what = "Restarting organization: its configuration changed"
-			}
-			level.Info(s.opts.Logger).Log("msg", what, "organization", name)
+		if next[name] == old {
+			continue
 		}
+		old.stop()
+		oldAudit := old.auditOf()
+		what := "Stopped organization: no longer configured"
+		if n := next[name]; n != nil {
+			what = "Restarting organization: its configuration changed"
+			if oldAudit != nil && n.audit == oldAudit {
+				what += "; its audit log is read on"
+			}
+		}
+		if n := next[name]; n == nil || n.audit != oldAudit {
+			oldAudit.stop() // saves what it learnt
+		}
+		level.Info(s.opts.Logger).Log("msg", what, "organization", name)
 	}
 	for name, o := range next {
 		if s.orgs[name] != o {
@@ -175,7 +190,15 @@ func (s *Supervisor) Close() {
 	defer s.mu.Unlock()
 	for _, o := range s.orgs {
 		o.stop()
+		o.auditOf().stop()
 	}
+}
+
+// auditOf returns the organisation's audit-log reader, nil without one.
+func (o *organization) auditOf() *auditReader {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.audit
 }
 
 // Names returns the configured organisations' names, sorted.
@@ -261,6 +284,9 @@ type organization struct {
 	cfg       config.Organization
 	sup       *Supervisor
 	lastProbe atomic.Int64 // Unix nanoseconds
+	// audit reads the organisation's audit log (nil without one); with
+	// OnProbe it is replaced with the run.
+	audit *auditReader
 
 	mu     sync.Mutex
 	run    *run
@@ -278,8 +304,8 @@ type run struct {
 	done     chan struct{}
 }
 
-func (s *Supervisor) newOrganization(c config.Organization) (*organization, error) {
-	o := &organization{cfg: c, sup: s}
+func (s *Supervisor) newOrganization(c config.Organization, audit *auditReader) (*organization, error) {
+	o := &organization{cfg: c, sup: s, audit: audit}
 	r, err := o.newRun()
 	if err != nil {
 		return nil, err
@@ -301,13 +327,6 @@ func (o *organization) newRun() (*run, error) {
 		return nil, err
 	}
 	r.snapshot.Store(series.New())
-	var audit *auditlog.Reader
-	if a := c.AuditLog; a.Enabled() {
-		audit = auditlog.NewReader(c.Name, auditlog.Config{
-			Bootstrap: a.Bootstrap, APIKey: a.APIKey, Secret: a.Secret, Topic: a.Topic,
-			Lookback: a.Lookback, TLS: a.TLS, RootCAs: a.RootCAs,
-		}, s.opts.Logger)
-	}
 	r.exporter = collector.New(client, collector.Options{
 		Organization: c.Name, Interval: c.Interval,
 		BYOK: c.BYOK, APIKeys: c.APIKeys, APIKeysPerKey: c.APIKeysPerKey,
@@ -315,7 +334,7 @@ func (o *organization) newRun() (*run, error) {
 		KafkaClusters: c.KafkaClusters, Quotas: c.Quotas, QuotaScopes: c.Scopes(), OrgInfo: c.OrgInfo,
 		CertificateAuthorities: c.CertificateAuthorities, CertificateIdentityPools: c.CertificateIdentityPools,
 		IdentityProviders: c.IdentityProviders, IdentityPools: c.IdentityPools,
-		AuditLog: audit, AuditLogInfo: collector.AuditLogInfo{APIKey: c.AuditLog.APIKey, Topic: c.AuditLog.Topic},
+		AuditLog: o.audit.readerOf(), AuditLogInfo: collector.AuditLogInfo{APIKey: c.AuditLog.APIKey, Topic: c.AuditLog.Topic},
 		Logger:  s.opts.Logger,
 		Publish: func(snap *series.Snapshot) { s.published(r, snap) },
 	})
@@ -343,6 +362,7 @@ func (o *organization) startLocked(ctx context.Context) {
 	if r.done != nil || o.closed {
 		return // running, or removed by a reload
 	}
+	o.audit.start(ctx)
 	ctx, r.cancel = context.WithCancel(ctx)
 	r.done = make(chan struct{})
 	go func() {

@@ -458,3 +458,93 @@ func TestFirstProbeWaitsWithinTheScrapeTimeout(t *testing.T) {
 		w.slow.SetFaults(sim.Faults{}) // let the held refresh end
 	}
 }
+
+// TestAuditLogReaderOutlivesAReload: a reload that changes an
+// organisation but not its audit log keeps the reader reading; one that
+// changes the CA file's content (the same path) starts a new reader, which
+// resumes from what the old one saved.
+func TestAuditLogReaderOutlivesAReload(t *testing.T) {
+	w := newWorld(t)
+	b, err := sim.StartAuditLog(nil, sim.AuditLogOptions{APIKey: "AUDITKEY0000001", Secret: "audit-secret-0123", TLS: true})
+	if err == nil {
+		err = b.Authenticate(context.Background(), sim.Authentication{Identifier: "K1", Success: true})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ca := write("ca.pem", string(b.CAPEM()))
+	auditSecret := write("audit.secret", "audit-secret-0123")
+	load := func(interval string) []config.Organization {
+		file := write("orgs.yml", `organizations:
+  - name: healthy
+    api_key: HEALTHY
+    api_secret_file: `+w.secret+`
+    refresh_interval: `+interval+`
+    audit_log:
+      bootstrap_servers: [`+b.Addrs()[0]+`]
+      api_key: AUDITKEY0000001
+      api_secret_file: `+auditSecret+`
+      ca_file: `+ca+`
+`)
+		defaults := w.org("default", "X", w.secret, time.Minute)
+		defaults.URL, defaults.MaxItems = w.url.String(), 1000
+		defaults.AuditLog = config.AuditLog{Topic: config.DefaultAuditLogTopic, Lookback: config.DefaultAuditLogLookback, TLS: true}
+		orgs, err := config.LoadFile(file, defaults)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return orgs
+	}
+	s, logs := newSupervisor(t, Options{StoragePath: filepath.Join(dir, "data")})
+	if err := s.Apply(load("1m")); err != nil {
+		t.Fatal(err)
+	}
+	reader := func() *auditReader { return s.orgs["healthy"].auditOf() }
+	first := reader()
+	eventually(t, 20*time.Second, "caught up", func() bool { return first.reader.Status().CaughtUp })
+
+	if err := s.Apply(load("2m")); err != nil {
+		t.Fatal(err)
+	}
+	if reader() != first || len(logs.Lines("its audit log is read on", "organization=healthy")) != 1 {
+		t.Fatalf("a reload of the refresh interval restarted the audit-log reader:\n%s", logs)
+	}
+	select {
+	case <-first.done:
+		t.Fatal("the reader stopped")
+	default:
+	}
+
+	// The same path, another content: a CA added.
+	other, err := sim.StartAuditLog(nil, sim.AuditLogOptions{APIKey: "K", Secret: "other-secret", TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	write("ca.pem", string(b.CAPEM())+string(other.CAPEM()))
+	if err := s.Apply(load("2m")); err != nil {
+		t.Fatal(err)
+	}
+	second := reader()
+	if second == first {
+		t.Fatal("a new CA file's content did not restart the reader")
+	}
+	<-first.done // stopped, and saved
+	eventually(t, 20*time.Second, "caught up again", func() bool { return second.reader.Status().CaughtUp })
+	var read uint64
+	for _, n := range second.reader.Status().Records {
+		read += n
+	}
+	if read != 0 || len(logs.Lines("Resuming the audit log where it was saved", "organization=healthy", "partitions=6")) != 1 {
+		t.Errorf("the new reader read %d records (want none: nothing was written since) or did not resume:\n%s", read, logs)
+	}
+}

@@ -19,9 +19,10 @@ import (
 //	GET  /_sim/requests               the list requests seen so far
 //	PUT  /_sim/certificate-authorities/{id}/expiry  {"certificate":0,"expires_at":"2026-12-08T00:00:00Z"}
 //	                                  a certificate of the authority's chain expires then
-//	POST /_sim/audit-log/authentications  {"key_id":"...","result":"SUCCESS"|"FAILURE","service":"kafka"|"schema-registry"}
+//	POST /_sim/audit-log/authentications  {"key_id":"...","result":"SUCCESS"|"FAILURE","service":"kafka"|"schema-registry"|"ksqldb"|"flink"}
 //	                                  a client authenticates now (in the audit log)
 //	PUT  /_sim/audit-log/revoked      {"revoked":true} the audit-log key is refused (false: accepted)
+//	POST /_sim/audit-log/partitions   {"count":2} partitions are added to the topic, as Confluent may
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/_sim/")
 	switch {
@@ -116,15 +117,19 @@ func (s *Server) serveAuditLogAdmin(w http.ResponseWriter, r *http.Request, path
 			Result  string `json:"result"`
 			Service string `json:"service"`
 		}
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&v); err != nil || v.KeyID == "" ||
-			v.Result != "SUCCESS" && v.Result != "FAILURE" || v.Service != "" && v.Service != "kafka" && v.Service != "schema-registry" {
-			http.Error(w, `want {"key_id": "...", "result": "SUCCESS" or "FAILURE", "service": "kafka" or "schema-registry"}`, http.StatusBadRequest)
+		err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&v)
+		_, known := services[v.Service]
+		if err != nil || v.KeyID == "" || v.Result != "SUCCESS" && v.Result != "FAILURE" || v.Service != "" && v.Service != "kafka" && !known {
+			http.Error(w, `want {"key_id": "...", "result": "SUCCESS" or "FAILURE", "service": "kafka", "schema-registry", "ksqldb" or "flink" (default: the key's)}`, http.StatusBadRequest)
 			return
 		}
 		a := Authentication{Identifier: v.KeyID, Success: v.Result == "SUCCESS", Service: v.Service}
 		for _, k := range s.APIKeys() {
 			if k.ID == v.KeyID && k.Spec.Resource != nil {
-				a.Resource = k.Spec.Resource.ID
+				a.Resource, a.Environment = k.Spec.Resource.ID, environmentOf(k.Spec.Resource)
+				if a.Service == "" {
+					a.Service = serviceOf(k.Spec.Resource)
+				}
 				if k.Spec.Owner != nil {
 					a.Owner = k.Spec.Owner.ID
 				}
@@ -133,6 +138,19 @@ func (s *Server) serveAuditLogAdmin(w http.ResponseWriter, r *http.Request, path
 		a.Unknown = !a.Success && a.Resource == ""
 		if err := b.Authenticate(r.Context(), a); err != nil {
 			http.Error(w, "producing to the audit log: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case path == "partitions" && r.Method == http.MethodPost:
+		var v struct {
+			Count int `json:"count"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&v); err != nil || v.Count < 1 || v.Count > 100 {
+			http.Error(w, `want {"count": 1..100}`, http.StatusBadRequest)
+			return
+		}
+		if err := b.AddPartitions(r.Context(), v.Count); err != nil {
+			http.Error(w, "adding partitions: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -57,6 +57,8 @@ type AuditLogOptions struct {
 	Now func() time.Time
 	// Port to listen on, 127.0.0.1 (0: any free port).
 	Port int
+	// Brokers is how many brokers the cluster has (0: 1).
+	Brokers int
 }
 
 // AuditLogBroker is an organisation's audit-log cluster: a real Kafka
@@ -64,12 +66,14 @@ type AuditLogOptions struct {
 // confluent-audit-log-events, readable with the audit-log key only, and
 // no one able to produce but the simulator.
 type AuditLogBroker struct {
-	cluster *kfake.Cluster
-	client  *kgo.Client // the simulator's producer, a superuser
-	opts    AuditLogOptions
-	caPEM   []byte
-	revoked atomic.Bool
-	s       *Server // the organisation whose keys authenticate; nil for a bare log
+	cluster   *kfake.Cluster
+	client    *kgo.Client // the simulator's producer, a superuser
+	clientTLS *tls.Config
+	adminPass string
+	opts      AuditLogOptions
+	caPEM     []byte
+	revoked   atomic.Bool
+	s         *Server // the organisation whose keys authenticate; nil for a bare log
 
 	mu  sync.Mutex
 	rng *mrand.Rand
@@ -103,7 +107,7 @@ func StartAuditLog(s *Server, opts AuditLogOptions) (*AuditLogBroker, error) {
 	}
 	adminPass := randomHex(16)
 	kopts := []kfake.Opt{
-		kfake.NumBrokers(1), kfake.Ports(opts.Port), kfake.ClusterID("lkc-a0d17"),
+		kfake.NumBrokers(max(opts.Brokers, 1)), kfake.ClusterID("lkc-a0d17"),
 		kfake.EnableSASL(), kfake.EnableACLs(),
 		kfake.Superuser("PLAIN", "sim-producer", adminPass),
 		kfake.User("PLAIN", opts.APIKey, opts.Secret,
@@ -111,8 +115,11 @@ func StartAuditLog(s *Server, opts AuditLogOptions) (*AuditLogBroker, error) {
 			kfake.ACL{Resource: kmsg.ACLResourceTypeTopic, Name: AuditLogTopic, Pattern: kmsg.ACLResourcePatternTypeLiteral, Operation: kmsg.ACLOperationDescribe, Allow: true},
 		),
 	}
+	if opts.Port != 0 {
+		kopts = append(kopts, kfake.Ports(opts.Port))
+	}
 	var clientTLS *tls.Config
-	b := &AuditLogBroker{opts: opts, s: s, stop: make(chan struct{}), rng: mrand.New(mrand.NewPCG(seedOf(s), 0xa0d17))}
+	b := &AuditLogBroker{opts: opts, s: s, adminPass: adminPass, stop: make(chan struct{}), rng: mrand.New(mrand.NewPCG(seedOf(s), 0xa0d17))}
 	if opts.TLS {
 		cert, caPEM, err := selfSigned()
 		if err != nil {
@@ -159,6 +166,7 @@ func StartAuditLog(s *Server, opts AuditLogOptions) (*AuditLogBroker, error) {
 	if clientTLS != nil {
 		copts = append(copts, kgo.DialTLSConfig(clientTLS))
 	}
+	b.clientTLS = clientTLS
 	if b.client, err = kgo.NewClient(copts...); err != nil {
 		c.Close()
 		return nil, err
@@ -200,7 +208,21 @@ func (b *AuditLogBroker) AddPartitions(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
+	b.client.ForceMetadataRefresh() // produce to the new partitions from now on
 	return resp.Error()
+}
+
+// RecreateTopic deletes the topic and makes it again, empty, with another
+// topic id: what an operator's mistake, or a migration, does.
+func (b *AuditLogBroker) RecreateTopic() error {
+	if err := b.cluster.DeleteTopic(AuditLogTopic); err != nil {
+		return err
+	}
+	if err := b.cluster.CreateTopic(AuditLogTopic, b.opts.Partitions, nil); err != nil {
+		return err
+	}
+	b.client.PurgeTopicsFromClient(AuditLogTopic) // forget the old topic id
+	return nil
 }
 
 // Close stops producing and the cluster.
@@ -243,15 +265,56 @@ func (b *AuditLogBroker) Produce(ctx context.Context, recs ...Record) error {
 	return b.client.ProduceSync(ctx, krecs...).FirstErr()
 }
 
+// ProduceTo appends records to one partition of the log.
+func (b *AuditLogBroker) ProduceTo(ctx context.Context, partition int32, recs ...Record) error {
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(b.cluster.ListenAddrs()...),
+		kgo.SASL(plain.Auth{User: "sim-producer", Pass: b.adminPass}.AsMechanism()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerLinger(0),
+		kgo.ProducerBatchMaxBytes(4 << 20),
+	}
+	if b.clientTLS != nil {
+		opts = append(opts, kgo.DialTLSConfig(b.clientTLS))
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	krecs := make([]*kgo.Record, len(recs))
+	for i, r := range recs {
+		at := r.Time
+		if at.IsZero() {
+			at = b.opts.Now()
+		}
+		krecs[i] = &kgo.Record{Topic: AuditLogTopic, Partition: partition, Value: r.Value, Timestamp: at}
+	}
+	return cl.ProduceSync(ctx, krecs...).FirstErr()
+}
+
+// Event is the record value of an authentication, as Authenticate writes it.
+func (b *AuditLogBroker) Event(a Authentication) []byte {
+	if a.Time.IsZero() {
+		a.Time = b.opts.Now()
+	}
+	return b.event(a)
+}
+
 // Authentication is one authentication event.
 type Authentication struct {
-	Identifier string    // the API key the client sent
-	Success    bool      // SUCCESS, or a failure (UNAUTHENTICATED, UNKNOWN_USER_DENIED)
-	Unknown    bool      // a failure for a key that does not exist
-	Service    string    // "kafka" (default) or "schema-registry"
-	Resource   string    // lkc-... or lsrc-... ("": lkc-00000)
-	Owner      string    // sa-... or u-... of a success
-	Time       time.Time // zero: now
+	Identifier string // the API key the client sent; with Token, the identity (a pool id)
+	Success    bool   // SUCCESS, or a failure (UNAUTHENTICATED, UNKNOWN_USER_DENIED)
+	Unknown    bool   // a failure for a key that does not exist
+	// Service is "kafka" (default), "schema-registry", "ksqldb" or "flink".
+	Service string
+	// Token signs in with an OAuth token, not an API key: OAUTHBEARER on
+	// Kafka, idTokenCredentials elsewhere.
+	Token       bool
+	Resource    string    // lkc-..., lsrc-..., lksqlc-..., a Flink region ("": the service's default)
+	Environment string    // env-... of the resource ("": env-000)
+	Owner       string    // sa-... or u-... of a success
+	Time        time.Time // zero: now
 }
 
 // Authenticate appends authentication events, as a client connecting does.
@@ -266,8 +329,17 @@ func (b *AuditLogBroker) Authenticate(ctx context.Context, auths ...Authenticati
 	return b.Produce(ctx, recs...)
 }
 
+// The sign-in event types of the services other than Kafka, and the
+// resource each names (../shared/upstream-api/audit-log.md §5).
+var services = map[string]struct{ typ, method, crnKind, resourceType, resource string }{
+	"schema-registry": {"io.confluent.sg.server/authentication", "schema-registry.Authentication", "schema-registry", "SCHEMA_REGISTRY", "lsrc-00000"},
+	"ksqldb":          {"io.confluent.ksql.server/authentication", "ksql.Authenticate", "ksql", "KSQL_CLUSTER", "lksqlc-0000"},
+	"flink":           {"io.confluent.flink.server/authentication", "flink.Authenticate", "flink-region", "FLINK_REGION", "aws.us-east-1"},
+}
+
 // event is the CloudEvent of an authentication, as Confluent writes it
-// (../shared/upstream-api/audit-log.md §4, §5).
+// (../shared/upstream-api/audit-log.md §4, §5). Its time is written with
+// as many digits as it has: whole seconds, milliseconds or nanoseconds.
 func (b *AuditLogBroker) event(a Authentication) []byte {
 	b.mu.Lock()
 	id := uuid(b.rng)
@@ -275,32 +347,49 @@ func (b *AuditLogBroker) event(a Authentication) []byte {
 	port := 30000 + b.rng.IntN(30000)
 	conn := b.rng.Int64()
 	b.mu.Unlock()
-	at := a.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00")
-	if a.Service == "schema-registry" {
-		res := or(a.Resource, "lsrc-00000")
+	at := a.Time.UTC().Format(time.RFC3339Nano)
+	env := or(a.Environment, "env-000")
+	if svc, ok := services[a.Service]; ok {
+		res := or(a.Resource, svc.resource)
+		crn := fmt.Sprintf("crn://confluent.cloud/organization=%s/environment=%s/%s=%s", orgID, env, svc.crnKind, res)
 		result, principal := "FAILURE", any(nil)
 		if a.Success {
 			result = "SUCCESS"
 			principal = map[string]any{"confluentServiceAccount": map[string]string{"resourceId": or(a.Owner, "sa-00000")}}
 		}
+		creds := map[string]any{"idSecretCredentials": map[string]string{"credentialId": a.Identifier}, "mechanism": "HTTP_BASIC"}
+		if a.Token {
+			creds = map[string]any{"idTokenCredentials": map[string]string{"type": "JWT", "issuer": "https://login.example.com", "subject": a.Identifier}, "mechanism": "HTTP_BEARER"}
+			principal = map[string]any{"identityPool": map[string]string{"resourceId": a.Identifier}}
+		}
+		auth := map[string]any{"principal": principal, "credentials": creds}
+		data := map[string]any{
+			"serviceName": "crn://confluent.cloud/", "methodName": svc.method, "resourceName": crn,
+			"authenticationInfo": auth,
+			"requestMetadata":    map[string]any{"clientAddress": []map[string]any{{"ip": ip}}},
+			"cloudResources": []map[string]any{{
+				"scope": map[string]any{"resources": []map[string]string{
+					{"type": "ORGANIZATION", "resourceId": orgID}, {"type": "ENVIRONMENT", "resourceId": env},
+				}},
+				"resource": map[string]string{"type": svc.resourceType, "resourceId": res},
+			}},
+		}
+		if a.Service == "flink" {
+			data["result"] = map[string]string{"status": result} // Flink's events say it here
+		} else {
+			auth["result"] = result
+		}
 		return mustJSON(cloudEvent{
-			SpecVersion: "1.0", ID: id, Source: "crn://confluent.cloud/schema-registry=" + res,
-			Subject: "crn://confluent.cloud/schema-registry=" + res, Type: "io.confluent.sg.server/authentication",
-			DataContentType: "application/json", Time: at,
-			Data: map[string]any{
-				"serviceName": "crn://confluent.cloud/", "methodName": "schema-registry.Authentication",
-				"resourceName": "crn://confluent.cloud/schema-registry=" + res,
-				"authenticationInfo": map[string]any{
-					"principal": principal, "result": result,
-					"credentials": map[string]any{"idSecretCredentials": map[string]string{"credentialId": a.Identifier}, "mechanism": "HTTP_BASIC"},
-				},
-				"requestMetadata": map[string]any{"clientAddress": []map[string]any{{"ip": ip}}},
-				"cloudResources":  []map[string]any{{"scope": map[string]any{"resources": []map[string]string{{"type": "ORGANIZATION", "resourceId": orgID}}}, "resource": map[string]string{"type": "SCHEMA_REGISTRY", "resourceId": res}}},
-			},
+			SpecVersion: "1.0", ID: id, Source: crn, Subject: crn, Type: svc.typ,
+			DataContentType: "application/json", Time: at, Data: data,
 		})
 	}
 	res := or(a.Resource, "lkc-00000")
-	auth := map[string]any{"principal": "None:UNKNOWN_USER", "metadata": map[string]string{"mechanism": "SASL_SSL/PLAIN", "identifier": a.Identifier}}
+	mechanism := "SASL_SSL/PLAIN"
+	if a.Token {
+		mechanism = "SASL_SSL/OAUTHBEARER"
+	}
+	auth := map[string]any{"principal": "None:UNKNOWN_USER", "metadata": map[string]string{"mechanism": mechanism, "identifier": a.Identifier}}
 	result := map[string]string{"status": "UNAUTHENTICATED", "message": "Authentication failed"}
 	meta := map[string]any{}
 	switch {
@@ -443,6 +532,7 @@ const (
 	notUsed                  // not in the window: a candidate for deletion
 	usedFailing              // daily, and some clients fail with an old secret
 	stoppedUsed              // last used three days ago
+	unaudited                // used daily, on a Basic cluster: no audit log sees it
 )
 
 // usageOf is how key is used: by a hash of its id, with every key of an
@@ -465,11 +555,14 @@ func usageOf(id string, rotated bool) usage {
 	}
 }
 
-// KeyUsage says how the simulated audit log uses each Kafka and Schema
-// Registry key of the organisation ("daily", "weekly", "unused", "failing",
-// "stopped"): what the tests and the demo expect to see.
+// KeyUsage says how the simulated audit log uses each Kafka, Schema
+// Registry, ksqlDB and Flink key of the organisation ("daily", "weekly",
+// "unused", "failing", "stopped"), and which keys are in daily use where
+// no audit log sees them ("unaudited": a Basic cluster): what the tests
+// and the demo expect to see. Cloud, Global and Tableflow keys sign in
+// nowhere the log sees: they are not listed.
 func (s *Server) KeyUsage() map[string]string {
-	names := map[usage]string{usedDaily: "daily", usedWeekly: "weekly", notUsed: "unused", usedFailing: "failing", stoppedUsed: "stopped"}
+	names := map[usage]string{usedDaily: "daily", usedWeekly: "weekly", notUsed: "unused", usedFailing: "failing", stoppedUsed: "stopped", unaudited: "unaudited"}
 	out := map[string]string{}
 	for _, k := range s.auditedKeys() {
 		out[k.key.ID] = names[k.usage]
@@ -490,12 +583,31 @@ func (s *Server) DeletedKeys() []string {
 
 type auditedKey struct {
 	key     APIKey
-	service string // kafka, schema-registry
+	service string // kafka, schema-registry, ksqldb, flink
 	usage   usage
 }
 
-// auditedKeys are the keys that leave authentication events: Kafka and
-// Schema Registry keys with an owner (Cloud keys leave none).
+// serviceOf is the service a key signs in to, by its (first) resource:
+// "" for a resource whose sign-ins no audit log records (Cloud, Global,
+// Tableflow).
+func serviceOf(r *ObjectRef) string {
+	switch {
+	case strings.HasPrefix(r.ID, "lkc-"):
+		return "kafka"
+	case strings.HasPrefix(r.ID, "lsrc-"):
+		return "schema-registry"
+	case strings.HasPrefix(r.ID, "lksqlc-"):
+		return "ksqldb"
+	case r.Kind == "Region":
+		return "flink"
+	}
+	return ""
+}
+
+// auditedKeys are the keys that sign in to a service with an audit log
+// (Kafka, Schema Registry, ksqlDB, Flink) with an owner, with how each is
+// used; a key whose clients connect to a Basic cluster is in use and
+// leaves no event.
 func (s *Server) auditedKeys() []auditedKey {
 	keys := s.APIKeys()
 	group := map[string]int{}
@@ -504,28 +616,36 @@ func (s *Server) auditedKeys() []auditedKey {
 			group[k.Spec.Owner.ID+"/"+k.Spec.Resource.ID]++
 		}
 	}
+	kinds := map[string]string{}
+	for _, c := range s.KafkaClusters() {
+		kinds[c.ID] = c.Spec.Config.Kind
+	}
 	audit, now := s.AuditLog().KeyID, s.Now()
 	var out []auditedKey
 	for _, k := range keys {
 		if k.Spec.Owner == nil || k.Spec.Resource == nil || k.ID == audit {
 			continue
 		}
-		service := ""
-		switch {
-		case strings.HasPrefix(k.Spec.Resource.ID, "lkc-"):
-			service = "kafka"
-		case strings.HasPrefix(k.Spec.Resource.ID, "lsrc-"):
-			service = "schema-registry"
-		default:
+		service := serviceOf(k.Spec.Resource)
+		if service == "" {
 			continue
 		}
 		u := usageOf(k.ID, group[k.Spec.Owner.ID+"/"+k.Spec.Resource.ID] > 1)
 		if created, _ := time.Parse(time.RFC3339, k.Metadata.CreatedAt); u == stoppedUsed && now.Sub(created) < 4*24*time.Hour {
 			u = usedDaily // too young to have stopped three days ago
 		}
+		if service == "kafka" && kinds[k.Spec.Resource.ID] == "Basic" {
+			u = unaudited
+		}
 		out = append(out, auditedKey{key: k, service: service, usage: u})
 	}
 	return out
+}
+
+// precise drops t's digits at random: events come with whole seconds,
+// milliseconds or nanoseconds.
+func precise(r *mrand.Rand, t time.Time) time.Time {
+	return t.Truncate([]time.Duration{time.Second, time.Millisecond, 1}[r.IntN(3)])
 }
 
 // produceHistory fills the log with the authentications of the past
@@ -550,7 +670,10 @@ func (b *AuditLogBroker) produceHistory() error {
 		if age := b.s.Now().Sub(created); age < b.opts.History {
 			from = now.Add(-age)
 		}
-		ok := Authentication{Identifier: k.key.ID, Success: true, Service: k.service, Resource: k.key.Spec.Resource.ID, Owner: k.key.Spec.Owner.ID}
+		ok := Authentication{
+			Identifier: k.key.ID, Success: true, Service: k.service, Resource: k.key.Spec.Resource.ID,
+			Environment: environmentOf(k.key.Spec.Resource), Owner: k.key.Spec.Owner.ID,
+		}
 		every, until := time.Duration(0), now
 		switch k.usage {
 		case usedDaily, usedFailing:
@@ -565,13 +688,20 @@ func (b *AuditLogBroker) produceHistory() error {
 		}
 		for t := from; t.Before(until); t = t.Add(every) {
 			a := ok
-			a.Time = at(t, minTime(t.Add(every), until))
+			a.Time = precise(r, at(t, minTime(t.Add(every), until)))
 			auths = append(auths, a)
 			if k.usage == usedFailing {
 				f := ok
-				f.Success, f.Owner, f.Time = false, "", at(t, minTime(t.Add(every), until))
+				f.Success, f.Owner, f.Time = false, "", precise(r, at(t, minTime(t.Add(every), until)))
 				auths = append(auths, f)
 			}
+		}
+	}
+	// Workloads that sign in with an OAuth token, not an API key: identity
+	// pools on Kafka, ksqlDB and Flink, a few times a day.
+	for t := start; t.Before(now); t = t.Add(8 * time.Hour) {
+		for _, svc := range []string{"kafka", "ksqldb", "flink"} {
+			auths = append(auths, Authentication{Identifier: "pool-" + svc, Success: true, Service: svc, Token: true, Time: precise(r, at(t, minTime(t.Add(8*time.Hour), now)))})
 		}
 	}
 	clusters := b.s.KafkaClusters()
@@ -583,7 +713,7 @@ func (b *AuditLogBroker) produceHistory() error {
 	}
 	for _, id := range b.s.DeletedKeys() {
 		for t := start; t.Before(now); t = t.Add(6 * time.Hour) {
-			auths = append(auths, Authentication{Identifier: id, Unknown: true, Resource: cluster(), Time: at(t, minTime(t.Add(6*time.Hour), now))})
+			auths = append(auths, Authentication{Identifier: id, Unknown: true, Resource: cluster(), Time: precise(r, at(t, minTime(t.Add(6*time.Hour), now)))})
 		}
 	}
 	// What someone types: never a label value.
@@ -651,9 +781,12 @@ func (b *AuditLogBroker) keepProducing() {
 			k := keys[n*len(keys)/5]
 			if k.usage == usedDaily || k.usage == usedFailing {
 				recs = append(recs, Record{Value: b.event(Authentication{
-					Identifier: k.key.ID, Success: true, Service: k.service, Resource: k.key.Spec.Resource.ID, Owner: k.key.Spec.Owner.ID, Time: now,
+					Identifier: k.key.ID, Success: true, Service: k.service, Resource: k.key.Spec.Resource.ID,
+					Environment: environmentOf(k.key.Spec.Resource), Owner: k.key.Spec.Owner.ID, Time: now,
 				}), Time: now})
 			}
+		case n == 8:
+			recs = append(recs, Record{Value: b.event(Authentication{Identifier: "pool-flink", Success: true, Service: "flink", Token: true, Time: now}), Time: now})
 		case n == 9:
 			recs = append(recs, Record{Value: b.event(Authentication{Identifier: deleted[0], Unknown: true, Time: now}), Time: now})
 		}
@@ -672,6 +805,20 @@ func (b *AuditLogBroker) cloudKey() string {
 		}
 	}
 	return "CLOUDKEY00000000"
+}
+
+// environmentOf is the environment of a resource: its reference's, or its
+// CRN's.
+func environmentOf(r *ObjectRef) string {
+	if r.Environment != "" {
+		return r.Environment
+	}
+	for seg := range strings.SplitSeq(r.ResourceName, "/") {
+		if env, ok := strings.CutPrefix(seg, "environment="); ok {
+			return env
+		}
+	}
+	return ""
 }
 
 func minTime(a, b time.Time) time.Time {
