@@ -340,6 +340,25 @@ func TestSystemdUnit(t *testing.T) {
 	if !strings.Contains(unit, "LoadCredential=api-secret:") {
 		t.Error("the unit does not load the secret as a credential")
 	}
+	if !strings.Contains(unit, "\nStateDirectory=confluent_keys_exporter\n") || !strings.Contains(cmd, "--storage.path=%S/confluent_keys_exporter") {
+		t.Error("the unit keeps no state directory for the audit log's usage (StateDirectory=, --storage.path=%S/...)")
+	}
+	if !strings.Contains(unit, "\nExecReload=/bin/kill -HUP $MAINPID\n") {
+		t.Error("the unit has no ExecReload: systemctl reload would not reload")
+	}
+	// systemd's own check, on a copy that runs the binary built for the
+	// tests: an unknown or misspelt directive is a warning it prints.
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Fatal("systemd-analyze not found: `make deps` installs it (Debian package systemd)")
+	}
+	copied := filepath.Join(t.TempDir(), "confluent_keys_exporter.service")
+	if err := os.WriteFile(copied, []byte(strings.ReplaceAll(unit, "/usr/local/bin/"+name, binary)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(analyze, "verify", copied).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
 	for _, f := range []string{"examples/confluent_keys_exporter.service", "examples/confluent_keys_exporter.default"} {
 		if bytes.Contains([]byte(readFile(t, f)), []byte("CONFLUENT_CLOUD_API_SECRET=")) {
 			t.Errorf("%s puts the secret in the environment", f)

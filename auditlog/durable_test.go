@@ -295,3 +295,21 @@ func TestUnwritableStoragePath(t *testing.T) {
 		t.Error("reading stopped because saving failed")
 	}
 }
+
+// TestSavedOnceCaughtUp: a catch-up is saved as soon as it is done, not a
+// save interval later; and no more often than the interval.
+func TestSavedOnceCaughtUp(t *testing.T) {
+	b := startLog(t)
+	path := stateFile(t)
+	fillLog(t, b, "K1")
+	r := startReader(t, config(b, path), []string{"K1"}, func(r *Reader) { r.timing.saveEvery = time.Hour })
+	eventually(t, "caught up", caughtUp(r.Reader))
+	eventually(t, "saved once caught up", func() bool { return !r.Status().Saved.IsZero() })
+	saved := r.Status().Saved
+	must(t, b.Authenticate(context.Background(), sim.Authentication{Identifier: "K1", Success: true}))
+	eventually(t, "the new record read", func() bool { return r.Status().Records[KindAuthentication] == 4 })
+	time.Sleep(5 * fast.checkEvery)
+	if got := r.Status().Saved; !got.Equal(saved) {
+		t.Errorf("saved again at %v within the save interval (first at %v)", got, saved)
+	}
+}

@@ -94,8 +94,10 @@ type Reader struct {
 
 	listed     chan struct{} // closed by the first SetListed
 	listedOnce sync.Once
+	caughtUp   chan struct{} // closed when reading first catches up
 
-	saveMu sync.Mutex // one save at a time
+	saveMu   sync.Mutex // one save at a time
+	lastSave time.Time  // when the last save was tried; saveMu
 
 	mu      sync.Mutex
 	table   table
@@ -141,7 +143,7 @@ func NewReader(org string, cfg Config, logger log.Logger) *Reader {
 	}
 	return &Reader{
 		org: org, cfg: cfg, logger: logger, timing: defaultTiming,
-		listed: make(chan struct{}), table: newTable(), parts: map[int32]*position{},
+		listed: make(chan struct{}), caughtUp: make(chan struct{}), table: newTable(), parts: map[int32]*position{},
 		status: Status{Errors: map[Reason]uint64{}, StateErrors: map[string]uint64{OpLoad: 0, OpSave: 0}, Lag: -1},
 	}
 }
@@ -299,6 +301,7 @@ func (r *Reader) updateCaughtUp() {
 	}
 	r.status.CaughtUp = true
 	r.usageV++
+	close(r.caughtUp)
 }
 
 // load reads the state file, if there is one: a file that cannot be read
@@ -341,21 +344,29 @@ func (r *Reader) load(now time.Time) {
 		"window_start", r.windowStart().Format(time.RFC3339))
 }
 
-// saveWhileRunning saves the state every saveEvery while it changed.
+// saveWhileRunning saves the state every saveEvery while it changed, and
+// once reading has caught up (a catch-up is what a restart would have to
+// do again), never twice within saveEvery.
 func (r *Reader) saveWhileRunning(ctx context.Context) {
 	t := time.NewTicker(r.timing.saveEvery)
 	defer t.Stop()
+	caughtUp := r.caughtUp
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-caughtUp:
+			caughtUp = nil
 		case <-t.C:
-			r.mu.Lock()
-			dirty := r.changes != r.saved
-			r.mu.Unlock()
-			if dirty {
-				r.save()
-			}
+		}
+		r.mu.Lock()
+		dirty := r.changes != r.saved
+		r.mu.Unlock()
+		r.saveMu.Lock()
+		due := time.Since(r.lastSave) >= r.timing.saveEvery
+		r.saveMu.Unlock()
+		if dirty && due {
+			r.save()
 		}
 	}
 }
@@ -370,7 +381,8 @@ func (r *Reader) save() {
 	}
 	r.saveMu.Lock()
 	defer r.saveMu.Unlock()
-	s, changes := r.snapshot(time.Now())
+	r.lastSave = time.Now()
+	s, changes := r.snapshot(r.lastSave)
 	if s == nil {
 		return // nothing read or listed yet
 	}

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Runs the container image (built by `make docker`) against the simulated
-# Confluent Cloud on loopback, without a Docker daemon (buildah), and checks
-# that it runs as nobody, answers /-/ready and serves the keys.
+# Confluent Cloud and its audit log on loopback, without a Docker daemon
+# (buildah), and checks that it runs as nobody, answers /-/ready, serves the
+# keys and their usage, and keeps that usage in /data when it stops.
 set -euo pipefail
 image=${IMAGE:?}
 buildah="buildah --storage-driver vfs"
 sim_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo 18462)
 exp_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo 18461)
+audit_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo 18463)
 export CONFLUENT_CLOUD_API_SECRET=image-test-secret
+export CONFLUENT_AUDIT_LOG_API_SECRET=image-test-audit-secret
+work=$(mktemp -d)
 
 ctr=""
 pids=()
@@ -16,18 +20,35 @@ cleanup() {
   pkill -f "web.listen-address=127.0.0.1:$exp_port" 2>/dev/null || true
   wait 2>/dev/null || true
   [ -n "$ctr" ] && $buildah rm "$ctr" >/dev/null 2>&1 || true
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
 user=$($buildah inspect --type image --format '{{.OCIv1.Config.User}}' "$image")
 [ "$user" = nobody ] || { echo "image runs as '$user', want nobody" >&2; exit 1; }
 
-.build/confluent-cloud-sim --listen-address=127.0.0.1:$sim_port --api-key=IMAGETEST >/dev/null 2>&1 &
+.build/confluent-cloud-sim --listen-address=127.0.0.1:$sim_port --api-key=IMAGETEST \
+  --audit-log-port="$audit_port" --audit-log-ca-file="$work/ca.pem" --audit-log-info-file="$work/audit.env" >/dev/null 2>&1 &
 pids+=($!)
+for _ in $(seq 300); do [ -s "$work/audit.env" ] && break; sleep 0.1; done
+# shellcheck source=/dev/null
+. "$work/audit.env" # CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS, CONFLUENT_AUDIT_LOG_API_KEY
+chmod 0644 "$work/ca.pem"
 ctr=$($buildah from "$image")
-$buildah run --isolation chroot --network host \
-  -e CONFLUENT_CLOUD_API_KEY=IMAGETEST -e CONFLUENT_CLOUD_API_SECRET="$CONFLUENT_CLOUD_API_SECRET" "$ctr" -- \
+# /data, the default --storage.path, is nobody's in the image; a volume
+# mounted there (here a directory nobody owns, as Kubernetes' fsGroup or
+# Docker's volume from the image makes it) receives the state file.
+root=$($buildah mount "$ctr")
+data_owner=$(stat -c '%u %a' "$root/data")
+$buildah umount "$ctr" >/dev/null
+[ "$data_owner" = "65534 755" ] || { echo "/data in the image is '$data_owner' (uid, mode), want '65534 755'" >&2; exit 1; }
+mkdir -m 0700 "$work/data" && chown 65534:65534 "$work/data"
+$buildah run --isolation chroot --network host --volume "$work/ca.pem:/etc/audit-ca.pem:ro" --volume "$work/data:/data" \
+  -e CONFLUENT_CLOUD_API_KEY=IMAGETEST -e CONFLUENT_CLOUD_API_SECRET="$CONFLUENT_CLOUD_API_SECRET" \
+  -e CONFLUENT_AUDIT_LOG_API_SECRET="$CONFLUENT_AUDIT_LOG_API_SECRET" "$ctr" -- \
   /bin/confluent_keys_exporter --confluent.url=http://127.0.0.1:$sim_port --web.listen-address=127.0.0.1:$exp_port \
+  --audit-log.bootstrap-servers="$CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS" --audit-log.api-key="$CONFLUENT_AUDIT_LOG_API_KEY" \
+  --audit-log.ca-file=/etc/audit-ca.pem \
   > .build/image-test.log 2>&1 &
 pids+=($!)
 
@@ -47,5 +68,24 @@ done
 metrics=$(get "http://127.0.0.1:$exp_port/metrics") || { echo "the image did not serve metrics:" >&2; cat .build/image-test.log >&2; exit 1; }
 grep -q '^confluent_byok_key_info{' <<<"$metrics" || { echo "no BYOK keys in the image's metrics" >&2; exit 1; }
 grep -q '^confluent_refresh_success{collector="api_keys",organization="default"} 1' <<<"$metrics" || { echo "the image's API-key refresh failed" >&2; exit 1; }
-if grep -q "$CONFLUENT_CLOUD_API_SECRET" .build/image-test.log; then echo "the secret is in the image's log" >&2; exit 1; fi
-echo "image-test: $image runs as nobody and serves the simulated org"
+for _ in $(seq 300); do
+  metrics=$(get "http://127.0.0.1:$exp_port/metrics") || true
+  grep -q '^confluent_audit_log_caught_up{organization="default"} 1' <<<"$metrics" && break
+  sleep 0.1
+done
+grep -q '^confluent_iam_api_key_last_authenticated_timestamp_seconds{' <<<"$metrics" || { echo "the image read no key usage from the audit log:" >&2; cat .build/image-test.log >&2; exit 1; }
+
+# Stopped, it saves the usage in /data, as nobody. (The exporter itself:
+# buildah, whose command line names the same flags, would kill it.)
+exporter="^/bin/confluent_keys_exporter .*web.listen-address=127.0.0.1:$exp_port"
+pkill -TERM -f "$exporter"
+for _ in $(seq 100); do pgrep -f "$exporter" >/dev/null || break; sleep 0.1; done
+state="$work/data/audit-log-default.json"
+[ -f "$state" ] || { echo "no /data/audit-log-default.json after the exporter stopped:" >&2; cat .build/image-test.log >&2; exit 1; }
+owner=$(stat -c '%u %a' "$state")
+[ "$owner" = "65534 600" ] || { echo "the state file is '$owner' (uid, mode), want '65534 600'" >&2; exit 1; }
+
+for secret in "$CONFLUENT_CLOUD_API_SECRET" "$CONFLUENT_AUDIT_LOG_API_SECRET"; do
+  if grep -q "$secret" .build/image-test.log; then echo "a secret is in the image's log" >&2; exit 1; fi
+done
+echo "image-test: $image runs as nobody, serves the simulated org and keeps key usage in /data"

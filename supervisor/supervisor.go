@@ -177,6 +177,10 @@ func (s *Supervisor) logStart(o *organization) {
 		level.Info(s.opts.Logger).Log("msg", "Audit log configured", "organization", c.Name,
 			"bootstrap_servers", strings.Join(a.Bootstrap, ","), "api_key", a.APIKey, "secret_from", a.SecretFrom,
 			"topic", a.Topic, "lookback", a.Lookback, "tls", a.TLS, "ca_file", a.CAFile)
+		if !c.KafkaClusters {
+			level.Warn(s.opts.Logger).Log("msg", "Without the kafka_clusters collector no Kafka cluster's kind is known: no Kafka API key's usage is tracked (Basic clusters have no audit log), and ConfluentAPIKeyUnused judges Schema Registry, ksqlDB and Flink keys only",
+				"organization", c.Name)
+		}
 	}
 	if c.Interval < 30*time.Second {
 		level.Warn(s.opts.Logger).Log("msg", "A refresh interval under 30s spends the API's rate limit fast",

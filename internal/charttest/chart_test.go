@@ -19,6 +19,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -49,6 +50,8 @@ func helm(t *testing.T, args ...string) []byte {
 type rendered struct {
 	raw         []byte
 	deployment  *appsv1.Deployment
+	statefulSet *appsv1.StatefulSet // instead of the Deployment, with persistence
+	workload    workload            // the one of the two rendered
 	service     *corev1.Service
 	account     *corev1.ServiceAccount
 	secret      *corev1.Secret
@@ -93,6 +96,9 @@ func render(t *testing.T, values string) *rendered {
 		case "apps/v1 Deployment":
 			r.deployment = &appsv1.Deployment{}
 			into = r.deployment
+		case "apps/v1 StatefulSet":
+			r.statefulSet = &appsv1.StatefulSet{}
+			into = r.statefulSet
 		case "v1 Service":
 			r.service = &corev1.Service{}
 			into = r.service
@@ -129,10 +135,25 @@ func render(t *testing.T, values string) *rendered {
 			t.Fatalf("%s: %s does not decode strictly: %v\n%s", values, head.Kind, err, doc)
 		}
 	}
-	if r.deployment == nil || r.service == nil || r.testPod == nil {
-		t.Fatalf("%s: no Deployment, Service or test pod rendered", values)
+	switch {
+	case (r.deployment == nil) == (r.statefulSet == nil):
+		t.Fatalf("%s: want a Deployment or a StatefulSet, one of them", values)
+	case r.deployment != nil:
+		r.workload = workload{r.deployment.Spec.Replicas, r.deployment.Spec.Selector, &r.deployment.Spec.Template}
+	default:
+		r.workload = workload{r.statefulSet.Spec.Replicas, r.statefulSet.Spec.Selector, &r.statefulSet.Spec.Template}
+	}
+	if r.service == nil || r.testPod == nil {
+		t.Fatalf("%s: no Service or test pod rendered", values)
 	}
 	return r
+}
+
+// workload is what a Deployment and a StatefulSet have alike.
+type workload struct {
+	replicas *int32
+	selector *metav1.LabelSelector
+	template *corev1.PodTemplateSpec
 }
 
 func valueFiles(t *testing.T) []string {
@@ -157,11 +178,12 @@ func TestChartRenders(t *testing.T) {
 
 func checkPod(t *testing.T, r *rendered, values string) {
 	t.Helper()
-	d := r.deployment
-	pod := d.Spec.Template.Spec
-	if *d.Spec.Replicas != 1 || pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
-		t.Errorf("replicas %d, service-account token mounted", *d.Spec.Replicas)
+	d := r.workload
+	pod := d.template.Spec
+	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+		t.Error("service-account token mounted")
 	}
+	checkStorage(t, r, values)
 	psc := pod.SecurityContext
 	if psc == nil || !*psc.RunAsNonRoot || *psc.RunAsUser != 65534 || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
 		t.Errorf("pod security context %+v", psc)
@@ -254,7 +276,7 @@ func checkPod(t *testing.T, r *rendered, values string) {
 		t.Errorf("GOMEMLIMIT from the memory limit: %v, limit %v", hasGOMEMLIMIT, memoryLimit)
 	}
 	// A chart-made Secret restarts the pod when it changes; one you manage does not need to.
-	_, checksum := d.Spec.Template.Annotations["checksum/secret"]
+	_, checksum := d.template.Annotations["checksum/secret"]
 	if checksum != (r.secret != nil) {
 		t.Errorf("checksum annotation %v with a chart-made Secret %v", checksum, r.secret != nil)
 	}
@@ -279,6 +301,56 @@ func checkPod(t *testing.T, r *rendered, values string) {
 	}
 }
 
+// checkStorage: the exporter keeps what the audit log told in /data, its
+// --storage.path: an emptyDir of the Deployment's pod by default; with
+// persistence, a StatefulSet whose every replica has a claim of its own.
+func checkStorage(t *testing.T, r *rendered, values string) {
+	t.Helper()
+	var v struct {
+		Replicas    *int32 `json:"replicas"`
+		Persistence struct {
+			Enabled          bool   `json:"enabled"`
+			StorageClassName string `json:"storageClassName"`
+			Size             string `json:"size"`
+		} `json:"persistence"`
+	}
+	if values != "" {
+		if err := yaml.Unmarshal([]byte(readFile(t, values)), &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := int32(1)
+	if v.Replicas != nil {
+		want = *v.Replicas
+	}
+	if *r.workload.replicas != want {
+		t.Errorf("replicas %d, want %d", *r.workload.replicas, want)
+	}
+	pod := r.workload.template.Spec
+	c := pod.Containers[0]
+	mounted := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == "data" && m.MountPath == "/data" && !m.ReadOnly })
+	if !mounted || !slices.Contains(c.Args, "--storage.path=/data") {
+		t.Errorf("no writable volume data at /data passed as --storage.path: mounts %+v, args %v", c.VolumeMounts, c.Args)
+	}
+	emptyDir := slices.ContainsFunc(pod.Volumes, func(vol corev1.Volume) bool { return vol.Name == "data" && vol.EmptyDir != nil })
+	if !v.Persistence.Enabled {
+		if r.deployment == nil || !emptyDir {
+			t.Errorf("without persistence: want a Deployment with an emptyDir named data (Deployment %v, emptyDir %v)", r.deployment != nil, emptyDir)
+		}
+		return
+	}
+	s := r.statefulSet
+	if s == nil || emptyDir || len(s.Spec.VolumeClaimTemplates) != 1 {
+		t.Fatalf("with persistence: want a StatefulSet with one claim template and no emptyDir")
+	}
+	claim := s.Spec.VolumeClaimTemplates[0]
+	size := claim.Spec.Resources.Requests[corev1.ResourceStorage]
+	if claim.Name != "data" || size.String() != v.Persistence.Size || claim.Spec.StorageClassName == nil ||
+		*claim.Spec.StorageClassName != v.Persistence.StorageClassName || s.Spec.ServiceName != r.service.Name {
+		t.Errorf("claim %+v, service %q: want data, %s of %s, served by %s", claim, s.Spec.ServiceName, v.Persistence.Size, v.Persistence.StorageClassName, r.service.Name)
+	}
+}
+
 // checkWebAndPolicy: a web configuration is a mounted file passed by
 // --web.config.file, the probes and the ServiceMonitor follow its TLS; a
 // NetworkPolicy lets only the peers named reach the port.
@@ -299,7 +371,7 @@ func checkWebAndPolicy(t *testing.T, r *rendered, values string) {
 			t.Fatal(err)
 		}
 	}
-	pod := r.deployment.Spec.Template.Spec
+	pod := r.workload.template.Spec
 	c := pod.Containers[0]
 	var file string
 	for _, a := range c.Args {
@@ -340,7 +412,7 @@ func checkWebAndPolicy(t *testing.T, r *rendered, values string) {
 	}
 	if p := r.policy; p != nil {
 		if len(p.Spec.Ingress) != 1 || !reflect.DeepEqual(p.Spec.Ingress[0].From, v.NetworkPolicy.From) ||
-			p.Spec.Ingress[0].Ports[0].Port.String() != "http-metrics" || !maps.Equal(p.Spec.PodSelector.MatchLabels, r.deployment.Spec.Selector.MatchLabels) {
+			p.Spec.Ingress[0].Ports[0].Port.String() != "http-metrics" || !maps.Equal(p.Spec.PodSelector.MatchLabels, r.workload.selector.MatchLabels) {
 			t.Errorf("the NetworkPolicy lets in %+v, want %+v on the exporter's port and pods", p.Spec.Ingress, v.NetworkPolicy.From)
 		}
 	}
@@ -515,7 +587,7 @@ func checkOrganizations(t *testing.T, r *rendered, values string) {
 	if len(file.Organizations) != len(want.Organizations) {
 		t.Fatalf("%d organisations in the file, %d in the values", len(file.Organizations), len(want.Organizations))
 	}
-	pod := r.deployment.Spec.Template.Spec
+	pod := r.workload.template.Spec
 	c := pod.Containers[0]
 	volumes := map[string]corev1.Volume{}
 	for _, v := range pod.Volumes {
@@ -574,7 +646,7 @@ func checkOrganizations(t *testing.T, r *rendered, values string) {
 	if r.secret != nil || volumes["secret"].Secret != nil {
 		t.Error("the single-organisation Secret is made or mounted with organizations set")
 	}
-	if _, ok := r.deployment.Spec.Template.Annotations["checksum/config"]; !ok {
+	if _, ok := r.workload.template.Annotations["checksum/config"]; !ok {
 		t.Error("a changed list of organisations would not restart the pod: no checksum/config")
 	}
 }
