@@ -44,7 +44,8 @@ func startDemo(t *testing.T, exporterBin, simBin, demoPort, simPort, auditPort s
 	t.Helper()
 	d := &demo{stdout: &testkit.Buffer{}, stderr: &testkit.Buffer{}, exited: make(chan struct{})}
 	d.cmd = exec.Command("bash", "scripts/demo.sh")
-	d.cmd.Env = append(os.Environ(), "EXPORTER="+exporterBin, "SIM="+simBin, "DEMO_PORT="+demoPort, "SIM_PORT="+simPort, "AUDIT_PORT="+auditPort)
+	d.cmd.Env = append(os.Environ(), "EXPORTER="+exporterBin, "SIM="+simBin, "DEMO_PORT="+demoPort, "SIM_PORT="+simPort, "AUDIT_PORT="+auditPort,
+		"AUDIT_GROW_AFTER=3s")
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
@@ -144,6 +145,16 @@ func TestDemo(t *testing.T) {
 	}
 	if !strings.Contains(d.stdout.String(), "/_sim/audit-log/authentications") {
 		t.Errorf("the banner does not say how to make a key authenticate:\n%s", d.stdout.String())
+	}
+	// The topic grows while busy: the exporter reads the new partitions, no error.
+	for !strings.Contains(d.stderr.String(), `msg="A partition was added to the audit log's topic: reading it from its start" organization=default partition=7`) {
+		if time.Now().After(deadline.Add(60 * time.Second)) {
+			t.Fatalf("the partitions added to the demo's audit log were not read:\n%s", d.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if strings.Contains(d.stderr.String(), "Reading the audit log failed") {
+		t.Errorf("adding partitions was an error:\n%s", d.stderr.String())
 	}
 
 	// Ctrl-C stops both.

@@ -11,6 +11,7 @@ sim=${SIM:?set SIM to the simulator binary (make demo does)}
 demo_port=${DEMO_PORT:-10061}
 sim_port=${SIM_PORT:-10062}
 audit_port=${AUDIT_PORT:-10063}
+grow_after=${AUDIT_GROW_AFTER:-2m} # when the audit log's topic gets more partitions
 sim_addr=127.0.0.1:$sim_port
 exporter_addr=127.0.0.1:$demo_port
 
@@ -52,7 +53,8 @@ done
 [ "$(printf '%s\n' "$sim_port" "$demo_port" "$audit_port" | sort -u | wc -l)" = 3 ] || die "DEMO_PORT, SIM_PORT and AUDIT_PORT must differ"
 
 "$sim" --listen-address="$sim_addr" --api-key="$CONFLUENT_CLOUD_API_KEY" \
-  --audit-log-port="$audit_port" --audit-log-ca-file="$work/audit-ca.pem" --audit-log-info-file="$work/audit-log.env" &
+  --audit-log-port="$audit_port" --audit-log-ca-file="$work/audit-ca.pem" --audit-log-info-file="$work/audit-log.env" \
+  --audit-log-add-partitions-after="$grow_after" &
 pids+=($!)
 wait_for "the simulator" "${pids[0]}" listening "$sim_port"
 # shellcheck source=/dev/null
@@ -80,6 +82,12 @@ cat <<MSG
     curl -X DELETE http://$sim_addr/_sim/clusters/lkc-0000
   Make an API key authenticate now, or fail to (the key usage panels and alerts react):
     curl -X POST http://$sim_addr/_sim/audit-log/authentications -d '{"key_id":"<key_id>","result":"SUCCESS"}'
+  $grow_after in, the audit log's topic gets two more partitions while busy, as
+  Confluent may: the exporter reads them within a minute, without a restart or
+  an error (its log says "A partition was added"). Add more:
+    curl -X POST http://$sim_addr/_sim/audit-log/partitions -d '{"count":2}'
+  Keys the audit log cannot see (Basic clusters, Cloud keys) are never called unused:
+    curl -s http://$exporter_addr/metrics | grep 'confluent_iam_api_key_usage_tracked.* 0$'
   Revoke the exporter's audit-log key (new connections are refused):
     curl -X PUT http://$sim_addr/_sim/audit-log/revoked -d '{"revoked":true}'
   Make the API fail:   curl -X PUT http://$sim_addr/_sim/faults -d '{"status":503}'

@@ -21,10 +21,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
@@ -86,15 +88,23 @@ func main() {
 		fmt.Printf("\n# audit log: %d records, %d API keys, TLS on loopback, the broker (kfake) in this process, the exporter in its own\n\n", *records, *auditN)
 		fmt.Println("| log | records | catch-up | records/s | peak RSS while catching up | RSS caught up | one scrape p50, Prometheus (gzip), audit log on / off |")
 		fmt.Println("|---|---|---|---|---|---|---|")
+		var restarts []string
 		for _, c := range []struct {
 			name   string
 			others int
 		}{{"nine in ten other events", 9}, {"authentications only", 0}} {
-			row, err := measureAuditLog(*binary, *records, *auditN, c.others, *duration)
+			row, restart, err := measureAuditLog(*binary, *records, *auditN, c.others, *duration)
 			if err != nil {
 				fail(fmt.Errorf("audit log, %s: %w", c.name, err))
 			}
 			fmt.Printf("| %s %s\n", c.name, row)
+			restarts = append(restarts, fmt.Sprintf("| %s %s", c.name, restart))
+		}
+		fmt.Printf("\n# audit log: a restart (SIGTERM, then started again on the same --storage.path) after the window above was read, with %d records written meanwhile\n\n", restartRecords)
+		fmt.Println("| log | window read before | records read after the restart | caught up after the restart | state file |")
+		fmt.Println("|---|---|---|---|---|")
+		for _, r := range restarts {
+			fmt.Println(r)
 		}
 	}
 }
@@ -103,14 +113,14 @@ func main() {
 // authentication with each of the keys in turn, then others other events)
 // and measures how fast the exporter reads it all, the memory it takes,
 // and a scrape with and without the audit log.
-func measureAuditLog(binary string, records, keys, others int, d time.Duration) (string, error) {
+func measureAuditLog(binary string, records, keys, others int, d time.Duration) (row, restart string, err error) {
 	const auditSecret = "bench-audit-secret"
 	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: byok, APIKeys: keys, AuditLog: true}, APIKey: apiKey, APISecret: secret, RateLimit: 1 << 30})
 	api := httptest.NewServer(s)
 	defer api.Close()
 	b, err := sim.StartAuditLog(s, sim.AuditLogOptions{Secret: auditSecret, TLS: true, Partitions: 6})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer b.Close()
 	var ids []string
@@ -119,60 +129,103 @@ func measureAuditLog(binary string, records, keys, others int, d time.Duration) 
 	}
 	now := time.Now()
 	if err := b.Fill(context.Background(), records, others, ids, now.Add(-6*24*time.Hour), now); err != nil {
-		return "", err
+		return "", "", err
 	}
 	ca, err := os.CreateTemp("", "audit-ca-*.pem")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer os.Remove(ca.Name())
 	if _, err := ca.Write(b.CAPEM()); err != nil {
-		return "", err
+		return "", "", err
 	}
 	ca.Close()
 
 	// A scrape of the organisation without the audit log, for comparison.
 	plain, err := start(binary, api.URL, "1h")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	offP50, _, _, _ := load(plain.url, 1, d/3, prometheusClient)
 	plain.stop()
 
 	began := time.Now()
-	e, err := start(binary, api.URL, "1h", "--audit-log.bootstrap-servers="+strings.Join(b.Addrs(), ","),
-		"--audit-log.api-key="+s.AuditLog().KeyID, "--audit-log.ca-file="+ca.Name(), "CONFLUENT_AUDIT_LOG_API_SECRET="+auditSecret)
+	storage, err := os.MkdirTemp("", "loadbench-storage-*")
 	if err != nil {
-		return "", err
+		return "", "", err
+	}
+	defer os.RemoveAll(storage)
+	args := []string{"--audit-log.bootstrap-servers=" + strings.Join(b.Addrs(), ","), "--storage.path=" + storage,
+		"--audit-log.api-key=" + s.AuditLog().KeyID, "--audit-log.ca-file=" + ca.Name(), "CONFLUENT_AUDIT_LOG_API_SECRET=" + auditSecret}
+	e, err := start(binary, api.URL, "1h", args...)
+	if err != nil {
+		return "", "", err
 	}
 	defer e.stop()
-	var read float64
-	for {
-		m, err := e.metrics()
-		if err != nil {
-			return "", err
-		}
-		if m[`confluent_audit_log_caught_up{organization="default"}`] == 1 {
-			for _, kind := range []string{"authentication", "other", "invalid"} {
-				read += m[`confluent_audit_log_records_total{kind="`+kind+`",organization="default"}`]
-			}
-			break
-		}
-		if time.Since(began) > 30*time.Minute {
-			return "", fmt.Errorf("not caught up within 30 minutes")
-		}
-		time.Sleep(20 * time.Millisecond)
+	read, err := caughtUp(e, began)
+	if err != nil {
+		return "", "", err
 	}
 	took := time.Since(began)
 	if int(read) != records {
-		return "", fmt.Errorf("caught up after %.0f records, want %d", read, records)
+		return "", "", fmt.Errorf("caught up after %.0f records, want %d", read, records)
 	}
 	_, peak := e.rss()
 	runtimeGC(e)
 	now2, _ := e.rss()
 	onP50, _, _, _ := load(e.url, 1, d/3, prometheusClient)
-	return fmt.Sprintf("| %d | %.1f s | %.0f | %.1f MiB | %.1f MiB | %s / %s |", records, took.Seconds(), float64(records)/took.Seconds(),
-		peak, now2, ms(onP50), ms(offP50)), nil
+	row = fmt.Sprintf("| %d | %.1f s | %.0f | %.1f MiB | %.1f MiB | %s / %s |", records, took.Seconds(), float64(records)/took.Seconds(),
+		peak, now2, ms(onP50), ms(offP50))
+
+	// A restart: only what was written while the exporter was down is read.
+	e.stopGracefully()
+	if err := b.Fill(context.Background(), restartRecords, others, ids, now, time.Now()); err != nil {
+		return "", "", err
+	}
+	began = time.Now()
+	e, err = start(binary, api.URL, "1h", args...)
+	if err != nil {
+		return "", "", err
+	}
+	defer e.stop()
+	read, err = caughtUp(e, began)
+	if err != nil {
+		return "", "", err
+	}
+	took = time.Since(began)
+	info, err := os.Stat(filepath.Join(storage, "audit-log-default.json"))
+	if err != nil {
+		return "", "", err
+	}
+	restart = fmt.Sprintf("| %d records | %.0f | %.2f s (start to caught_up 1, the first refresh included) | %.1f MB |", records, read, took.Seconds(), float64(info.Size())/1e6)
+	return row, restart, nil
+}
+
+// restartRecords are written to the audit log while the exporter is down.
+const restartRecords = 10000
+
+// caughtUp waits until e says it caught up, and returns how many records
+// it read.
+func caughtUp(e *exporter, began time.Time) (float64, error) {
+	for {
+		m, err := e.metrics()
+		if err != nil {
+			return 0, err
+		}
+		if m[`confluent_audit_log_caught_up{organization="default"}`] == 1 {
+			var read float64
+			for name, v := range m {
+				if strings.HasPrefix(name, "confluent_audit_log_records_total{") {
+					read += v
+				}
+			}
+			return read, nil
+		}
+		if time.Since(began) > 30*time.Minute {
+			return 0, fmt.Errorf("not caught up within 30 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // runtimeGC waits a few seconds for the exporter's heap to settle after a
@@ -347,13 +400,23 @@ func start(binary, apiURL, interval string, extra ...string) (*exporter, error) 
 			env = append(env, x)
 		}
 	}
-	cmd := exec.Command(binary, args...)
-	cmd.Env = env
+	bin, err := filepath.Abs(binary)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "loadbench-exporter-*") // its working directory: the default --storage.path goes there
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env, cmd.Dir = env, dir
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	e := &exporter{cmd: cmd, url: "http://" + addr, done: make(chan struct{})}
+	go func() { <-e.done; os.RemoveAll(dir) }()
 	go func() { _ = cmd.Wait(); close(e.done) }()
 	deadline := time.Now().Add(10 * time.Minute)
 	for {
@@ -377,6 +440,13 @@ func start(binary, apiURL, interval string, extra ...string) (*exporter, error) 
 
 func (e *exporter) stop() {
 	_ = e.cmd.Process.Kill()
+	<-e.done
+}
+
+// stopGracefully stops the exporter as SIGTERM does: it saves what the
+// audit log told.
+func (e *exporter) stopGracefully() {
+	_ = e.cmd.Process.Signal(syscall.SIGTERM)
 	<-e.done
 }
 

@@ -44,6 +44,7 @@ func run() int {
 		auditInfo = app.Flag("audit-log-info-file", "Where to write the first organisation's audit-log bootstrap server and key, as shell variables (CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS, CONFLUENT_AUDIT_LOG_API_KEY).").String()
 		auditDays = app.Flag("audit-log-history", "How far back the generated audit-log events go.").Default("168h").Duration()
 		auditTick = app.Flag("audit-log-every", "Produce a few audit-log events this often while running (0: never).").Default("2s").Duration()
+		auditGrow = app.Flag("audit-log-add-partitions-after", "Add two partitions to each audit log's topic this long after the start, as Confluent may while the log is busy (0: never).").Default("0").Duration()
 		orgs      = app.Flag("organizations", "Organisations served, told apart by API key: the first accepts --api-key, the n-th --api-key with n appended (DEMOKEY, DEMOKEY2, ...); each its own data (seed, seed+1, ...) and rate limit.").Default("1").Int()
 	)
 	if _, err := app.Parse(os.Args[1:]); err != nil {
@@ -94,7 +95,7 @@ func run() int {
 	if *auditPort != 0 {
 		stopLogs, err := startAuditLogs(served, auditLogFlags{
 			port: *auditPort, secret: os.Getenv(*auditEnv), secretEnv: *auditEnv, tls: *auditTLS,
-			caFile: *auditCA, infoFile: *auditInfo, history: *auditDays, every: *auditTick,
+			caFile: *auditCA, infoFile: *auditInfo, history: *auditDays, every: *auditTick, grow: *auditGrow,
 		})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "confluent-cloud-sim:", err)
@@ -130,7 +131,7 @@ type auditLogFlags struct {
 	port                                int
 	secret, secretEnv, caFile, infoFile string
 	tls                                 bool
-	history, every                      time.Duration
+	history, every, grow                time.Duration
 }
 
 // startAuditLogs starts each organisation's audit-log cluster, and writes
@@ -155,6 +156,19 @@ func startAuditLogs(served sim.Organizations, f auditLogFlags) (stop func(), err
 		}
 		brokers = append(brokers, b)
 		fmt.Fprintf(os.Stderr, "confluent-cloud-sim: organisation %d's audit log on %s (key %s, TLS %v)\n", i+1, strings.Join(b.Addrs(), ","), s.AuditLog().KeyID, f.tls)
+		if f.grow > 0 {
+			grow := time.AfterFunc(f.grow, func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := b.AddPartitions(ctx, 2); err != nil {
+					fmt.Fprintf(os.Stderr, "confluent-cloud-sim: adding partitions to organisation %d's audit log: %v\n", i+1, err)
+					return
+				}
+				fmt.Fprintf(os.Stderr, "confluent-cloud-sim: added 2 partitions to organisation %d's audit log\n", i+1)
+			})
+			prev := stop
+			stop = func() { grow.Stop(); prev() }
+		}
 	}
 	if f.caFile != "" && f.tls {
 		if err := os.WriteFile(f.caFile, brokers[0].CAPEM(), 0o600); err != nil {
