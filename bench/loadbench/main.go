@@ -155,8 +155,10 @@ func measureAuditLog(binary string, records, keys, others int, d time.Duration) 
 		return "", "", err
 	}
 	defer os.RemoveAll(storage)
-	args := []string{"--audit-log.bootstrap-servers=" + strings.Join(b.Addrs(), ","), "--storage.path=" + storage,
-		"--audit-log.api-key=" + s.AuditLog().KeyID, "--audit-log.ca-file=" + ca.Name(), "CONFLUENT_AUDIT_LOG_API_SECRET=" + auditSecret}
+	args := []string{
+		"--audit-log.bootstrap-servers=" + strings.Join(b.Addrs(), ","), "--storage.path=" + storage,
+		"--audit-log.api-key=" + s.AuditLog().KeyID, "--audit-log.ca-file=" + ca.Name(), "CONFLUENT_AUDIT_LOG_API_SECRET=" + auditSecret,
+	}
 	e, err := start(binary, api.URL, "1h", args...)
 	if err != nil {
 		return "", "", err
