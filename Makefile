@@ -58,11 +58,11 @@ test: deps fmt-check vet lint rules fuzz-short bench-smoke build crossbuild tarb
 ## deps: Prometheus, promtool, Alertmanager, buildah and systemd-analyze from Debian, when missing.
 deps:
 	@if ! command -v $(PROMTOOL) >/dev/null || ! command -v prometheus >/dev/null || \
-	    ! command -v prometheus-alertmanager >/dev/null || ! command -v buildah >/dev/null || ! command -v systemd-analyze >/dev/null; then \
+	    ! command -v prometheus-alertmanager >/dev/null || ! command -v buildah >/dev/null || ! command -v systemd-analyze >/dev/null || ! command -v curl >/dev/null; then \
 		echo "installing prometheus, prometheus-alertmanager, buildah and systemd (Debian packages)"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
-			prometheus prometheus-alertmanager buildah systemd >/dev/null; \
+			prometheus prometheus-alertmanager buildah systemd curl >/dev/null; \
 	fi
 	@$(PROMTOOL) --version | head -n1
 

@@ -243,3 +243,34 @@ func TestStartRefusals(t *testing.T) {
 		t.Errorf("/probe of a 900 KB name: %d, %d bytes, %v", code, len(body), err)
 	}
 }
+
+// TestArraysWithinOneItemAreBounded: an upstream whose certificate
+// authorities carry 30,000 certificates each, page after page, is refused
+// at --confluent.max-items (the arrays that become series count with the
+// items), the last complete data kept, and the exporter's peak RSS stays
+// under 150 MiB; a 1 MiB description is exported cut to 1,024 bytes.
+func TestArraysWithinOneItemAreBounded(t *testing.T) {
+	servers, url := orgsSim(t, "ALPHA")
+	s := servers["ALPHA"]
+	dir := t.TempDir()
+	secret := writeConfig(t, dir, "secret", e2eSecret)
+	cfg := filepath.Join(dir, "orgs.yml")
+	orgsFile(t, cfg, url, secret, "ALPHA")
+	e := runWithFile(t, cfg, "--refresh.interval=2s", "--confluent.max-items=1000")
+	e.waitForBody(t, "/metrics", `confluent_refresh_success{collector="certificate_authorities",organization="alpha"} 1`, 20*time.Second)
+	s.SetFaults(sim.Faults{Endpoint: "iam_certificate_authorities", Body: "array-flood", Next: "endless"})
+	failed := regexp.MustCompile(`confluent_refresh_errors_total\{collector="certificate_authorities",organization="alpha",reason="pagination"\} ([1-9][0-9]*)`)
+	e.until(t, "/metrics", "a refused flood of certificates", func(m string) bool { return failed.MatchString(m) })
+	_, m, _ := get(e.url + "/metrics")
+	if !strings.Contains(m, `confluent_iam_certificate_authority_info{certificate_authority_id="op-ca01"`) || strings.Contains(m, `op-flood`) {
+		t.Error("the last complete list of authorities is not what is served")
+	}
+	if !strings.Contains(e.output.String(), "more than 1000 items and entries of their arrays") {
+		t.Errorf("the log does not say why the list was refused:\n%s", e.output)
+	}
+	if mib := peakRSS(t, e); mib > 150 {
+		t.Errorf("peak RSS %d MiB refusing certificates by the thousand, want at most 150 MiB", mib)
+	} else {
+		t.Logf("peak RSS %d MiB", mib)
+	}
+}

@@ -188,7 +188,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // ListStats says what a complete list cost and what of it could not be exported.
 type ListStats struct {
 	Pages int // pages read
-	// Skipped counts the items left out, by reason (SkipNoID, SkipNoOwner).
+	// Skipped counts the items left out, by reason (SkipNoID, SkipLongID, SkipNoOwner).
 	Skipped map[string]Tally
 	// Invalid counts the values left out of exported items, by field (its
 	// JSON path in the item, e.g. "metadata.created_at"): unreadable, or
@@ -205,6 +205,7 @@ type Tally struct {
 // The reasons an item is skipped.
 const (
 	SkipNoID    = "no_id"    // an item without an id cannot be told apart
+	SkipLongID  = "long_id"  // an id longer than MaxLabelValue is never cut into another
 	SkipNoOwner = "no_owner" // an API key without an owner is Confluent-internal
 )
 
@@ -256,7 +257,15 @@ func list[K any](ctx context.Context, c *Client, endpoint, path string, query ur
 		items      int // read so far, skipped and repeated ones included
 	)
 	p := parsers.Get()
-	defer parsers.Put(p)
+	largest := 0 // the largest body p parsed
+	defer func() {
+		// A parser keeps the values of the largest page it parsed: one
+		// that parsed a flood (a page of 90,000 strings takes 40 MB) is
+		// left to the collector instead of kept for the next list.
+		if largest <= pooledBodySize {
+			parsers.Put(p)
+		}
+	}()
 	for stats.Pages < c.maxPages {
 		q := url.Values{}
 		for k, v := range query {
@@ -270,20 +279,31 @@ func list[K any](ctx context.Context, c *Client, endpoint, path string, query ur
 		if err != nil {
 			return nil, stats, err
 		}
+		largest = max(largest, len(body))
 		page, next, err := decodePage(p, body, redact)
 		if err != nil {
 			return nil, stats, &DecodeError{Endpoint: endpoint, RequestID: requestID, Err: err}
 		}
 		stats.Pages++
 		if items += len(page); items > c.cfg.MaxItems {
-			return nil, stats, &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("more than %d items (--confluent.max-items)", c.cfg.MaxItems)}
+			return nil, stats, c.tooMany(endpoint)
 		}
 		f := fields{redact: redact}
 		for i, it := range page {
 			f.reset()
 			k, key, skip := read(it, &f)
+			// The arrays that become series count with the items: an item
+			// of a hundred thousand certificates is a hundred thousand
+			// series.
+			if items += f.elements; items > c.cfg.MaxItems {
+				return nil, stats, c.tooMany(endpoint)
+			}
 			if key == "" {
-				note(&stats.Skipped, SkipNoID, fmt.Sprintf("page %d item %d", stats.Pages, i+1))
+				reason := SkipNoID
+				if f.longID {
+					reason = SkipLongID
+				}
+				note(&stats.Skipped, reason, fmt.Sprintf("page %d item %d", stats.Pages, i+1))
 				continue
 			}
 			if _, dup := seenKeys[key]; dup {
@@ -314,6 +334,15 @@ func list[K any](ctx context.Context, c *Client, endpoint, path string, query ur
 	}
 	return nil, stats, &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("more than %d pages", c.maxPages)}
 }
+
+// tooMany is the error of a list longer than MaxItems.
+func (c *Client) tooMany(endpoint string) error {
+	return &PaginationError{Endpoint: endpoint, Msg: fmt.Sprintf("more than %d items and entries of their arrays (certificates, resources, principals; --confluent.max-items)", c.cfg.MaxItems)}
+}
+
+// pooledBodySize is the largest body whose parser is kept for the next
+// list: a page of 100 ordinary items is a few hundred KB.
+const pooledBodySize = 1 << 20
 
 // maxTokenSize bounds a page token: it travels in a URL.
 const maxTokenSize = 4096

@@ -45,10 +45,10 @@ func readKafkaCluster(it *fastjson.Value, f *fields) (k KafkaCluster, key, skip 
 	k.Cloud = f.text(spec.Get("cloud"), "spec.cloud", true)
 	k.Region = f.text(spec.Get("region"), "spec.region", true)
 	if env := f.object(spec.Get("environment"), "spec.environment", true); env != nil {
-		k.Environment = f.text(env.Get("id"), "spec.environment.id", true)
+		k.Environment = f.ref(env.Get("id"), "spec.environment.id", true)
 	}
 	if byok := f.object(spec.Get("byok"), "spec.byok", false); byok != nil {
-		k.BYOKKeyID = f.text(byok.Get("id"), "spec.byok.id", false)
+		k.BYOKKeyID = f.ref(byok.Get("id"), "spec.byok.id", false)
 	}
 	legacyKey := ""
 	if cfg := f.object(spec.Get("config"), "spec.config", false); cfg != nil {

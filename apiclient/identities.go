@@ -15,11 +15,14 @@ import (
 // CertificateAuthority is one mTLS certificate authority
 // (iam/v2 CertificateAuthority).
 type CertificateAuthority struct {
-	ID           string // op-...
-	DisplayName  string
-	Description  string
-	State        string // ENABLED, or a value added later
-	CRLSource    string // LOCAL, URL, or ""
+	ID          string // op-...
+	DisplayName string
+	Description string
+	State       string // ENABLED, or a value added later
+	CRLSource   string // LOCAL, URL, or ""
+	// RequireCRL is require_crl_on_client_certificate: "true", "false",
+	// or "" where the API does not say (before 2026).
+	RequireCRL   string
 	CRLUpdatedAt time.Time
 	Certificates []Certificate // the chain, in the API's order
 }
@@ -60,17 +63,19 @@ func readCertificateAuthority(it *fastjson.Value, f *fields) (a CertificateAutho
 	a.Description = f.text(it.Get("description"), "description", false)
 	a.State = f.text(it.Get("state"), "state", false)
 	a.CRLSource = f.text(it.Get("crl_source"), "crl_source", false)
+	a.RequireCRL = f.flag(it.Get("require_crl_on_client_certificate"), "require_crl_on_client_certificate")
 	a.CRLUpdatedAt = f.time(it.Get("crl_updated_at"), "crl_updated_at")
 	serials := f.array(it.Get("serial_numbers"), "serial_numbers")
 	prints := f.array(it.Get("fingerprints"), "fingerprints")
 	dates := f.array(it.Get("expiration_dates"), "expiration_dates")
+	f.count(max(len(serials), len(prints), len(dates)))
 	for i := range max(len(serials), len(prints), len(dates)) {
 		var c Certificate
 		if i < len(serials) {
-			c.SerialNumber = f.text(serials[i], "serial_numbers[]", false)
+			c.SerialNumber = f.ref(serials[i], "serial_numbers[]", false)
 		}
 		if i < len(prints) {
-			c.Fingerprint = f.text(prints[i], "fingerprints[]", false)
+			c.Fingerprint = f.ref(prints[i], "fingerprints[]", false)
 		}
 		if i < len(dates) {
 			c.ExpiresAt = f.time(dates[i], "expiration_dates[]")

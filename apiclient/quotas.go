@@ -57,7 +57,7 @@ func readAppliedQuota(it *fastjson.Value, f *fields) (q AppliedQuota, key, skip 
 	q.Scope = strings.ToUpper(f.text(it.Get("scope"), "scope", true))
 	if ref := quotaResource[q.Scope]; ref != "" {
 		if r := f.object(it.Get(ref), ref, true); r != nil {
-			q.ResourceID = f.text(r.Get("id"), ref+".id", true)
+			q.ResourceID = f.ref(r.Get("id"), ref+".id", true)
 		}
 	}
 	q.DisplayName = f.text(it.Get("display_name"), "display_name", false)

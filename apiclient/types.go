@@ -176,15 +176,17 @@ func readBYOKKey(it *fastjson.Value, f *fields) (k BYOKKey, key, skip string) {
 	if kms := f.object(it.Get("key"), "key", true); kms != nil {
 		k.KMS = KMSKey{
 			Kind:          f.text(kms.Get("kind"), "key.kind", false),
-			KeyARN:        f.text(kms.Get("key_arn"), "key.key_arn", false),
-			KeyID:         f.text(kms.Get("key_id"), "key.key_id", false),
-			KeyVaultID:    f.text(kms.Get("key_vault_id"), "key.key_vault_id", false),
-			TenantID:      f.text(kms.Get("tenant_id"), "key.tenant_id", false),
-			ApplicationID: f.text(kms.Get("application_id"), "key.application_id", false),
-			SecurityGroup: f.text(kms.Get("security_group"), "key.security_group", false),
+			KeyARN:        f.ref(kms.Get("key_arn"), "key.key_arn", false),
+			KeyID:         f.ref(kms.Get("key_id"), "key.key_id", false),
+			KeyVaultID:    f.ref(kms.Get("key_vault_id"), "key.key_vault_id", false),
+			TenantID:      f.ref(kms.Get("tenant_id"), "key.tenant_id", false),
+			ApplicationID: f.ref(kms.Get("application_id"), "key.application_id", false),
+			SecurityGroup: f.ref(kms.Get("security_group"), "key.security_group", false),
 		}
-		for _, r := range f.array(kms.Get("roles"), "key.roles") {
-			if role := f.text(r, "key.roles", false); role != "" {
+		roles := f.array(kms.Get("roles"), "key.roles")
+		f.count(len(roles))
+		for _, r := range roles {
+			if role := f.ref(r, "key.roles", false); role != "" {
 				k.KMS.Roles = append(k.KMS.Roles, role)
 			}
 		}
@@ -214,13 +216,19 @@ func readAPIKey(it *fastjson.Value, f *fields) (k APIKey, key, skip string) {
 	if ownerID == "" {
 		return k, k.ID, SkipNoOwner
 	}
+	if len(ownerID) > MaxLabelValue {
+		f.note("spec.owner.id")
+		ownerID = "" // never cut: the key is exported without its owner
+	}
 	k.DisplayName = f.text(spec.Get("display_name"), "spec.display_name", false)
 	k.Description = f.text(spec.Get("description"), "spec.description", false)
 	k.OwnerID = ownerID
 	k.OwnerKind = f.text(owner.Get("kind"), "spec.owner.kind", false)
 	k.CreatedBy = createdBy(spec.Get("created_by"), f)
 	k.ExpiresAt = f.date(spec.Get("expires_at"), "spec.expires_at")
-	for _, r := range f.array(spec.Get("resources"), "spec.resources") {
+	resources := f.array(spec.Get("resources"), "spec.resources")
+	f.count(len(resources))
+	for _, r := range resources {
 		if res, ok := readResource(f.object(r, "spec.resources", false), "spec.resources", f); ok {
 			k.Resources = append(k.Resources, res)
 		}
@@ -242,11 +250,19 @@ func readResource(v *fastjson.Value, path string, f *fields) (r Resource, ok boo
 	if v == nil {
 		return r, false
 	}
-	r.ID = f.text(v.Get("id"), path+".id", false)
+	r.ID = f.ref(v.Get("id"), path+".id", false)
 	r.Kind = resourceKind(r.ID, f.text(v.Get("kind"), path+".kind", false))
-	r.Environment = f.text(v.Get("environment"), path+".environment", false)
+	r.Environment = f.ref(v.Get("environment"), path+".environment", false)
 	if r.Environment == "" {
-		r.Environment = crnSegment(f.text(v.Get("resource_name"), path+".resource_name", false), "environment")
+		crn, ok := f.str(v.Get("resource_name"))
+		if !ok {
+			f.note(path + ".resource_name")
+		}
+		if env := crnSegment(crn, "environment"); len(env) > MaxLabelValue {
+			f.note(path + ".resource_name")
+		} else {
+			r.Environment = env
+		}
 	}
 	return r, r.ID != ""
 }
@@ -268,9 +284,9 @@ func crnSegment(crn, kind string) string {
 // as a reference with an id.
 func createdBy(v *fastjson.Value, f *fields) string {
 	if obj := v; obj != nil && obj.Type() == fastjson.TypeObject {
-		return f.text(obj.Get("id"), "spec.created_by.id", false)
+		return f.ref(obj.Get("id"), "spec.created_by.id", false)
 	}
-	return f.text(v, "spec.created_by", false)
+	return f.ref(v, "spec.created_by", false)
 }
 
 // resourceKind corrects a known API quirk: Schema Registry and ksqlDB keys

@@ -22,9 +22,23 @@ import (
 type fields struct {
 	invalid []string
 	redact  *redactor
+	// elements are the entries of the item's arrays that become series
+	// (certificates, resources, principals): they count toward
+	// --confluent.max-items with the items.
+	elements int
+	// longID: the item's id was longer than MaxLabelValue.
+	longID bool
 }
 
-func (f *fields) reset() { f.invalid = f.invalid[:0] }
+// MaxLabelValue bounds every label value taken from the API, in bytes: a
+// longer text is cut (on a UTF-8 boundary, with an ellipsis), a longer id
+// or reference left out. Either is counted in ListStats.Invalid.
+const MaxLabelValue = 1024
+
+func (f *fields) reset() { f.invalid, f.elements, f.longID = f.invalid[:0], 0, false }
+
+// count adds n entries of an array that becomes series.
+func (f *fields) count(n int) { f.elements += n }
 
 func (f *fields) note(name string) { f.invalid = append(f.invalid, name) }
 
@@ -53,13 +67,62 @@ func (f *fields) str(v *fastjson.Value) (string, bool) {
 }
 
 // text returns the string at v, noting name when it is not a string, or
-// missing and required.
+// missing and required. A text longer than MaxLabelValue is cut to it on a
+// UTF-8 boundary, ending in an ellipsis, and noted.
 func (f *fields) text(v *fastjson.Value, name string, required bool) string {
 	s, ok := f.str(v)
 	if !ok || required && s == "" {
 		f.note(name)
 	}
+	if len(s) > MaxLabelValue {
+		f.note(name)
+		s = cut(s, MaxLabelValue)
+	}
 	return s
+}
+
+// ref returns the id at v of something else (an owner, a resource, an
+// environment, a key of a cloud's KMS), as text does, but never cut: a cut
+// id would name another thing. One longer than MaxLabelValue is left out
+// and noted.
+func (f *fields) ref(v *fastjson.Value, name string, required bool) string {
+	s, ok := f.str(v)
+	if !ok || required && s == "" || len(s) > MaxLabelValue {
+		f.note(name)
+	}
+	if len(s) > MaxLabelValue {
+		return ""
+	}
+	return s
+}
+
+// flag returns the boolean at v as "true" or "false", "" when absent or
+// null, noting name when it is something else.
+func (f *fields) flag(v *fastjson.Value, name string) string {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return ""
+	}
+	switch v.Type() {
+	case fastjson.TypeTrue:
+		return "true"
+	case fastjson.TypeFalse:
+		return "false"
+	}
+	f.note(name)
+	return ""
+}
+
+// ellipsis ends a text that was cut.
+const ellipsis = "\u2026"
+
+// cut returns s cut to at most n bytes, on a UTF-8 boundary, ending in an
+// ellipsis.
+func cut(s string, n int) string {
+	end := n - len(ellipsis)
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return s[:end] + ellipsis
 }
 
 // object returns v when it is an object, and nil when it is absent or null
@@ -143,12 +206,17 @@ func (f *fields) number(v *fastjson.Value, name string, required bool) (float64,
 }
 
 // id returns an item's id: a non-empty string, or "" (the item cannot be
-// told apart from others and is skipped).
+// told apart from others and is skipped). An id longer than MaxLabelValue
+// is never cut: the item is skipped (longID).
 func (f *fields) id(item *fastjson.Value) string {
 	if item == nil || item.Type() != fastjson.TypeObject {
 		return ""
 	}
 	s, _ := f.str(item.Get("id"))
+	if len(s) > MaxLabelValue {
+		f.longID = true
+		return ""
+	}
 	return s
 }
 

@@ -33,7 +33,7 @@ type apiKeysCollector struct {
 func (c *apiKeysCollector) name() string { return "api_keys" }
 
 func (c *apiKeysCollector) skipReasons() []string {
-	return []string{apiclient.SkipNoID, apiclient.SkipNoOwner}
+	return []string{apiclient.SkipNoID, apiclient.SkipLongID, apiclient.SkipNoOwner}
 }
 
 func (c *apiKeysCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {

@@ -42,7 +42,9 @@ type byokCollector struct {
 
 func (c *byokCollector) name() string { return "byok" }
 
-func (c *byokCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+func (c *byokCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
+}
 
 func (c *byokCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	keys, stats, err := c.lister.ListBYOKKeys(ctx)

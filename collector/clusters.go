@@ -21,8 +21,10 @@ type kafkaClustersCollector struct {
 	audit  *auditLog // told of each complete list; nil without an audit log
 }
 
-func (c *kafkaClustersCollector) name() string          { return "kafka_clusters" }
-func (c *kafkaClustersCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+func (c *kafkaClustersCollector) name() string { return "kafka_clusters" }
+func (c *kafkaClustersCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
+}
 
 func (c *kafkaClustersCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	envs, stats, err := c.lister.ListEnvironments(ctx)

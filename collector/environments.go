@@ -13,8 +13,10 @@ var environmentInfoMetric = series.NewMetric("", "environment_info",
 // environmentsCollector serves the environments of GET /org/v2/environments.
 type environmentsCollector struct{ lister Lister }
 
-func (c *environmentsCollector) name() string          { return "environments" }
-func (c *environmentsCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+func (c *environmentsCollector) name() string { return "environments" }
+func (c *environmentsCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
+}
 
 func (c *environmentsCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	envs, stats, err := c.lister.ListEnvironments(ctx)

@@ -149,10 +149,10 @@ var (
 	refreshErrorsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "errors_total"),
 		"Failed refreshes of the collector, by reason.", []string{"organization", "collector", "reason"}, nil)
 	refreshSkippedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "skipped_items"),
-		"Items of the last complete list that were not exported: no_id, no_owner (Confluent-internal API keys).",
+		"Items of the last complete list that were not exported: no_id, long_id (an id over 1,024 bytes, never cut), no_owner (Confluent-internal API keys).",
 		[]string{"organization", "collector", "reason"}, nil)
 	refreshInvalidDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "invalid_values"),
-		"Values of the last complete list left out of exported items, by field: unreadable, or missing though required.",
+		"Values of the last complete list left out of exported items, or cut, by field: unreadable, missing though required, or longer than 1,024 bytes (a text is cut to it, an id left out).",
 		[]string{"organization", "collector", "field"}, nil)
 )
 

@@ -12,8 +12,8 @@ import (
 // authorities and OAuth identity providers, each with its identity pools.
 var (
 	certificateAuthorityInfoMetric = series.NewMetric("iam", "certificate_authority_info",
-		"An mTLS certificate authority: its name, state and where its certificate revocation list comes from (crl_source LOCAL or URL). Always 1.",
-		"certificate_authority_id", "display_name", "description", "state", "crl_source")
+		"An mTLS certificate authority: its name, state, where its certificate revocation list comes from (crl_source LOCAL or URL), and whether every client certificate must be vouched for by it (require_crl_on_client_certificate true or false; empty where the API does not say). Always 1.",
+		"certificate_authority_id", "display_name", "description", "state", "crl_source", "require_crl_on_client_certificate")
 	certificateExpiresMetric = series.NewMetric("iam", "certificate_authority_certificate_expires_timestamp_seconds",
 		"When a certificate of a certificate authority's chain expires: then every client of every identity pool under the authority stops authenticating.",
 		"certificate_authority_id", "serial_number", "fingerprint")
@@ -33,7 +33,7 @@ type certificateAuthoritiesCollector struct{ lister Lister }
 
 func (c *certificateAuthoritiesCollector) name() string { return "certificate_authorities" }
 func (c *certificateAuthoritiesCollector) skipReasons() []string {
-	return []string{apiclient.SkipNoID}
+	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
 }
 
 func (c *certificateAuthoritiesCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
@@ -42,7 +42,7 @@ func (c *certificateAuthoritiesCollector) update(ctx context.Context, s *series.
 		return 0, stats, err
 	}
 	for _, a := range authorities {
-		s.Add(certificateAuthorityInfoMetric, 1, a.ID, a.DisplayName, a.Description, a.State, a.CRLSource)
+		s.Add(certificateAuthorityInfoMetric, 1, a.ID, a.DisplayName, a.Description, a.State, a.CRLSource, a.RequireCRL)
 		s.AddTimestamp(crlUpdatedMetric, a.CRLUpdatedAt, a.ID)
 		seen := map[[2]string]bool{}
 		for _, cert := range a.Certificates {
@@ -58,8 +58,10 @@ func (c *certificateAuthoritiesCollector) update(ctx context.Context, s *series.
 // identityProvidersCollector serves GET /iam/v2/identity-providers.
 type identityProvidersCollector struct{ lister Lister }
 
-func (c *identityProvidersCollector) name() string          { return "identity_providers" }
-func (c *identityProvidersCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+func (c *identityProvidersCollector) name() string { return "identity_providers" }
+func (c *identityProvidersCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
+}
 
 func (c *identityProvidersCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	providers, stats, err := c.lister.ListIdentityProviders(ctx)
@@ -114,8 +116,10 @@ func oauthPools(l Lister) *poolsCollector {
 	}
 }
 
-func (c *poolsCollector) name() string          { return c.collector }
-func (c *poolsCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+func (c *poolsCollector) name() string { return c.collector }
+func (c *poolsCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
+}
 
 // update adds the pools of every parent. One parent's list failing fails
 // them all: the refresh keeps the last complete one.

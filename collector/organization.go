@@ -15,8 +15,10 @@ var organizationInfoMetric = series.NewMetric("", "organization_info",
 // calls the organisation the exporter's configuration names.
 type organizationCollector struct{ lister Lister }
 
-func (c *organizationCollector) name() string          { return "organization" }
-func (c *organizationCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+func (c *organizationCollector) name() string { return "organization" }
+func (c *organizationCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
+}
 
 func (c *organizationCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	orgs, stats, err := c.lister.ListOrganizations(ctx)

@@ -23,8 +23,10 @@ var (
 // serviceAccountsCollector serves the service accounts of GET /iam/v2/service-accounts.
 type serviceAccountsCollector struct{ lister Lister }
 
-func (c *serviceAccountsCollector) name() string          { return "service_accounts" }
-func (c *serviceAccountsCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+func (c *serviceAccountsCollector) name() string { return "service_accounts" }
+func (c *serviceAccountsCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
+}
 
 func (c *serviceAccountsCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	accounts, stats, err := c.lister.ListServiceAccounts(ctx)
@@ -41,8 +43,10 @@ func (c *serviceAccountsCollector) update(ctx context.Context, s *series.Builder
 // only. It is off by default: names are personal data.
 type usersCollector struct{ lister Lister }
 
-func (c *usersCollector) name() string          { return "users" }
-func (c *usersCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+func (c *usersCollector) name() string { return "users" }
+func (c *usersCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
+}
 
 func (c *usersCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	users, stats, err := c.lister.ListUsers(ctx)

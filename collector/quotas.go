@@ -24,8 +24,10 @@ type quotasCollector struct {
 	scopes []string // apiclient.ScopeOrganization, ...
 }
 
-func (c *quotasCollector) name() string          { return "quotas" }
-func (c *quotasCollector) skipReasons() []string { return []string{apiclient.SkipNoID} }
+func (c *quotasCollector) name() string { return "quotas" }
+func (c *quotasCollector) skipReasons() []string {
+	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
+}
 
 func (c *quotasCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	var stats apiclient.ListStats

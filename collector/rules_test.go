@@ -441,14 +441,16 @@ func TestDroppedItemsAndValues(t *testing.T) {
 	}
 	r.refresh()
 	want := `
-# HELP confluent_refresh_invalid_values Values of the last complete list left out of exported items, by field: unreadable, or missing though required.
+# HELP confluent_refresh_invalid_values Values of the last complete list left out of exported items, or cut, by field: unreadable, missing though required, or longer than 1,024 bytes (a text is cut to it, an id left out).
 # TYPE confluent_refresh_invalid_values gauge
 confluent_refresh_invalid_values{collector="api_keys",field="metadata.created_at",organization="acme"} 3
 confluent_refresh_invalid_values{collector="byok",field="metadata.created_at",organization="acme"} 3
-# HELP confluent_refresh_skipped_items Items of the last complete list that were not exported: no_id, no_owner (Confluent-internal API keys).
+# HELP confluent_refresh_skipped_items Items of the last complete list that were not exported: no_id, long_id (an id over 1,024 bytes, never cut), no_owner (Confluent-internal API keys).
 # TYPE confluent_refresh_skipped_items gauge
+confluent_refresh_skipped_items{collector="api_keys",organization="acme",reason="long_id"} 0
 confluent_refresh_skipped_items{collector="api_keys",organization="acme",reason="no_id"} 2
 confluent_refresh_skipped_items{collector="api_keys",organization="acme",reason="no_owner"} 5
+confluent_refresh_skipped_items{collector="byok",organization="acme",reason="long_id"} 0
 confluent_refresh_skipped_items{collector="byok",organization="acme",reason="no_id"} 2
 # HELP confluent_refresh_pages Pages read by the last refresh of the collector.
 # TYPE confluent_refresh_pages gauge

@@ -48,6 +48,7 @@ func main() {
 		duration = flag.Duration("duration", 30*time.Second, "length of each scrape-load phase")
 		promN    = flag.Int("prometheus-scrapes", 20, "scrapes by a real Prometheus, where one is installed, for its scrape_duration_seconds (0: skip)")
 		records  = flag.Int("audit-records", 2000000, "records of the audit log whose catch-up is measured (0: skip)")
+		flood    = flag.Bool("flood", true, "measure the peak RSS of refusing certificate authorities of 30,000 certificates each")
 		auditN   = flag.Int("audit-keys", 10000, "API keys of the organisation whose audit log is read")
 		promOnly = flag.Int("prometheus-only", 0, "only Prometheus's scrape_duration_seconds against the exporter and its floor, this many rounds, alternating")
 	)
@@ -83,6 +84,18 @@ func main() {
 			fail(fmt.Errorf("%d keys: %w", n, err))
 		}
 		fmt.Println(row)
+	}
+	if *flood {
+		fmt.Print("\n# a flood of certificates: every page one certificate authority of 30,000 certificates, pages without end\n\n")
+		fmt.Println("| --confluent.max-items | refused after | certificates offered | peak RSS |")
+		fmt.Println("|---|---|---|---|")
+		for _, max := range []int{1000, 250000} {
+			row, err := measureFlood(*binary, max)
+			if err != nil {
+				fail(fmt.Errorf("flood: %w", err))
+			}
+			fmt.Println(row)
+		}
 	}
 	if *records > 0 {
 		fmt.Printf("\n# audit log: %d records, %d API keys, TLS on loopback, the broker (kfake) in this process, the exporter in its own\n\n", *records, *auditN)
@@ -201,6 +214,45 @@ func measureAuditLog(binary string, records, keys, others int, d time.Duration) 
 	}
 	restart = fmt.Sprintf("| %d records | %.0f | %.2f s (start to caught_up 1, the first refresh included) | %.1f MB |", records, read, took.Seconds(), float64(info.Size())/1e6)
 	return row, restart, nil
+}
+
+// measureFlood serves certificate authorities of 30,000 certificates each,
+// page after page, and measures the exporter's peak RSS until it refused
+// the list (reason pagination).
+func measureFlood(binary string, maxItems int) (string, error) {
+	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: 10, APIKeys: 100}, APIKey: apiKey, APISecret: secret, RateLimit: 1 << 30})
+	s.SetFaults(sim.Faults{Endpoint: "iam_certificate_authorities", Body: "array-flood", Next: "endless"})
+	api := httptest.NewServer(s)
+	defer api.Close()
+	began := time.Now()
+	e, err := launch(binary, api.URL, "1h", "/-/healthy", fmt.Sprintf("--confluent.max-items=%d", maxItems)) // never ready: a list fails
+	if err != nil {
+		return "", err
+	}
+	defer e.stop()
+	refused := `confluent_refresh_errors_total{collector="certificate_authorities",organization="default",reason="pagination"}`
+	for {
+		m, err := e.metrics()
+		if err != nil {
+			return "", err
+		}
+		if m[refused] > 0 {
+			break
+		}
+		if time.Since(began) > 5*time.Minute {
+			return "", fmt.Errorf("not refused within 5 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var pages int
+	for _, r := range s.Requests() {
+		if r.Endpoint == "iam_certificate_authorities" {
+			pages++
+		}
+	}
+	_, peak := e.rss()
+	return fmt.Sprintf("| %d | %.1f s | %d pages of 30,000 (two lists read them: the authorities and their pools' parents) | %.1f MiB |",
+		maxItems, time.Since(began).Seconds(), pages, peak), nil
 }
 
 // restartRecords are written to the audit log while the exporter is down.
@@ -381,9 +433,14 @@ type exporter struct {
 	done chan struct{}
 }
 
-// start runs the binary against apiURL; extra are more flags, and
-// NAME=value environment variables.
+// start runs the binary against apiURL and waits until it is ready; extra
+// are more flags, and NAME=value environment variables.
 func start(binary, apiURL, interval string, extra ...string) (*exporter, error) {
+	return launch(binary, apiURL, interval, "/-/ready", extra...)
+}
+
+// launch runs the binary against apiURL and waits until path answers 200.
+func launch(binary, apiURL, interval, path string, extra ...string) (*exporter, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -422,7 +479,7 @@ func start(binary, apiURL, interval string, extra ...string) (*exporter, error) 
 	go func() { _ = cmd.Wait(); close(e.done) }()
 	deadline := time.Now().Add(10 * time.Minute)
 	for {
-		if resp, err := http.Get(e.url + "/-/ready"); err == nil {
+		if resp, err := http.Get(e.url + path); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return e, nil

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"flag"
+	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path"
@@ -193,8 +196,15 @@ func checkPod(t *testing.T, r *rendered, values string) {
 	if sc == nil || *sc.AllowPrivilegeEscalation || !*sc.ReadOnlyRootFilesystem || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
 		t.Errorf("container security context %+v", sc)
 	}
-	if c.ReadinessProbe.HTTPGet.Path != "/-/ready" || c.LivenessProbe.HTTPGet.Path != "/-/healthy" {
-		t.Errorf("probes: readiness %s, liveness %s", c.ReadinessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Path)
+	basicAuth := values != "" && strings.Contains(readFile(t, values), "basicAuth: true")
+	switch {
+	case basicAuth: // the kubelet cannot authenticate: the probes open the port
+		if c.ReadinessProbe.TCPSocket == nil || c.LivenessProbe.TCPSocket == nil {
+			t.Errorf("with basic auth, probes %+v %+v, want TCP", c.ReadinessProbe, c.LivenessProbe)
+		}
+	case c.ReadinessProbe.HTTPGet == nil || c.LivenessProbe.HTTPGet == nil ||
+		c.ReadinessProbe.HTTPGet.Path != "/-/ready" || c.LivenessProbe.HTTPGet.Path != "/-/healthy":
+		t.Errorf("probes: readiness %+v, liveness %+v", c.ReadinessProbe, c.LivenessProbe)
 	}
 	// Every secret is a file only the exporter's user reads (0400, through
 	// its group: fsGroup).
@@ -670,5 +680,64 @@ func TestOrganizationsMistakes(t *testing.T) {
 		if err == nil || !strings.Contains(string(out), tc.want) {
 			t.Errorf("--set %s: %v, want an error naming %s:\n%.300s", tc.set, err, tc.want, out)
 		}
+	}
+}
+
+// TestHelmTestPod runs the helm test pod's script, as rendered with TLS and
+// basic auth, against servers standing in for the exporter: it passes once
+// /metrics shows a collector that read its list, and fails when none has
+// (the exporter's credentials are wrong), when the test's credentials are
+// refused, and when nothing answers.
+func TestHelmTestPod(t *testing.T) {
+	values := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(values, []byte("webConfig: {secretName: web, tls: true, basicAuth: true}\ntest: {basicAuthSecretName: web-test, attempts: 2}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := helm(t, "template", release, strings.TrimPrefix(chart, root+"/"), "--namespace", ns, "-f", values, "--show-only", "templates/tests/test-metrics.yaml")
+	var pod corev1.Pod
+	if err := yaml.UnmarshalStrict(out, &pod); err != nil {
+		t.Fatal(err)
+	}
+	c := pod.Spec.Containers[0]
+	if !slices.Equal(c.Command, []string{"sh", "-c"}) || len(c.Args) != 1 {
+		t.Fatalf("the test pod runs %v %v", c.Command, c.Args)
+	}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != "web-test" {
+			t.Errorf("%s is not read from the test's Secret: %+v", e.Name, e)
+		}
+	}
+	exporter := func(refreshed string) string {
+		ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != "prometheus" || p != "right password" {
+				w.Header().Set("WWW-Authenticate", "Basic")
+				http.Error(w, "Unauthorized", http.StatusUnauthorized)
+				return
+			}
+			fmt.Fprintf(w, "# TYPE confluent_refresh_success gauge\nconfluent_refresh_success{collector=\"byok\",organization=\"default\"} %s\nconfluent_keys_exporter_build_info{version=\"x\"} 1\n", refreshed)
+		}))
+		t.Cleanup(ts.Close)
+		return ts.URL
+	}
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	for _, tc := range []struct {
+		name, url, password string
+		pass                bool
+		says                string
+	}{
+		{"refreshed", exporter("1"), "right password", true, "a collector has read its list"},
+		{"no refresh succeeded", exporter("0"), "right password", false, "no collector has read its list"},
+		{"wrong password", exporter("1"), "wrong", false, "did not answer"},
+		{"nothing answers", down.URL, "right password", false, "did not answer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command("sh", "-c", c.Args[0])
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "EXPORTER_URL=" + tc.url, "WEB_USERNAME=prometheus", "WEB_PASSWORD=" + tc.password}
+			output, err := cmd.CombinedOutput()
+			if (err == nil) != tc.pass || !strings.Contains(string(output), tc.says) {
+				t.Errorf("exit %v, output %q; want passing %v, saying %q", err, output, tc.pass, tc.says)
+			}
+		})
 	}
 }

@@ -27,8 +27,12 @@ type CertificateAuthority struct {
 	CRLSource       string     `json:"crl_source,omitempty"`
 	CRLURL          string     `json:"crl_url,omitempty"`
 	CRLUpdatedAt    string     `json:"crl_updated_at,omitempty"`
-	State           string     `json:"state"`
-	pools           []IdentityPool
+	// RequireCRL is require_crl_on_client_certificate (SDK
+	// certificate-authority v0.0.3): clients are refused unless the CRL
+	// vouches for them. Absent from older answers.
+	RequireCRL *bool  `json:"require_crl_on_client_certificate,omitempty"`
+	State      string `json:"state"`
+	pools      []IdentityPool
 }
 
 // IdentityProvider is one OAuth identity provider as the API sends it.
@@ -43,7 +47,17 @@ type IdentityProvider struct {
 	State         string     `json:"state"`
 	Issuer        string     `json:"issuer"`
 	JWKSURI       string     `json:"jwks_uri"`
-	pools         []IdentityPool
+	// Keys are the JWKS keys Confluent fetched from the provider (read-only).
+	Keys  []JWK `json:"keys"`
+	pools []IdentityPool
+}
+
+// JWK is one key of a provider's JWKS, as the API shows it: its kind,
+// id and algorithm (its required fields).
+type JWK struct {
+	Kty string `json:"kty"`
+	KID string `json:"kid"`
+	Alg string `json:"alg"`
 }
 
 // IdentityPool is one identity pool: IdentityClaim for a provider's,
@@ -106,11 +120,17 @@ func newIdentities(cfg OrgConfig) ([]CertificateAuthority, []IdentityProvider) {
 		ca("op-ca03", "Legacy CA", []time.Duration{90 * day, -10 * day, 3 * 365 * day}, "URL", 21*day, "batch", "reporting"),
 		ca("op-ca04", "Staging CA", []time.Duration{400 * day}, "", 0),
 	}
+	// The corporate and legacy authorities require a CRL of every client
+	// certificate, the staging one says it does not, the partner's answer
+	// predates the field.
+	yes, no := true, false
+	cas[0].RequireCRL, cas[2].RequireCRL, cas[3].RequireCRL = &yes, &yes, &no
 	idp := func(id, name, issuer string, pools ...string) IdentityProvider {
 		p := IdentityProvider{
 			APIVersion: "iam/v2", Kind: "IdentityProvider", ID: id, DisplayName: name, Description: name + " tenant",
 			IdentityClaim: "claims.sub", State: "ENABLED", Issuer: issuer, JWKSURI: strings.TrimSuffix(issuer, "/") + "/keys",
 			Metadata: ObjectMeta{CreatedAt: created, UpdatedAt: created},
+			Keys:     []JWK{{Kty: "RSA", KID: id + "-2026", Alg: "RS256"}, {Kty: "RSA", KID: id + "-2025", Alg: "RS256"}},
 		}
 		for i, name := range pools {
 			pid := fmt.Sprintf("pool-%s%d", id[len(id)-2:], i+1)

@@ -288,7 +288,9 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 			k.Spec.Resource = resource(clusterID(c), clusterEnv(c), "Cluster", "cmk/v2", "cloud-cluster")
 			if more.IntN(12) == 0 {
 				// A key on two or three clusters of one environment
-				// (spec.resources; the first is also spec.resource).
+				// (spec.resources; the first is also spec.resource), one
+				// in three of them also on the environment's Schema
+				// Registry.
 				k.Spec.Resources = []*ObjectRef{k.Spec.Resource}
 				for _, d := range []int{6, 12}[:1+more.IntN(2)] {
 					other := c + d
@@ -296,6 +298,10 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 						other = c - d
 					}
 					k.Spec.Resources = append(k.Spec.Resources, resource(clusterID(other), clusterEnv(other), "Cluster", "cmk/v2", "cloud-cluster"))
+				}
+				if more.IntN(3) == 0 {
+					env := clusterEnv(c)
+					k.Spec.Resources = append(k.Spec.Resources, resource(fmt.Sprintf("lsrc-%04d", c%numEnvironments), env, "SchemaRegistry", "srcm/v3", "schema-registry"))
 				}
 			}
 		case n < 72:
@@ -314,11 +320,11 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 			if cfg.Quirks && n < 81 {
 				id = env + "." + id
 			}
-			k.Spec.Resource = resource(id, env, "Region", "fcpm/v2", "region")
+			k.Spec.Resource = resource(id, env, "Region", "fcpm/v2", "flink-region")
 		case n < 86:
 			k.Spec.Resource = orgResource("tableflow", "Tableflow", "tableflow/v1")
 		case n < 88:
-			k.Spec.Resource = orgResource("global", "Global", "iam/v2")
+			k.Spec.Resource = orgResource("global", "Global", "global/v1")
 		case n < 96 || !cfg.Quirks:
 			k.Spec.Resource = orgResource("cloud", "Cloud", "iam/v2")
 		default:
@@ -401,12 +407,14 @@ func resource(id, env, kind, apiVersion, crnKind string) *ObjectRef {
 }
 
 // orgResource is a resource of the whole organisation: Cloud, Global and
-// Tableflow keys have no environment.
+// Tableflow keys have no environment, and their resource_name is the plain
+// id (cloud, global, tableflow), no CRN, as Confluent's CLI and Terraform
+// provider show them.
 func orgResource(id, kind, apiVersion string) *ObjectRef {
 	return &ObjectRef{
 		ID: id, Kind: kind, APIVersion: apiVersion,
 		Related:      fmt.Sprintf("https://api.confluent.cloud/%s/%s", apiVersion, id),
-		ResourceName: fmt.Sprintf("crn://confluent.cloud/organization=%s", orgID),
+		ResourceName: id,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // shapedError answers f.Status with an error body in one of the shapes
@@ -27,6 +28,12 @@ func shapedError(w http.ResponseWriter, f Faults) reply {
 		body = map[string]string{"message": detail}
 	case "text":
 		return reply{status: f.Status, body: []byte(detail + "\n")}
+	case "empty": // headers alone, as Confluent's gateway answers some 429s
+		rep := reply{status: f.Status}
+		if f.Status == http.StatusTooManyRequests && f.RetryAfter > 0 {
+			rep.retryAt = time.Now().Add(time.Duration(f.RetryAfter) * time.Second)
+		}
+		return rep
 	case "gzip":
 		rep := errorReply(w, f.Status, "", http.StatusText(f.Status), detail)
 		rep.gzip = true

@@ -41,7 +41,8 @@ type Faults struct {
 	// ErrorShape is the shape of the error body for Status, as Confluent's
 	// services answer: errors-detail (the default, the documented Failure),
 	// errors-title, error-object, message, text, gzip (errors-detail
-	// gzip-compressed, without Content-Encoding).
+	// gzip-compressed, without Content-Encoding), empty (no body: the
+	// headers say it all).
 	ErrorShape string `json:"error_shape,omitempty"`
 	// Echo sends the request's credentials back, as a hostile upstream or a
 	// proxy might: raw, json (JSON-escaped, with \/), unicode (wholly as
@@ -53,14 +54,16 @@ type Faults struct {
 	// Body breaks a 200 body's envelope: truncated, html, wrong-types,
 	// no-data (no data field), error-envelope (an error instead of a list),
 	// huge (100 MiB), deep (nested arrays), reset (connection dropped
-	// mid-body). Or it sends what a real server may and the exporter must
+	// mid-body), array-flood (one certificate authority of 30,000
+	// certificates a page). Or it sends what a real server may and the exporter must
 	// read: null-data (the page's data is null, its next link kept),
 	// null-last-page (every list ends with one more page of
 	// {"data":null,"metadata":{}}, as Confluent's CLI test server does), or
 	// odd-items (items of every odd shape seen or allowed: no id, nulls,
 	// wrong types, unreadable times, on a page whose envelope is fine).
 	Body string `json:"body,omitempty"`
-	// Next breaks metadata.next: repeat-token, cycle, no-token, or a URL
+	// Next breaks metadata.next: repeat-token, cycle, endless (a fresh
+	// token for ever), no-token, or a URL
 	// whose host is used instead of the server's own ("http://evil:1"). Or
 	// long-token: tokens of over 255 characters, which the server reads.
 	Next string `json:"next,omitempty"`
@@ -471,7 +474,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, ep endpoint, f F
 		return reply{status: 200, body: []byte(`{"data":null,"metadata":{}}`), nullData: true}
 	}
 	next := ""
-	if pg.offset+pg.size < total || matches && f.Next == "cycle" {
+	if pg.offset+pg.size < total || matches && (f.Next == "cycle" || f.Next == "endless") {
 		next = s.nextLink(r, q, page{offset: pg.offset + pg.size, size: pg.size}, f, matches)
 	} else if cliLastPage {
 		next = s.nextLink(r, q, page{offset: total, size: pg.size}, f, matches)
@@ -748,6 +751,34 @@ func writeBrokenBody(w http.ResponseWriter, mode string, good []byte, endpoint s
 			}
 		}
 		_, _ = w.Write([]byte(`{"id":"x","provider":"AWS","state":"IN_USE","validation":{"phase":"VALID"}}]}`))
+	case "array-flood":
+		// Every page one certificate authority of 30,000 certificates
+		// (2.4 MB, under the exporter's body cap), its next link kept.
+		var env struct {
+			Metadata json.RawMessage `json:"metadata"`
+		}
+		_ = json.Unmarshal(good, &env)
+		w.WriteHeader(http.StatusOK)
+		var b bytes.Buffer
+		b.WriteString(`{"api_version":"iam/v2","kind":"CertificateAuthorityList","metadata":`)
+		b.WriteString(or(string(env.Metadata), "{}"))
+		b.WriteString(`,"data":[{"id":"op-flood","display_name":"flood","state":"ENABLED"`)
+		for _, field := range []string{"serial_numbers", "fingerprints", "expiration_dates"} {
+			b.WriteString(`,"` + field + `":[`)
+			for i := range 30000 {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				if field == "expiration_dates" {
+					b.WriteString(`"2030-01-01T00:00:00Z"`)
+				} else {
+					fmt.Fprintf(&b, `"%s%016X"`, field[:1], i)
+				}
+			}
+			b.WriteByte(']')
+		}
+		b.WriteString(`}]}`)
+		_, _ = w.Write(b.Bytes())
 	case "reset":
 		w.Header().Set("Content-Length", strconv.Itoa(len(good)))
 		w.WriteHeader(http.StatusOK)
