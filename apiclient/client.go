@@ -104,8 +104,7 @@ type Client struct {
 
 	// The rate limit is per organisation and user, not per endpoint: a 429
 	// or an exhausted window on one list holds back every list.
-	mu           sync.Mutex
-	blockedUntil time.Time // no request before then
+	pace *pacer
 
 	redactMu sync.Mutex
 	redact   *redactor // of the last secret read; built again when it changes
@@ -163,6 +162,7 @@ func New(cfg Config) (*Client, error) {
 		maxPages:       MaxPages,
 		maxRateLimited: maxRateLimited,
 		maxBody:        MaxBodySize,
+		pace:           newPacer(),
 	}, nil
 }
 
@@ -377,11 +377,12 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (
 	target := u.String()
 
 	for retries, limited := 0, 0; ; {
-		if err := c.waitRateLimit(ctx, endpoint); err != nil {
+		if err := c.pace.acquire(ctx, endpoint); err != nil {
 			return nil, "", nil, err
 		}
 		resp, err := c.do(ctx, endpoint, target)
 		if err != nil {
+			c.pace.cancel()
 			var te *transportError
 			if !errors.As(err, &te) {
 				return nil, "", nil, err
@@ -398,17 +399,28 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values) (
 			}
 			continue
 		}
+		limitedNow := resp.status == http.StatusTooManyRequests
+		switch {
+		case limitedNow:
+			c.pace.block(time.Now().Add(resp.retryWait(c.backoff(1))))
+		case resp.rateLimit.Remaining == 0: // the window is used up: wait for its reset
+			until := resp.rateLimit.Reset
+			if until.IsZero() {
+				until = resp.arrived.Add(minRateLimitWait)
+			}
+			c.pace.block(until)
+		}
+		c.pace.release(resp.rateLimit, limitedNow)
 		if resp.status >= 200 && resp.status < 300 {
 			return resp.body, resp.requestID, resp.redact, nil
 		}
-		if resp.status == http.StatusTooManyRequests {
-			// Retried until the refresh deadline (waitRateLimit gives up
-			// when the wait would run past it), and for a caller without
-			// a deadline at most maxRateLimited times in a row.
+		if limitedNow {
+			// Retried until the refresh deadline (acquire gives up when
+			// the wait would run past it), and for a caller without a
+			// deadline at most maxRateLimited times in a row.
 			if limited++; limited > c.maxRateLimited {
 				return nil, "", nil, resp.apiError(endpoint)
 			}
-			c.block(time.Now().Add(resp.retryWait(c.backoff(1))))
 			continue
 		}
 		if resp.status < 500 || resp.status == http.StatusNotImplemented {
@@ -431,6 +443,7 @@ type response struct {
 	body       []byte
 	requestID  string
 	arrived    time.Time
+	rateLimit  RateLimit     // the X-RateLimit-* headers; -1 for those missing
 	retryAfter time.Duration // Retry-After, or X-RateLimit-Reset; 0 when neither
 	redact     *redactor     // of the credentials the request was sent with
 }
@@ -514,15 +527,9 @@ func (c *Client) do(ctx context.Context, endpoint, target string) (*response, er
 		redact:    redact,
 	}
 	rl := parseRateLimit(resp.Header, arrived)
+	r.rateLimit = rl
 	if rl != (RateLimit{Limit: -1, Remaining: -1}) && c.cfg.Observer != nil {
 		c.cfg.Observer.ObserveRateLimit(endpoint, rl)
-	}
-	if rl.Remaining == 0 {
-		until := rl.Reset
-		if until.IsZero() {
-			until = arrived.Add(minRateLimitWait)
-		}
-		c.block(until)
 	}
 	if d, ok := parseSeconds(resp.Header.Get("Retry-After"), arrived); ok {
 		r.retryAfter = d
@@ -605,42 +612,6 @@ func parseSeconds(v string, now time.Time) (time.Duration, bool) {
 		return min(max(t.Sub(now), 0), 24*time.Hour), true
 	}
 	return 0, false
-}
-
-// block holds back requests to every endpoint until t, plus a jitter of up to a
-// tenth of the wait (at most a second), so that the replicas and tools that
-// share an organisation's quota do not all ask again at the same instant.
-func (c *Client) block(t time.Time) {
-	if wait := time.Until(t); wait > 0 {
-		t = t.Add(rand.N(min(wait/10, time.Second) + 1))
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t.After(c.blockedUntil) {
-		c.blockedUntil = t
-	}
-}
-
-// waitRateLimit waits until the API may be asked again, and looks again
-// when it wakes: a 429 that arrived meanwhile may have moved the end of the
-// block. When that end is past ctx's deadline it gives up at once rather
-// than wait in vain.
-func (c *Client) waitRateLimit(ctx context.Context, endpoint string) error {
-	for {
-		c.mu.Lock()
-		until := c.blockedUntil
-		c.mu.Unlock()
-		wait := time.Until(until)
-		if wait <= 0 {
-			return nil
-		}
-		if deadline, ok := ctx.Deadline(); ok && deadline.Before(until) {
-			return &RateLimitedError{Endpoint: endpoint, Wait: wait.Round(time.Second).String()}
-		}
-		if err := c.sleep(ctx, wait); err != nil {
-			return fmt.Errorf("%s: waiting for the rate limit: %w", endpoint, err)
-		}
-	}
 }
 
 // backoff is the wait before retry n (1-based): exponential, with jitter.

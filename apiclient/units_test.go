@@ -283,15 +283,15 @@ func TestBlockJitter(t *testing.T) {
 	for _, wait := range []time.Duration{2 * time.Second, time.Minute, time.Nanosecond} {
 		// The jitter is random: enough draws that a wrong bound shows.
 		for range 50 {
-			c := &Client{}
+			p := newPacer()
 			until := time.Now().Add(wait)
-			c.block(until)
-			jitter := c.blockedUntil.Sub(until)
+			p.block(until)
+			jitter := p.blockedUntil.Sub(until)
 			if jitter < 0 || jitter > min(wait/10, time.Second)+time.Millisecond {
 				t.Fatalf("wait %v: jitter %v, want within [0, %v]", wait, jitter, min(wait/10, time.Second))
 			}
-			c.block(time.Now())
-			if c.blockedUntil.Before(until) {
+			p.block(time.Now())
+			if p.blockedUntil.Before(until) {
 				t.Fatalf("wait %v: a shorter block replaced a longer one", wait)
 			}
 		}

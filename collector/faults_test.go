@@ -289,3 +289,61 @@ func TestListsEndingWithNullData(t *testing.T) {
 		t.Fatalf("the series differ from those of the same lists without the null pages:\n%s", diffLines(want, got))
 	}
 }
+
+// TestPoliteUnderARateLimit: with every collector on under a limit of 2
+// requests per 3 s, only the first burst (the lists that start at once,
+// before any answer) meets a used-up window; after it the client paces by
+// X-RateLimit-Remaining and -Reset, so no request arrives while the
+// organisation is blocked, and the refresh completes.
+func TestPoliteUnderARateLimit(t *testing.T) {
+	t.Parallel()
+	const window = 3 * time.Second
+	s := sim.New(sim.Config{
+		Org: sim.OrgConfig{Seed: 5, BYOKKeys: 3, APIKeys: 8}, APIKey: testKey, APISecret: testSecret,
+		RateLimit: 2, RateWindow: window,
+	})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: testKey, Secret: apiclient.StaticSecret(testSecret), PageSize: 100, RetryBaseDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := &testkit.Buffer{}
+	e := New(c, Options{
+		Organization: "acme", Interval: time.Minute, Logger: log.NewLogfmtLogger(buf),
+		BYOK: true, APIKeys: true, APIKeysPerKey: true,
+		ServiceAccounts: true, Users: true, Environments: true, KafkaClusters: true, Quotas: true, OrgInfo: true,
+		CertificateAuthorities: true, CertificateIdentityPools: true, IdentityProviders: true, IdentityPools: true,
+	})
+	e.Refresh(context.Background(), time.Now().Add(2*time.Minute))
+	if !e.Ready() {
+		t.Fatalf("the refresh did not complete under the rate limit:\n%s", buf.String())
+	}
+	reqs := s.Requests()
+	if len(reqs) == 0 || reqs[0].Status == http.StatusTooManyRequests {
+		t.Fatal("no request, or the first one was refused: the test proves nothing")
+	}
+	firstWindowEnd := time.Time{}
+	burst, limited, late := 0, 0, 0
+	for _, r := range reqs {
+		if r.Status == http.StatusTooManyRequests {
+			limited++
+			if firstWindowEnd.IsZero() {
+				firstWindowEnd = r.RetryAt
+			}
+		}
+		switch {
+		case firstWindowEnd.IsZero() || r.Time.Before(firstWindowEnd):
+			burst++
+		case r.Status == http.StatusTooManyRequests:
+			late++
+			t.Errorf("%s at +%s: sent while the organisation was blocked", r.Endpoint, r.Time.Sub(reqs[0].Time).Round(time.Millisecond))
+		}
+	}
+	if len(reqs) <= 2*2 {
+		t.Fatalf("%d requests: the limit never bit, the test proves nothing", len(reqs))
+	}
+	t.Logf("%d requests over %s, %d answered 429, %d in the first burst, %d sent while blocked",
+		len(reqs), reqs[len(reqs)-1].Time.Sub(reqs[0].Time).Round(time.Second), limited, burst, late)
+}
