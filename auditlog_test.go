@@ -57,6 +57,14 @@ organizations:
 		return runExporter(t, cmd, addr)
 	}
 
+	// --config.check says where the audit log is read from.
+	out, err := exec.Command(binary, "--config.check", "--config.file="+orgs(good)).CombinedOutput()
+	want := fmt.Sprintf("  acme: audit log %s, topic confluent-audit-log-events, API key %s, secret from file %s, lookback 168h0m0s\n",
+		b.Addrs()[0], s.AuditLog().KeyID, good)
+	if err != nil || !strings.Contains(string(out), want) {
+		t.Errorf("--config.check: %v\n%s\nwant the line %q", err, out, want)
+	}
+
 	e := run(orgs(good))
 	e.waitFor(t, "/-/ready", 200, 20*time.Second)
 	metrics := e.waitForBody(t, "/metrics", `confluent_audit_log_caught_up{organization="acme"} 1`, 30*time.Second)

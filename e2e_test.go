@@ -420,10 +420,12 @@ func TestConfigErrors(t *testing.T) {
 		{"unreadable secret file", []string{"CONFLUENT_CLOUD_API_KEY=k"}, []string{"--confluent.api-secret-file=/nonexistent/secret"}, "unreadable --confluent.api-secret-file"},
 		{"plain http", good, []string{"--confluent.url=http://api.confluent.cloud"}, "plain http is allowed only for a loopback host"},
 		{"interval env", append(good, "CONFLUENT_REFRESH_INTERVAL=10ms"), nil, "under the minimum of 1s"},
-		{"unknown flag", good, []string{"--confluent.api-secret=x"}, "unknown long flag"},
-		{"bad log level", good, []string{"--log.level=chatty"}, "enum value must be one of"},
-		{"interval without unit", good, []string{"--refresh.interval=5"}, `--refresh.interval (or $CONFLUENT_REFRESH_INTERVAL)="5" is not a duration with a unit (30s, 5m, 1h)`},
-		{"page size not a number", good, []string{"--confluent.page-size=many"}, `--confluent.page-size="many" is not a whole number`},
+		{"the secret as a flag", good, []string{"--confluent.api-secret=" + e2eSecret}, "--confluent.api-secret is not a flag: a secret never is (flags show in process listings); put it in $CONFLUENT_CLOUD_API_SECRET or a file named by --confluent.api-secret-file"},
+		{"the secret as an argument", good, []string{e2eSecret}, "unexpected argument (not shown: it may be a secret)"},
+		{"a flag's typo", good, []string{"--refresh.intervall=1m"}, "did you mean --refresh.interval?"},
+		{"bad log level", good, []string{"--log.level=chatty"}, "enum value must be one of debug,info,warn,error, got '(not shown)'"},
+		{"interval without unit", good, []string{"--refresh.interval=5"}, `--refresh.interval (or $CONFLUENT_REFRESH_INTERVAL) is not a duration with a unit (30s, 5m, 1h)`},
+		{"page size not a number", good, []string{"--confluent.page-size=many"}, `--confluent.page-size is not a whole number`},
 		// Found at start, before any refresh, naming the flag and the file.
 		{"web config YAML", good, []string{"--web.config.file=" + badYAML}, "--web.config.file=" + badYAML + ": "},
 		{"web config bcrypt hash", good, []string{"--web.config.file=" + badHash}, "--web.config.file=" + badHash + ": "},
@@ -478,6 +480,11 @@ func TestConfigErrors(t *testing.T) {
 		if err != nil || !strings.HasPrefix(string(out), "configuration OK: ") {
 			t.Errorf("%v: %v, %q; want exit 0 and configuration OK", args, err, out)
 		}
+		// Each organisation's audit log, or none: a missing one is seen
+		// before its keys are all reported unused.
+		if !strings.Contains(string(out), ": audit log none (key usage not told: --audit-log.bootstrap-servers or audit_log)\n") {
+			t.Errorf("%v: %q does not say the audit log is none", args, out)
+		}
 	}
 	t.Run("secret file accepted", func(t *testing.T) {
 		_, api := newSimServer(t, sim.OrgConfig{Seed: 1, BYOKKeys: 2, APIKeys: 2})
@@ -487,6 +494,39 @@ func TestConfigErrors(t *testing.T) {
 		e := runExporter(t, cmd, addr)
 		e.waitFor(t, "/-/ready", 200, 10*time.Second)
 	})
+}
+
+// TestAFixedSecretFileIsUsedWithinSeconds: with a wrong secret file and the
+// default 5-minute interval, writing the right secret into the file makes
+// the exporter ready within seconds; the failure's log line says when it
+// would have tried again.
+func TestAFixedSecretFileIsUsedWithinSeconds(t *testing.T) {
+	_, api := newSimServer(t, sim.OrgConfig{Seed: 1, BYOKKeys: 2, APIKeys: 2})
+	secretFile := filepath.Join(t.TempDir(), "api-secret")
+	if err := os.WriteFile(secretFile, []byte("not-the-secret-at-all\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freePort(t)
+	cmd := exec.Command(binary, "--web.listen-address="+addr, "--confluent.url="+api.URL, "--confluent.api-secret-file="+secretFile)
+	cmd.Env = []string{"CONFLUENT_CLOUD_API_KEY=" + e2eKey}
+	e := runExporter(t, cmd, addr)
+	e.waitForBody(t, "/metrics", `confluent_refresh_errors_total{collector="byok",organization="default",reason="unauthorized"} 1`, 10*time.Second)
+	if !regexp.MustCompile(`next_attempt=\S+ retry_in=10s`).MatchString(e.output.String()) {
+		t.Errorf("the failure does not say when the next attempt is:\n%s", e.output)
+	}
+	if err := os.WriteFile(secretFile+".new", []byte(e2eSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(secretFile+".new", secretFile); err != nil { // as a Secret volume swaps it
+		t.Fatal(err)
+	}
+	fixed := time.Now()
+	// The retry delay is 10 s: ready before it means the change was seen.
+	e.waitFor(t, "/-/ready", 200, 8*time.Second)
+	t.Logf("ready %s after the fix", time.Since(fixed).Round(time.Millisecond))
+	if !strings.Contains(e.output.String(), "The secret file changed") {
+		t.Errorf("no log line says the secret file changed:\n%s", e.output)
+	}
 }
 
 func TestVersionFlag(t *testing.T) {

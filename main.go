@@ -45,7 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	webFlags := kingpinflag.AddFlags(app, ":10061")
 	logFlags := addLogFlags(app)
 	if _, err := app.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, config.ParseError(app, args, os.Getenv, err))
 		return 1
 	}
 	logger, slogger := logFlags.loggers(stderr)
@@ -60,11 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cfg.CheckOnly {
 		// Check loaded the file and validated every organisation.
 		orgs, _ := cfg.Organizations()
-		names := make([]string, len(orgs))
-		for i, o := range orgs {
-			names[i] = o.Name
-		}
-		fmt.Fprintf(stdout, "configuration OK: %d organization(s): %s\n", len(orgs), strings.Join(names, ", "))
+		printCheck(stdout, orgs)
 		return 0
 	}
 
@@ -122,6 +118,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		level.Warn(logger).Log("msg", "HTTP server shutdown", "err", err)
 	}
 	return code
+}
+
+// printCheck says what --config.check found: the organisations, and where
+// each one's audit log is read from (or none), so that a missing audit log
+// is seen before the first week's "unused" findings.
+func printCheck(w io.Writer, orgs []config.Organization) {
+	names := make([]string, len(orgs))
+	for i, o := range orgs {
+		names[i] = o.Name
+	}
+	fmt.Fprintf(w, "configuration OK: %d organization(s): %s\n", len(orgs), strings.Join(names, ", "))
+	for _, o := range orgs {
+		a := o.AuditLog
+		if !a.Enabled() {
+			fmt.Fprintf(w, "  %s: audit log none (key usage not told: --audit-log.bootstrap-servers or audit_log)\n", o.Name)
+			continue
+		}
+		fmt.Fprintf(w, "  %s: audit log %s, topic %s, API key %s, secret from %s, lookback %s\n",
+			o.Name, strings.Join(a.Bootstrap, ","), a.Topic, a.APIKey, a.SecretFrom, a.Lookback)
+	}
 }
 
 // reloadOnHangup reloads the configuration on SIGHUP, as Prometheus does.

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unicode/utf8"
 )
 
@@ -90,6 +92,46 @@ func (in *inflight) start(path string) *readCall {
 	return c
 }
 
+// Watch calls changed each time the file is seen to change, until ctx
+// ends: it looks every `every` at what stat says (the file's identity,
+// size and modification time, through symlinks: a Kubernetes Secret volume
+// swaps a symlink; a file that comes or goes counts too). It never reads
+// the file: the next request does.
+func (f SecretFile) Watch(ctx context.Context, every time.Duration, changed func()) {
+	last := statOf(string(f))
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if now := statOf(string(f)); !now.same(last) {
+			last = now
+			changed()
+		}
+	}
+}
+
+// fileStat is what Watch compares; info is nil when stat failed.
+type fileStat struct{ info fs.FileInfo }
+
+func statOf(path string) fileStat {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fileStat{}
+	}
+	return fileStat{info}
+}
+
+func (a fileStat) same(b fileStat) bool {
+	if a.info == nil || b.info == nil {
+		return a.info == nil && b.info == nil
+	}
+	return os.SameFile(a.info, b.info) && a.info.Size() == b.info.Size() && a.info.ModTime().Equal(b.info.ModTime())
+}
+
 // readSecret is readSecretFile; tests make it hang.
 var readSecret = readSecretFile
 
@@ -103,6 +145,11 @@ func readSecretFile(path string) (string, error) {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err // the path, as os writes it, might be a pasted secret
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			return "", fmt.Errorf("%s: %w: the exporter runs as uid %d, gid %d, which may not read it; "+
+				"make the file readable by that user (chown it, or mode 0440 with that group; "+
+				"in Kubernetes the pod's securityContext.fsGroup)", name, err, os.Getuid(), os.Getgid())
 		}
 		return "", fmt.Errorf("%s: %w", name, err)
 	}

@@ -11,7 +11,7 @@ import (
 func (e *Exporter) Refresh(ctx context.Context, deadline time.Time) {
 	var wg sync.WaitGroup
 	for _, j := range e.jobs {
-		wg.Go(func() { e.refresh(ctx, j, deadline) })
+		wg.Go(func() { _ = e.refresh(ctx, j, deadline, e.retryDelay) })
 	}
 	wg.Wait()
 }

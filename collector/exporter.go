@@ -10,9 +10,11 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,10 +51,14 @@ type Options struct {
 	// Organization is the value of the organization label of every series.
 	Organization string
 
-	Interval      time.Duration // between the starts of two refreshes
-	BYOK          bool          // BYOK keys
-	APIKeys       bool          // IAM API keys
-	APIKeysPerKey bool          // per-key series for API keys
+	Interval time.Duration // between the starts of two refreshes
+	// RetryDelay is the wait after a failed refresh before the next
+	// attempt (0: DefaultRetryDelay); it doubles after each failure in a
+	// row, up to Interval.
+	RetryDelay    time.Duration
+	BYOK          bool // BYOK keys
+	APIKeys       bool // IAM API keys
+	APIKeysPerKey bool // per-key series for API keys
 
 	// The names behind the keys' ids, and the organisation's quotas.
 	ServiceAccounts bool
@@ -106,9 +112,12 @@ type job struct {
 	keyCollector
 	families atomic.Pointer[series.Families]
 
+	wake chan struct{} // RetryFailed: attempt now (buffered: one pending)
+
 	mu          sync.Mutex
 	attempted   bool
 	success     bool
+	forbidden   bool // the last attempt ended in 403
 	duration    time.Duration
 	pages       int
 	lastSuccess time.Time
@@ -120,13 +129,14 @@ type job struct {
 // publishes their series (Options.Publish, Snapshot). It is the
 // prometheus.Collector of the refreshes' health.
 type Exporter struct {
-	org      string
-	interval time.Duration
-	logger   log.Logger
-	jobs     []*job
-	publish  func(*series.Snapshot)
-	audit    *auditLog // nil without an audit log
-	auditFam atomic.Pointer[series.Families]
+	org        string
+	interval   time.Duration
+	retryDelay time.Duration
+	logger     log.Logger
+	jobs       []*job
+	publish    func(*series.Snapshot)
+	audit      *auditLog // nil without an audit log
+	auditFam   atomic.Pointer[series.Families]
 
 	swapMu   sync.Mutex // one swap of the snapshot at a time
 	snapshot atomic.Pointer[series.Snapshot]
@@ -164,7 +174,10 @@ func New(lister Lister, opts Options) *Exporter {
 	}
 	e := &Exporter{
 		attempted: make(chan struct{}), org: opts.Organization, interval: opts.Interval, logger: logger,
-		publish: opts.Publish,
+		publish: opts.Publish, retryDelay: opts.RetryDelay,
+	}
+	if e.retryDelay <= 0 {
+		e.retryDelay = DefaultRetryDelay
 	}
 	if opts.AuditLog != nil {
 		e.audit = &auditLog{
@@ -215,7 +228,7 @@ func New(lister Lister, opts Options) *Exporter {
 		collectors = append(collectors, oauthPools(lister))
 	}
 	for _, c := range collectors {
-		j := &job{keyCollector: c, errors: map[apiclient.Reason]float64{}}
+		j := &job{keyCollector: c, errors: map[apiclient.Reason]float64{}, wake: make(chan struct{}, 1)}
 		for _, r := range apiclient.Reasons {
 			j.errors[r] = 0
 		}
@@ -252,27 +265,68 @@ func (e *Exporter) Run(ctx context.Context) {
 	wg.Wait()
 }
 
+// DefaultRetryDelay is the wait before the first retry of a failed
+// refresh: soon enough that a fixed secret or a passing outage is seen
+// within seconds, not at the next interval.
+const DefaultRetryDelay = 10 * time.Second
+
+// loop refreshes j every interval, counted from the start of the last
+// successful refresh. After a failure the next attempt comes after
+// retryDelay, doubling with each failure in a row up to the interval, or
+// at once when RetryFailed wakes it.
 func (e *Exporter) loop(ctx context.Context, j *job) {
 	t := time.NewTimer(0)
 	defer t.Stop()
+	delay := time.Duration(0) // the wait after the next failure; 0: none yet
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case start := <-t.C:
-			next := start.Add(e.interval)
-			// A refresh that would run past the next start gives up.
-			e.refresh(ctx, j, next)
-			// Reading a list allocates many times what its snapshot keeps;
-			// hand that back to the OS now rather than hold it until the
-			// scavenger gets to it (docs/benchmarks.md: RSS at 10k keys).
-			debug.FreeOSMemory()
-			t.Reset(time.Until(next))
+		case <-t.C:
+		case <-j.wake:
+			t.Stop()
+		}
+		start := time.Now()
+		next := start.Add(e.interval)
+		if delay == 0 {
+			delay = min(e.retryDelay, e.interval)
+		}
+		// A refresh that would run past the next start gives up.
+		if err := e.refresh(ctx, j, next, delay); err == nil {
+			delay = 0
+		} else {
+			next = time.Now().Add(delay)
+			delay = min(2*delay, e.interval)
+		}
+		// Reading a list allocates many times what its snapshot keeps;
+		// hand that back to the OS now rather than hold it until the
+		// scavenger gets to it (docs/benchmarks.md: RSS at 10k keys).
+		debug.FreeOSMemory()
+		t.Reset(time.Until(next))
+	}
+}
+
+// RetryFailed starts a new attempt now of each collector whose last
+// refresh failed (its secret file changed: the fix may be in). The
+// others keep to their interval.
+func (e *Exporter) RetryFailed() {
+	for _, j := range e.jobs {
+		j.mu.Lock()
+		failed := j.attempted && !j.success
+		j.mu.Unlock()
+		if failed {
+			select {
+			case j.wake <- struct{}{}:
+			default: // one is pending already
+			}
 		}
 	}
 }
 
-func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
+// refresh reads j's list once, until deadline, and serves it if complete.
+// A failure is logged with when the next attempt is: retryIn from now.
+// It returns the error (nil for a shutdown).
+func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time, retryIn time.Duration) error {
 	ctx, cancel := context.WithDeadline(parent, deadline)
 	defer cancel()
 	start := time.Now()
@@ -284,7 +338,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	}
 	took := time.Since(start)
 	if err != nil && parent.Err() != nil {
-		return // shutting down: not a failure of the upstream
+		return nil // shutting down: not a failure of the upstream
 	}
 
 	j.mu.Lock()
@@ -294,6 +348,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 	j.duration = took
 	j.pages = stats.Pages
 	j.success = err == nil
+	j.forbidden = reasonOf(err) == apiclient.ReasonForbidden
 	changed := false
 	if err == nil {
 		// A list that did not change leaves its families, and what was
@@ -322,16 +377,20 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time) {
 		}
 		// err names the endpoint, the HTTP status, the API's error title and
 		// X-Request-Id where there was one; never the credentials.
-		kv := []any{"msg", msg, "organization", e.org, "collector", j.name(), "reason", reasonOf(err), "pages", stats.Pages, "duration", took, "err", err}
-		if hint := hints[reasonOf(err)]; hint != "" {
+		kv := []any{
+			"msg", msg, "organization", e.org, "collector", j.name(), "reason", reasonOf(err), "pages", stats.Pages, "duration", took,
+			"next_attempt", time.Now().Add(retryIn).UTC().Format(time.RFC3339), "retry_in", retryIn, "err", err,
+		}
+		if hint := e.hint(j, reasonOf(err)); hint != "" {
 			kv = append(kv, "hint", hint)
 		}
 		level.Warn(e.logger).Log(kv...)
-		return
+		return err
 	}
 	e.logDropped(j.name(), stats)
 	level.Info(e.logger).Log("msg", "Refresh complete", "organization", e.org, "collector", j.name(), "items", items,
 		"pages", stats.Pages, "duration", took)
+	return nil
 }
 
 // logDropped logs each kind of item or value a complete list left out, once
@@ -354,10 +413,19 @@ func (e *Exporter) logDropped(collector string, stats apiclient.ListStats) {
 	}
 }
 
-// hints are the likely fixes of a failure, logged with it.
-var hints = map[apiclient.Reason]string{
-	apiclient.ReasonUnauthorized: "the API key or its secret is wrong, revoked or rotated; it must be a Cloud API key (confluent api-key create --resource cloud): a Kafka cluster API key is refused here",
-	apiclient.ReasonForbidden:    "the key's service account lacks a role for this list: OrganizationAdmin reads every list (README, Permissions), or turn this collector off",
+// hint is the likely fix of j's failure for reason, logged with it; "" when
+// there is none to give.
+func (e *Exporter) hint(j *job, reason apiclient.Reason) string {
+	switch reason {
+	case apiclient.ReasonUnauthorized:
+		return "the API key or its secret is wrong, revoked or rotated; it must be a Cloud API key (confluent api-key create --resource cloud): " +
+			"a Kafka cluster API key is refused here. A fixed secret file is read again within seconds"
+	case apiclient.ReasonForbidden:
+		name := j.name()
+		return fmt.Sprintf("the key's service account lacks a role for this list: OrganizationAdmin reads every list (docs/configuration.md, Permissions), "+
+			"or turn this collector off with --no-collector.%s (in a configuration file: collectors: {%s: false})", strings.ReplaceAll(name, "_", "-"), name)
+	}
+	return ""
 }
 
 // reasonOf classifies a refresh error (apiclient.ReasonOf, plus a label value
@@ -369,10 +437,19 @@ func reasonOf(err error) apiclient.Reason {
 	return apiclient.ReasonOf(err)
 }
 
-// Ready reports whether every collector has completed one successful refresh.
+// Ready reports whether every collector is done: it has completed one
+// successful refresh, or its last attempt was refused with 403 (the key's
+// role does not cover that list: waiting would never end, and
+// confluent_refresh_success 0 and its reason already say so).
 func (e *Exporter) Ready() bool {
 	for _, j := range e.jobs {
-		if j.families.Load() == nil {
+		if j.families.Load() != nil {
+			continue
+		}
+		j.mu.Lock()
+		forbidden := j.forbidden
+		j.mu.Unlock()
+		if !forbidden {
 			return false
 		}
 	}

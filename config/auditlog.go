@@ -66,15 +66,19 @@ type auditLogFlags struct {
 func addAuditLogFlags(app *kingpin.Application) auditLogFlags {
 	return auditLogFlags{
 		bootstrap: app.Flag("audit-log.bootstrap-servers", "Bootstrap servers (host:port, comma-separated) of the organisation's audit-log cluster, to tell each API key's last authentication. Empty: no audit log.").
-			String(),
+			Envar("CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS").String(),
 		apiKey: app.Flag("audit-log.api-key", "API key of the audit-log cluster (owned by the organisation's audit-log service account).").
 			Envar("CONFLUENT_AUDIT_LOG_API_KEY").String(),
 		secretFile: app.Flag("audit-log.api-secret-file", "File holding the audit-log key's secret, re-read at every connection. Without it the secret is read from $"+AuditLogSecretEnv+".").
 			Envar("CONFLUENT_AUDIT_LOG_API_SECRET_FILE").String(),
-		topic:    app.Flag("audit-log.topic", "The audit log's topic.").Default(DefaultAuditLogTopic).String(),
-		lookback: durationFlag(app, "audit-log.lookback", "How far back to read the audit log at start (the topic keeps 7 days).", DefaultAuditLogLookback.String(), ""),
-		caFile:   app.Flag("audit-log.ca-file", "PEM file of certificate authorities to trust for the audit-log cluster besides the system's.").String(),
-		tls:      app.Flag("audit-log.tls", "Connect to the audit-log cluster with TLS (SASL_SSL). --no-audit-log.tls only for brokers on loopback.").Default("true").Bool(),
+		topic: app.Flag("audit-log.topic", "The audit log's topic.").
+			Envar("CONFLUENT_AUDIT_LOG_TOPIC").Default(DefaultAuditLogTopic).String(),
+		lookback: durationFlag(app, "audit-log.lookback", "How far back to read the audit log at start (the topic keeps 7 days).",
+			DefaultAuditLogLookback.String(), "CONFLUENT_AUDIT_LOG_LOOKBACK"),
+		caFile: app.Flag("audit-log.ca-file", "PEM file of certificate authorities to trust for the audit-log cluster besides the system's.").
+			Envar("CONFLUENT_AUDIT_LOG_CA_FILE").String(),
+		tls: app.Flag("audit-log.tls", "Connect to the audit-log cluster with TLS (SASL_SSL). --no-audit-log.tls only for brokers on loopback.").
+			Envar("CONFLUENT_AUDIT_LOG_TLS").Default("true").Bool(),
 	}
 }
 
@@ -108,7 +112,7 @@ type auditLogSettings struct {
 }
 
 var auditLogFlagSettings = auditLogSettings{
-	bootstrap:  "--audit-log.bootstrap-servers",
+	bootstrap:  "--audit-log.bootstrap-servers (or $CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS)",
 	apiKey:     "--audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY",
 	secret:     "--audit-log.api-secret-file or " + AuditLogSecretEnv,
 	secretFile: "--audit-log.api-secret-file",
@@ -142,7 +146,7 @@ func (a *AuditLog) validate(n auditLogSettings, apiKeys bool) error {
 	for i, b := range a.Bootstrap {
 		addr, err := bootstrapServer(b)
 		if err != nil {
-			return fmt.Errorf("%s: %w", n.bootstrap, err)
+			return fmt.Errorf("%s: server %d of %d: %w", n.bootstrap, i+1, len(a.Bootstrap), err)
 		}
 		a.Bootstrap[i] = addr
 		if host, _, _ := net.SplitHostPort(addr); !a.TLS && !isLoopback(host) {
@@ -186,18 +190,26 @@ func (a *AuditLog) validate(n auditLogSettings, apiKeys bool) error {
 }
 
 // bootstrapServer reads host:port, with the SASL_SSL:// that Confluent's
-// Console writes before it.
+// Console writes before it. Its errors do not quote s (a value typed, a
+// secret maybe, in the wrong place); the caller says which server it is.
 func bootstrapServer(s string) (string, error) {
 	addr := strings.TrimPrefix(s, "SASL_SSL://")
 	if strings.Contains(addr, "://") {
-		return "", fmt.Errorf("%q: want host:port (SASL_SSL:// is the only scheme understood)", s)
+		return "", errors.New("want host:port (SASL_SSL:// is the only scheme understood)")
 	}
 	host, port, err := net.SplitHostPort(addr)
-	if err != nil || host == "" {
-		return "", fmt.Errorf("%q is not host:port", s)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) && ae.Err == "missing port in address" {
+			return "", errors.New("no port: write host:9092 (Confluent's clusters take Kafka clients on 9092)")
+		}
+		return "", errors.New("not host:port (e.g. pkc-12345.us-east-1.aws.confluent.cloud:9092)")
+	}
+	if host == "" {
+		return "", errors.New("no host: write host:9092")
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		return "", fmt.Errorf("%q: the port must be 1-65535", s)
+		return "", errors.New("the port must be 1-65535 (Confluent's clusters take Kafka clients on 9092)")
 	}
 	return addr, nil
 }

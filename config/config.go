@@ -173,7 +173,7 @@ type namedValue[T any] struct {
 func (n *namedValue[T]) Set(s string) error {
 	v, err := n.parse(strings.TrimSpace(s))
 	if err != nil {
-		return fmt.Errorf("%s=%q is not %s", n.flag, s, n.kind)
+		return fmt.Errorf("%s is not %s (the value given is not shown)", n.flag, n.kind)
 	}
 	n.v = v
 	return nil
@@ -390,7 +390,7 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("--web.max-requests=%d must not be negative", *f.maxRequests)
 	}
 	if p := *f.telemetryPath; !validPath.MatchString(p) {
-		return nil, fmt.Errorf("--web.telemetry-path=%q must start with / and hold only letters, digits and /_.-", truncate(p, 64))
+		return nil, errors.New("--web.telemetry-path must start with / and hold only letters, digits and /_.- (the value given is not shown)")
 	}
 	if p := *f.telemetryPath; slices.Contains(reservedPaths, p) || p == "/debug/pprof" || strings.HasPrefix(p, "/debug/pprof/") {
 		return nil, fmt.Errorf("--web.telemetry-path=%q is taken by the exporter's own endpoint of that name", p)
@@ -436,14 +436,6 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 		return nil, err
 	}
 	return cfg, nil
-}
-
-// truncate cuts s to at most n bytes, for an error that quotes it.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
 
 // checkURL accepts https URLs, and http ones only for a loopback host, so

@@ -26,6 +26,7 @@ func parseFlags(t *testing.T, args []string, env map[string]string) *Flags {
 	for _, k := range []string{
 		"CONFLUENT_CLOUD_URL", "CONFLUENT_CLOUD_API_KEY", "CONFLUENT_CLOUD_API_SECRET_FILE", SecretEnv, "CONFLUENT_REFRESH_INTERVAL",
 		"CONFLUENT_AUDIT_LOG_API_KEY", "CONFLUENT_AUDIT_LOG_API_SECRET_FILE", AuditLogSecretEnv,
+		"CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS", "CONFLUENT_AUDIT_LOG_TOPIC", "CONFLUENT_AUDIT_LOG_LOOKBACK", "CONFLUENT_AUDIT_LOG_CA_FILE", "CONFLUENT_AUDIT_LOG_TLS",
 	} {
 		t.Setenv(k, "") // restored when the test ends
 		if err := os.Unsetenv(k); err != nil {
@@ -99,14 +100,14 @@ func TestFlagMistakesNameTheFlag(t *testing.T) {
 		{"timeout 1ns", []string{"--confluent.timeout=1ns"}, both, ""},
 		{"max requests -1", []string{"--web.max-requests=-1"}, both, "--web.max-requests=-1 must not be negative"},
 		{"max requests 0", []string{"--web.max-requests=0"}, both, ""},
-		{"telemetry path", []string{"--web.telemetry-path=metrics"}, both, `--web.telemetry-path="metrics" must start with /`},
+		{"telemetry path", []string{"--web.telemetry-path=metrics"}, both, `--web.telemetry-path must start with /`},
 		{"telemetry path taken", []string{"--web.telemetry-path=/probe"}, both, `--web.telemetry-path="/probe" is taken by the exporter's own endpoint of that name`},
 		{"telemetry path reload", []string{"--web.telemetry-path=/-/reload"}, both, "is taken"},
 		{"telemetry path pprof", []string{"--web.telemetry-path=/debug/pprof/"}, both, "is taken"},
 		{"telemetry path under pprof", []string{"--web.telemetry-path=/debug/pprof/heap"}, both, "is taken"},
 		{"telemetry path with a space", []string{"--web.telemetry-path=/a b"}, both, `must start with / and hold only letters, digits and /_.-`},
 		{"telemetry path with a brace", []string{"--web.telemetry-path=/{"}, both, `must start with / and hold only`},
-		{"telemetry path long", []string{"--web.telemetry-path=/" + strings.Repeat("{", 1000)}, both, `{{{..."`},
+		{"telemetry path long", []string{"--web.telemetry-path=/" + strings.Repeat("{", 1000)}, both, `(the value given is not shown)`},
 		{"telemetry path nested", []string{"--web.telemetry-path=/exporters/confluent_keys.metrics"}, both, ""},
 		{"max items", []string{"--confluent.max-items=1000000"}, both, ""},
 		{"no max items", []string{"--confluent.max-items=0"}, both, "--confluent.max-items=0 must be positive"},
@@ -292,10 +293,10 @@ func TestParseErrorsNameTheFlag(t *testing.T) {
 		args []string
 		want string // "" for accepted
 	}{
-		{[]string{"--refresh.interval=5"}, `--refresh.interval (or $CONFLUENT_REFRESH_INTERVAL)="5" is not a duration with a unit (30s, 5m, 1h)`},
-		{[]string{"--confluent.timeout=soon"}, `--confluent.timeout="soon" is not a duration with a unit`},
-		{[]string{"--confluent.page-size=1e2"}, `--confluent.page-size="1e2" is not a whole number`},
-		{[]string{"--web.max-requests=ten"}, `--web.max-requests="ten" is not a whole number`},
+		{[]string{"--refresh.interval=5"}, `--refresh.interval (or $CONFLUENT_REFRESH_INTERVAL) is not a duration with a unit (30s, 5m, 1h) (the value given is not shown)`},
+		{[]string{"--confluent.timeout=soon"}, `--confluent.timeout is not a duration with a unit`},
+		{[]string{"--confluent.page-size=1e2"}, `--confluent.page-size is not a whole number`},
+		{[]string{"--web.max-requests=ten"}, `--web.max-requests is not a whole number`},
 		{[]string{"--refresh.interval= 90s ", "--confluent.page-size=7", "--web.max-requests=0"}, ""},
 	} {
 		app := kingpin.New("x", "")
@@ -348,14 +349,19 @@ func TestAuditLogFlags(t *testing.T) {
 		{"servers, key and secret", []string{servers}, env, ""},
 		{"as the Console writes it", []string{"--audit-log.bootstrap-servers=SASL_SSL://pkc-1.us-west-2.aws.confluent.cloud:9092, pkc-2:9092"}, env, ""},
 		{"secret file", []string{servers, "--audit-log.api-secret-file=" + secretFile}, noSecret, ""},
-		{"key without servers", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret", "CONFLUENT_AUDIT_LOG_API_KEY": "A"}, "--audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY is set but --audit-log.bootstrap-servers is not"},
+		{"key without servers", nil, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret", "CONFLUENT_AUDIT_LOG_API_KEY": "A"}, "--audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY is set but --audit-log.bootstrap-servers (or $CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS) is not"},
 		{"no key", []string{servers}, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret", AuditLogSecretEnv: "the-audit-secret"}, "the audit log has no API key: set --audit-log.api-key or CONFLUENT_AUDIT_LOG_API_KEY"},
 		{"no secret", []string{servers}, noSecret, "the audit log has no API secret: set --audit-log.api-secret-file or " + AuditLogSecretEnv},
 		{"short secret", []string{servers}, map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret", "CONFLUENT_AUDIT_LOG_API_KEY": "A", AuditLogSecretEnv: "abc"}, "$" + AuditLogSecretEnv + ": the secret is shorter than 8 characters"},
 		{"missing secret file", []string{servers, "--audit-log.api-secret-file=/nonexistent/audit"}, noSecret, "unreadable --audit-log.api-secret-file: the secret file (it does not exist; its path is not shown"},
-		{"no port", []string{"--audit-log.bootstrap-servers=pkc-1.confluent.cloud"}, env, `--audit-log.bootstrap-servers: "pkc-1.confluent.cloud" is not host:port`},
-		{"bad port", []string{"--audit-log.bootstrap-servers=pkc-1:99999"}, env, `--audit-log.bootstrap-servers: "pkc-1:99999": the port must be 1-65535`},
-		{"a URL", []string{"--audit-log.bootstrap-servers=https://pkc-1:9092"}, env, `"https://pkc-1:9092": want host:port`},
+		{"no port", []string{"--audit-log.bootstrap-servers=pkc-1.confluent.cloud"}, env, `--audit-log.bootstrap-servers (or $CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS): server 1 of 1: no port: write host:9092`},
+		{"bad port", []string{"--audit-log.bootstrap-servers=pkc-1:9092,pkc-1:99999"}, env, `server 2 of 2: the port must be 1-65535`},
+		{"a URL", []string{"--audit-log.bootstrap-servers=https://pkc-1:9092"}, env, `server 1 of 1: want host:port (SASL_SSL:// is the only scheme understood)`},
+		{"no host", []string{"--audit-log.bootstrap-servers=:9092"}, env, `server 1 of 1: no host: write host:9092`},
+		{"servers from the environment", nil, map[string]string{
+			"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret", "CONFLUENT_AUDIT_LOG_API_KEY": "AUDITKEY", AuditLogSecretEnv: "audit-secret",
+			"CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS": "pkc-1.us-west-2.aws.confluent.cloud:9092",
+		}, ""},
 		{"plain to a remote broker", []string{servers, "--no-audit-log.tls"}, env, "--no-audit-log.tls: plain Kafka (no TLS) is allowed only for loopback brokers, and pkc-1.us-west-2.aws.confluent.cloud:9092 is not"},
 		{"plain on loopback", []string{"--audit-log.bootstrap-servers=127.0.0.1:9092", "--no-audit-log.tls"}, env, ""},
 		{"no lookback", []string{servers, "--audit-log.lookback=0s"}, env, "--audit-log.lookback=0s must be positive"},
@@ -369,7 +375,7 @@ func TestAuditLogFlags(t *testing.T) {
 			app := kingpin.New("confluent_keys_exporter", "")
 			AddFlags(app)
 			if tc.name == "bad lookback" {
-				if _, err := app.Parse(tc.args); err == nil || !strings.Contains(err.Error(), `--audit-log.lookback="7d" is not a duration`) {
+				if _, err := app.Parse(tc.args); err == nil || !strings.Contains(err.Error(), `--audit-log.lookback (or $CONFLUENT_AUDIT_LOG_LOOKBACK) is not a duration`) {
 					t.Fatalf("parse error %v", err)
 				}
 				return
@@ -380,7 +386,7 @@ func TestAuditLogFlags(t *testing.T) {
 				t.Fatalf("rejected: %v", err)
 			case tc.want == "":
 				a := cfg.AuditLog
-				if len(tc.args) > 0 && (!a.Enabled() || a.APIKey != "AUDITKEY" || a.Topic != DefaultAuditLogTopic || a.Lookback != 168*time.Hour) {
+				if (len(tc.args) > 0 || tc.env["CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS"] != "") && (!a.Enabled() || a.APIKey != "AUDITKEY" || a.Topic != DefaultAuditLogTopic || a.Lookback != 168*time.Hour) {
 					t.Errorf("audit log %+v", a)
 				}
 				if len(tc.args) > 0 && strings.HasPrefix(a.Bootstrap[0], "SASL_SSL") {

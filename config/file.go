@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -83,7 +84,7 @@ func LoadFile(path string, defaults Organization) ([]Organization, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: the file is empty; it must list organizations", path)
 		}
-		return nil, yamlError(path, err, items(raw))
+		return nil, yamlError(path, err, raw, items(raw))
 	}
 	var more yaml.Node
 	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
@@ -158,7 +159,7 @@ var yamlQuoted = regexp.MustCompile("`[^`]*`")
 // with the organisation it is in: `f.yml:7: organization "prod": field
 // token not found in an organization`; at most maxErrors of them, and no
 // value of the file quoted.
-func yamlError(path string, err error, orgs []item) error {
+func yamlError(path string, err error, raw []byte, orgs []item) error {
 	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
@@ -168,6 +169,7 @@ func yamlError(path string, err error, orgs []item) error {
 	msgs = msgs[:min(len(msgs), maxErrors)]
 	for i, m := range msgs {
 		where := path
+		m0 := m
 		m = yamlQuoted.ReplaceAllString(m, "a value")
 		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
 			line, _ := strconv.Atoi(sub[1])
@@ -182,12 +184,74 @@ func yamlError(path string, err error, orgs []item) error {
 				}
 			}
 		}
-		msgs[i] = where + ": " + yamlTypes.Replace(m)
+		msgs[i] = where + ": " + explainYAML(yamlTypes.Replace(m), raw, yamlLineOf(m0))
 	}
 	if more > 0 {
 		msgs = append(msgs, fmt.Sprintf("and %d more", more))
 	}
 	return errors.New(strings.Join(msgs, "; "))
+}
+
+// yamlLineOf is the line number yaml's error m starts with; 0 if none.
+func yamlLineOf(m string) int {
+	if sub := yamlLine.FindStringSubmatch(m); sub != nil {
+		n, _ := strconv.Atoi(sub[1])
+		return n
+	}
+	return 0
+}
+
+// fileKeys are the keys of each part of the file, as yaml's errors (after
+// yamlTypes) name the part.
+var fileKeys = map[string]reflect.Type{
+	"in an organization": reflect.TypeFor[fileOrganization](),
+	"in collectors":      reflect.TypeFor[fileCollectors](),
+	"in audit_log":       reflect.TypeFor[fileAuditLog](),
+	"at the top level":   reflect.TypeFor[file](),
+}
+
+var (
+	yamlUnknownField = regexp.MustCompile(`^field (\S+) not found (.+)$`)
+	yamlKeyLike      = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	yamlKeyOnLine    = regexp.MustCompile(`^\s*(?:-\s+)?([A-Za-z0-9_]+)\s*:`)
+)
+
+// explainYAML adds to yaml's error m (of line) what to write instead: the
+// key meant for an unknown one (api_secret_file for api_secret), a
+// duration's unit.
+func explainYAML(m string, raw []byte, line int) string {
+	if sub := yamlUnknownField.FindStringSubmatch(m); sub != nil {
+		key, part := sub[1], sub[2]
+		if !yamlKeyLike.MatchString(key) { // not a key's shape: might be a secret pasted
+			return "unknown field (not shown: it may be a secret) " + part
+		}
+		if key == "api_secret" {
+			return m + ": the secret is never written in this file; put it in a file of its own and name that file with api_secret_file"
+		}
+		if t, ok := fileKeys[part]; ok {
+			best, bestDist := "", len(key)/3+1
+			for f := range t.Fields() {
+				name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+				if d := editDistance(key, name); d < bestDist {
+					best, bestDist = name, d
+				}
+			}
+			if best != "" {
+				return m + ": did you mean " + best + "?"
+			}
+		}
+		return m
+	}
+	if strings.HasSuffix(m, "into time.Duration") {
+		key := "a duration"
+		if lines := strings.Split(string(raw), "\n"); line >= 1 && line <= len(lines) {
+			if k := yamlKeyOnLine.FindStringSubmatch(lines[line-1]); k != nil {
+				key = k[1]
+			}
+		}
+		return key + " is a duration with a unit: write it as 30s, 5m or 1h (" + m + ")"
+	}
+	return m
 }
 
 // item is where an organisation starts in the file, and its name.

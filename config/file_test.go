@@ -203,7 +203,7 @@ func TestLoadFileErrors(t *testing.T) {
 		{"bad interval", "organizations:\n" + org("prod", "    refresh_interval: 500ms\n"), `orgs.yml:2: organization "prod": refresh_interval=500ms is under the minimum of 1s`},
 		{
 			"unparsable interval", "organizations:\n" + org("prod", "    refresh_interval: soon\n"),
-			"orgs.yml:5: organization \"prod\": cannot unmarshal !!str a value into time.Duration",
+			"orgs.yml:5: organization \"prod\": refresh_interval is a duration with a unit: write it as 30s, 5m or 1h (cannot unmarshal !!str a value into time.Duration)",
 		},
 		{"page size", "organizations:\n" + org("prod", "    page_size: 500\n"), `organization "prod": page_size=500 is outside 1..100`},
 		{
@@ -240,7 +240,7 @@ func TestLoadFileErrors(t *testing.T) {
 		},
 		{
 			"audit_log bad server", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1], api_key: A, api_secret_file: "+secret+"}\n"),
-			`organization "prod": audit_log.bootstrap_servers: "pkc-1" is not host:port`,
+			`organization "prod": audit_log.bootstrap_servers: server 1 of 1: no port: write host:9092`,
 		},
 		{
 			"audit_log lookback", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret_file: "+secret+", lookback: -1h}\n"),
@@ -250,6 +250,19 @@ func TestLoadFileErrors(t *testing.T) {
 		{"max items", "organizations:\n" + org("prod", "    max_items: -1\n"), `organization "prod": max_items=-1 must be positive`},
 		{"a value in the wrong place", "organizations:\n" + org("prod", "    page_size: hunter2-the-secret\n"), `orgs.yml:5: organization "prod": cannot unmarshal !!str a value into int`},
 		{"empty file", "", `orgs.yml: the file is empty; it must list organizations`},
+		{
+			"a secret written in the file", "organizations:\n" + org("prod", "    api_secret: hunter2-the-secret\n"),
+			`orgs.yml:5: organization "prod": field api_secret not found in an organization: the secret is never written in this file; put it in a file of its own and name that file with api_secret_file`,
+		},
+		{
+			"the audit log's secret written in the file", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret: hunter2-the-secret}\n"),
+			`field api_secret not found in audit_log: the secret is never written in this file; put it in a file of its own and name that file with api_secret_file`,
+		},
+		{"a typo", "organizations:\n" + org("prod", "    refresh_intervall: 1m\n"), `orgs.yml:5: organization "prod": field refresh_intervall not found in an organization: did you mean refresh_interval?`},
+		{"a collector's typo", "organizations:\n" + org("prod", "    collectors: {bypk: false}\n"), `field bypk not found in collectors: did you mean byok?`},
+		{"a key far from any", "organizations:\n" + org("prod", "    colour: blue\n"), `field colour not found in an organization"`},
+		{"a secret as a key", "organizations:\n" + org("prod", "    Hunter2+the/SECRET: 1\n"), `orgs.yml:5: organization "prod": unknown field (not shown: it may be a secret) in an organization`},
+		{"a number for a duration", "organizations:\n" + org("prod", "    refresh_interval: 5\n"), `orgs.yml:5: organization "prod": refresh_interval is a duration with a unit: write it as 30s, 5m or 1h (cannot unmarshal !!int a value into time.Duration)`},
 		{"empty list", "organizations: []\n", `orgs.yml: no organizations listed`},
 		{"not YAML", "organizations: [\n", `orgs.yml:1: did not find expected node content`},
 		{"a list of strings", "organizations:\n  - prod\n", "orgs.yml:2: organization #1: cannot unmarshal !!str a value into an organization"},
@@ -257,8 +270,13 @@ func TestLoadFileErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeFile(t, dir, "orgs.yml", tc.content)
 			_, err := LoadFile(path, flagDefaults())
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
+			if err == nil || !strings.Contains(err.Error()+`"`, tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			for _, secret := range []string{"hunter2", "secret/"} {
+				if strings.Contains(strings.ToLower(err.Error()), secret) {
+					t.Fatalf("error %q shows a value of the file", err)
+				}
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error of more than one line: %q", err)

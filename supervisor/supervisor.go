@@ -373,7 +373,20 @@ func (o *organization) startLocked(ctx context.Context) {
 		defer close(r.done)
 		r.exporter.Run(ctx)
 	}()
+	if f, ok := o.cfg.Secret.(apiclient.SecretFile); ok {
+		// Not waited for by stop: a stat that hangs (a stale network
+		// mount) must not hold a reload; it ends when the stat returns.
+		go f.Watch(ctx, secretWatchEvery, func() {
+			level.Info(o.sup.opts.Logger).Log("msg", "The secret file changed; retrying the collectors whose last refresh failed",
+				"organization", o.cfg.Name)
+			r.exporter.RetryFailed()
+		})
+	}
 }
+
+// secretWatchEvery is how often an organisation's secret file is looked
+// at: a fixed secret is used within seconds, not at the next interval.
+const secretWatchEvery = 2 * time.Second
 
 // stop ends the refresh loops and waits for them.
 func (o *organization) stop() {
