@@ -70,6 +70,7 @@ var grafanaVars = strings.NewReplacer(
 	"$job", ".*",
 	"$instance", ".*",
 	"$organization", ".*",
+	"$owner", ".*",
 )
 
 // loadDashboards reads every dashboard and checks what can be checked without
@@ -97,7 +98,7 @@ func loadDashboards(t *testing.T) []dashboardQuery {
 		for _, v := range d.Templating.List {
 			vars = append(vars, v.Name+":"+v.Type)
 		}
-		for _, want := range []string{"datasource:datasource", "job:query", "instance:query", "organization:query"} {
+		for _, want := range []string{"datasource:datasource", "job:query", "instance:query", "organization:query", "owner:query"} {
 			if !slices.Contains(vars, want) {
 				t.Errorf("%s: no %s variable (have %v)", f, want, vars)
 			}
@@ -346,5 +347,75 @@ func TestQueriesKeepOrganizationsApart(t *testing.T) {
 			}
 			return nil
 		})
+	}
+}
+
+// TestAlertLinksOpenTheDashboard: the alerts per owner link to the shipped
+// dashboard (confluent_keys:dashboard_url names its uid), with variables
+// it has: the owner's keys, filtered, in one click.
+func TestAlertLinksOpenTheDashboard(t *testing.T) {
+	b, err := os.ReadFile("alerts/confluent-keys.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf struct {
+		Groups []struct {
+			Rules []struct {
+				Record      string            `yaml:"record"`
+				Alert       string            `yaml:"alert"`
+				Expr        string            `yaml:"expr"`
+				Labels      map[string]string `yaml:"labels"`
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(b, &rf); err != nil {
+		t.Fatal(err)
+	}
+	var d dashboard
+	raw, err := os.ReadFile("dashboards/confluent-keys.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]bool{}
+	for _, v := range d.Templating.List {
+		vars[v.Name] = true
+	}
+	perOwner := map[string]bool{}
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Record == "confluent_keys:dashboard_url" {
+				if u := r.Labels["url"]; !strings.Contains(u, "/d/"+d.UID+"/") {
+					t.Errorf("confluent_keys:dashboard_url %q does not name the dashboard's uid %q", u, d.UID)
+				}
+			}
+			link, ok := r.Annotations["dashboard"]
+			if !ok {
+				continue
+			}
+			perOwner[r.Alert] = true
+			if !strings.Contains(link, `query "confluent_keys:dashboard_url"`) {
+				t.Errorf("%s: its dashboard link does not read confluent_keys:dashboard_url", r.Alert)
+			}
+			for _, m := range regexp.MustCompile(`var-([a-z_]+)=`).FindAllStringSubmatch(link, -1) {
+				if !vars[m[1]] {
+					t.Errorf("%s: its dashboard link sets var-%s, which the dashboard does not have", r.Alert, m[1])
+				}
+			}
+			if !strings.Contains(r.Expr, "by (job, instance, organization, owner_id, owner_kind)") {
+				t.Errorf("%s links to an owner's keys but is not one alert per owner: %s", r.Alert, r.Expr)
+			}
+		}
+	}
+	for _, name := range []string{
+		"ConfluentAPIKeyRotationOverdue", "ConfluentAPIKeyOwnedByUser", "ConfluentAPIKeyRotationUnfinished",
+		"ConfluentAPIKeyUnused", "ConfluentAPIKeyOldKeyStillUsed", "ConfluentAPIKeyOwnerUnknown",
+	} {
+		if !perOwner[name] {
+			t.Errorf("%s has no dashboard link to its owner's keys", name)
+		}
 	}
 }

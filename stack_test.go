@@ -207,7 +207,7 @@ func TestRealStack(t *testing.T) {
 	proxy := httptest.NewServer(seen.wrap(httputil.NewSingleHostReverseProxy(target)))
 	defer proxy.Close()
 	startAlertmanager(t, dir, amAddr, hookSrv.URL, `
-  group_by: [alertname, key_id]
+  group_by: [alertname, organization, owner_id, key_id]
   routes:
     # Whatever else fires at once (the demo organisation's old keys): one notification.
     - matchers: [alertname!~"ConfluentBYOKKeyInvalidInUse|ConfluentAPIKeyRotationOverdue|ConfluentAPIKeyUnused"]
@@ -267,10 +267,11 @@ func TestRealStack(t *testing.T) {
 		t.Fatalf("the simulated key %s encrypts no cluster", key.ID)
 	}
 
-	// An API key past the rotation threshold, named with its owner's and
-	// its environment's names.
-	rotation := waitForAlert(t, hook, "ConfluentAPIKeyRotationOverdue", overdue.key.ID, "firing", 90*time.Second)
-	for _, want := range []string{overdue.owner.DisplayName + " (" + overdue.owner.ID + ")", overdue.envName} {
+	// An API key past the rotation threshold: one alert for its owner,
+	// named, the key and its environment named as the oldest, and a link to
+	// the dashboard filtered to that owner.
+	rotation := waitForOwnerAlert(t, hook, "ConfluentAPIKeyRotationOverdue", overdue.owner.ID, 90*time.Second)
+	for _, want := range []string{overdue.owner.DisplayName + " (" + overdue.owner.ID + ")", "the oldest, API key " + overdue.key.ID, overdue.envName} {
 		if d := rotation.Annotations["description"]; !strings.Contains(d, want) {
 			t.Errorf("rotation description %q does not name %q", d, want)
 		}
@@ -278,16 +279,25 @@ func TestRealStack(t *testing.T) {
 	if sum := rotation.Annotations["summary"]; !strings.Contains(sum, overdue.owner.DisplayName) {
 		t.Errorf("rotation summary %q does not name the owner %s", sum, overdue.owner.DisplayName)
 	}
+	checkDashboardLink(t, rotation, overdue.owner.ID)
 
-	// A Kafka key no client authenticated with in the audit log: its page
-	// names the key, its owner and its cluster by name.
-	page := waitForAlert(t, hook, "ConfluentAPIKeyUnused", unused.key.ID, "firing", 90*time.Second)
-	if sum := page.Annotations["summary"]; !strings.Contains(sum, unused.key.ID) || !strings.Contains(sum, unused.owner.DisplayName+" ("+unused.owner.ID+")") {
-		t.Errorf("unused-key summary %q does not name the key %s and its owner %s", sum, unused.key.ID, unused.owner.DisplayName)
+	// Kafka keys no client authenticated with in the audit log: one page
+	// for their owner, naming the oldest of them, its cluster by name.
+	page := waitForOwnerAlert(t, hook, "ConfluentAPIKeyUnused", unused.owner.ID, 90*time.Second)
+	if sum := page.Annotations["summary"]; !strings.Contains(sum, unused.owner.DisplayName+" ("+unused.owner.ID+")") {
+		t.Errorf("unused-key summary %q does not name the owner %s", sum, unused.owner.DisplayName)
 	}
-	if d := page.Annotations["description"]; !strings.Contains(d, unused.cluster.Spec.DisplayName+" ("+unused.cluster.ID+")") {
-		t.Errorf("unused-key description %q does not name the cluster %s (%s)", d, unused.cluster.Spec.DisplayName, unused.cluster.ID)
+	m := regexp.MustCompile(`The oldest, API key (\S+) .* on Cluster (.+?) \((lkc-[^)]+)\)`).FindStringSubmatch(page.Annotations["description"])
+	if m == nil {
+		t.Fatalf("unused-key description %q does not name the oldest key and its cluster", page.Annotations["description"])
 	}
+	if k, ok := apiKeyByID(s, m[1]); !ok || k.Spec.Owner == nil || k.Spec.Owner.ID != unused.owner.ID || s.KeyUsage()[m[1]] != "unused" {
+		t.Errorf("unused-key description names %s, which is no unused key of %s", m[1], unused.owner.ID)
+	}
+	if c, ok := clusterByID(s, m[3]); !ok || c.Spec.DisplayName != m[2] {
+		t.Errorf("unused-key description names cluster %s (%s), which the organisation calls %q", m[2], m[3], c.Spec.DisplayName)
+	}
+	checkDashboardLink(t, page, unused.owner.ID)
 
 	// A certificate of an mTLS authority's chain about to expire: the
 	// critical page names the authority and its identity pools by name.
@@ -559,6 +569,56 @@ func directSamples(t *testing.T, exporterURL string) int {
 		}
 	}
 	return n
+}
+
+// waitForOwnerAlert waits for the firing alert name of the owner ownerID.
+func waitForOwnerAlert(t *testing.T, hook *webhook, name, ownerID string, within time.Duration) webhookAlert {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		if a, ok := hook.findBy(name, "owner_id", ownerID, "firing"); ok {
+			return a
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no firing %s alert for owner %s at the webhook within %s", name, ownerID, within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// checkDashboardLink: the alert links to the dashboard with the owner's
+// keys, in the alert's job, instance and organisation.
+func checkDashboardLink(t *testing.T, a webhookAlert, ownerID string) {
+	t.Helper()
+	u, err := url.Parse(a.Annotations["dashboard"])
+	if err != nil || !strings.HasPrefix(u.Path, "/d/confluent-keys/") {
+		t.Fatalf("%s: dashboard link %q does not open the dashboard", a.Labels["alertname"], a.Annotations["dashboard"])
+	}
+	q := u.Query()
+	want := map[string]string{"var-owner": ownerID, "var-organization": a.Labels["organization"], "var-job": a.Labels["job"], "var-instance": a.Labels["instance"]}
+	for k, v := range want {
+		if q.Get(k) != v {
+			t.Errorf("%s: dashboard link %s=%q, want %q", a.Labels["alertname"], k, q.Get(k), v)
+		}
+	}
+}
+
+func apiKeyByID(s *sim.Server, id string) (sim.APIKey, bool) {
+	for _, k := range s.APIKeys() {
+		if k.ID == id {
+			return k, true
+		}
+	}
+	return sim.APIKey{}, false
+}
+
+func clusterByID(s *sim.Server, id string) (sim.KafkaCluster, bool) {
+	for _, c := range s.KafkaClusters() {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return sim.KafkaCluster{}, false
 }
 
 func waitForAlert(t *testing.T, hook *webhook, name, keyID, status string, within time.Duration) webhookAlert {

@@ -202,7 +202,13 @@ func NewUsers(cfg OrgConfig) []User {
 	return out
 }
 
-func numOwners(cfg OrgConfig) int { return 1 + cfg.APIKeys/8 }
+// numOwners is how many owners the API keys are spread over.
+func numOwners(cfg OrgConfig) int {
+	if cfg.Owners > 0 {
+		return cfg.Owners
+	}
+	return 1 + cfg.APIKeys/8
+}
 
 // NewEnvironments lists the environments the keys point at.
 func NewEnvironments(cfg OrgConfig) []Environment {

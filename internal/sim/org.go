@@ -36,6 +36,12 @@ type OrgConfig struct {
 	// ID and DisplayName are what GET /org/v2/organizations says of the
 	// organisation ("": a fixed UUID, "Simulated Org").
 	ID, DisplayName string
+	// Owners is how many owners (every fifth a user, the rest service
+	// accounts) the API keys are spread over; 0: one per eight keys.
+	Owners int
+	// MinKeyAge makes every API key at least this old, the usual spread
+	// of ages added to it: an organisation that never rotated.
+	MinKeyAge time.Duration
 	// AuditLog gives the organisation its audit log as Confluent keeps it:
 	// a Kafka cluster in an environment of its own that the environments
 	// list does not show, owned by the audit-log service account that the
@@ -242,7 +248,7 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 	more := rand.New(rand.NewPCG(cfg.Seed, 0x24))
 	now := cfg.now()
 	expired := 0
-	owners := 1 + cfg.APIKeys/8
+	owners := numOwners(cfg)
 	keys := make([]APIKey, 0, cfg.APIKeys)
 	seen := make(map[string]struct{}, cfg.APIKeys)
 	for i := 0; len(keys) < cfg.APIKeys; i++ {
@@ -251,7 +257,7 @@ func NewAPIKeys(cfg OrgConfig) []APIKey {
 			continue
 		}
 		seen[id] = struct{}{}
-		created := now.Add(-keyAge(r))
+		created := now.Add(-cfg.MinKeyAge - keyAge(r))
 		k := APIKey{
 			APIVersion: "iam/v2",
 			Kind:       "ApiKey",
