@@ -27,15 +27,15 @@ FUZZ_TARGETS := apiclient:FuzzDecodeBYOKPage apiclient:FuzzDecodeAPIKeyPage apic
 	apiclient:FuzzRedactDecoded config:FuzzLoadFile auditlog:FuzzDecode auditlog:FuzzDecodeState
 FUZZTIME     ?= 5m
 
-.PHONY: all build demo demo-build test deps fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
+.PHONY: all build demo demo-build test deps modules fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
 	tarball tarball-test docker image-test chart-test prometheusrule bench bench-smoke mutation clean
 
 all: build
 
 ## build: the exporter, with promu (version, revision and build date in --version).
 build:
-	$(Q)$(PROMU) build --prefix $(BUILD_DIR)
-	@echo "built $(BUILD_DIR)/$(BIN)"
+	$(Q)$(call quiet,build) $(PROMU) build --prefix $(BUILD_DIR)
+	$(if $(QUIET),,@echo "built $(BUILD_DIR)/$(BIN)")
 
 ## demo: start the simulated Confluent Cloud and the exporter on loopback
 ## (DEMO_PORT=10061, SIM_PORT=10062 and the simulated audit log's AUDIT_PORT=10063
@@ -52,33 +52,43 @@ demo-build: build
 
 ## test: everything CI runs; the Go tests last, so that their summary closes the output.
 test: QUIET := 1
-test: deps fmt-check vet lint rules fuzz-short bench-smoke build crossbuild tarball-test image-test chart-test unit
+## Each step prints one line (its output, when it has some, in .build/logs/).
+test: deps modules fmt-check vet lint rules fuzz-short bench-smoke build crossbuild tarball-test image-test chart-test unit
 	@echo "make test: all checks passed"
 
-## deps: Prometheus, promtool, Alertmanager, buildah and systemd-analyze from Debian, when missing.
+## modules: download every Go module the build, the tools and the chart's tests need, at once
+## (a first run's "go: downloading" lines go to .build/logs/modules.log).
+modules:
+	$(Q)$(call quiet,modules) sh -c '$(GO) mod download && $(GO) mod download -modfile=tools/go.mod && $(GO) -C internal/charttest mod download'
+
+## deps: Prometheus, promtool, Alertmanager (and amtool), buildah, systemd-analyze and curl from Debian, when missing.
 deps:
 	@if ! command -v $(PROMTOOL) >/dev/null || ! command -v prometheus >/dev/null || \
-	    ! command -v prometheus-alertmanager >/dev/null || ! command -v buildah >/dev/null || ! command -v systemd-analyze >/dev/null || ! command -v curl >/dev/null; then \
-		echo "installing prometheus, prometheus-alertmanager, buildah and systemd (Debian packages)"; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
-			prometheus prometheus-alertmanager buildah systemd curl >/dev/null; \
+	    ! command -v prometheus-alertmanager >/dev/null || ! command -v amtool >/dev/null || ! command -v buildah >/dev/null || \
+	    ! command -v systemd-analyze >/dev/null || ! command -v curl >/dev/null; then \
+		echo "installing prometheus, prometheus-alertmanager, buildah, systemd and curl (Debian packages; log: .build/logs/deps.log)"; \
+		mkdir -p .build/logs; \
+		{ $(SUDO) apt-get update -qq && \
+		  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			prometheus prometheus-alertmanager buildah systemd curl; } >.build/logs/deps.log 2>&1 || \
+		{ tail -n 40 .build/logs/deps.log; echo "deps: FAILED (log: .build/logs/deps.log)"; exit 1; }; \
 	fi
-	@$(PROMTOOL) --version | head -n1
+	@echo "deps: $$($(PROMTOOL) --version 2>&1 | head -n1)"
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(if $(QUIET),@echo "fmt-check: ok")
 
 vet:
-	$(Q)$(GO) vet ./...
+	$(Q)$(call quiet,vet) $(GO) vet ./...
 
 ## lint: golangci-lint, pinned in tools/go.mod.
 lint:
-	$(Q)$(LINT) run ./...
+	$(Q)$(call quiet,lint) $(LINT) run ./...
 
 ## unit: unit, race, end-to-end and real-stack tests.
 unit:
-	$(Q)$(GO) test -race -count=1 ./...
+	$(Q)$(call quiet,unit) $(GO) test -race -count=1 ./...
 
 ## e2e-stack: simulator, exporter, real Prometheus and Alertmanager; an alert end to end (part of unit).
 e2e-stack: deps
@@ -86,8 +96,7 @@ e2e-stack: deps
 
 ## rules: promtool checks and unit tests of the alerting rules.
 rules:
-	$(Q)$(PROMTOOL) check rules alerts/*.rules.yml
-	$(Q)$(PROMTOOL) test rules alerts/tests/*.yml
+	$(Q)$(call quiet,rules) sh -c '$(PROMTOOL) check rules alerts/*.rules.yml && $(PROMTOOL) test rules alerts/tests/*.yml'
 
 ## fuzz-short: 50,000 inputs of each fuzz target (part of make test); fuzz: $(FUZZTIME) each.
 ## A count, not a duration: with a duration, Go 1.26's fuzz coordinator can fail

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # quietly.sh NAME CMD...: runs CMD with its output in .build/logs/NAME.log and
-# prints one line; when CMD fails, the log's last 40 lines and the failure.
-# make test runs its noisy steps (fuzzing, buildah, benchmarks) through it.
+# prints one line; when CMD fails, the log's last 80 lines that are not a
+# passing package's summary (go test's "ok" lines), and the failure.
+# make test runs its steps through it.
 set -uo pipefail
 name=$1
 shift
@@ -12,7 +13,7 @@ if "$@" >"$log" 2>&1; then
   echo "$name: ok in $(($(date +%s) - start)) s (log: $log)"
 else
   rc=$?
-  tail -n 40 "$log"
+  grep -Ev '^(ok|\?) ' "$log" | tail -n 80
   echo "$name: FAILED, exit $rc (log: $log)"
   exit "$rc"
 fi

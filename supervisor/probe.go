@@ -50,11 +50,7 @@ func (s *Supervisor) serveProbe(w http.ResponseWriter, r *http.Request) {
 	run := o.current()
 	if s.opts.OnProbe {
 		run = o.probed()
-		wait := firstProbeWait
-		if secs, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && secs > 0 {
-			wait = time.Duration(secs * 0.8 * float64(time.Second)) // leave time to answer
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		ctx, cancel := context.WithTimeout(r.Context(), probeWait(r.Header))
 		select { // a started organisation answers once it has tried every list
 		case <-run.exporter.Attempted():
 		case <-ctx.Done():
@@ -62,6 +58,23 @@ func (s *Supervisor) serveProbe(w http.ResponseWriter, r *http.Request) {
 		cancel()
 	}
 	run.probe.ServeHTTP(w, r)
+}
+
+// maxScrapeTimeout bounds the scrape timeout a probe believes: Prometheus
+// takes none longer than its scrape interval, and a header of "Inf" or a
+// year must not hold a request for ever.
+const maxScrapeTimeout = 5 * time.Minute
+
+// probeWait is how long a probe that starts an organisation waits for its
+// first refresh: 80% of the scrape timeout Prometheus sends
+// (X-Prometheus-Scrape-Timeout-Seconds), leaving the rest to answer before
+// Prometheus gives up; firstProbeWait when it sends none that is usable.
+func probeWait(h http.Header) time.Duration {
+	secs, err := strconv.ParseFloat(h.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64)
+	if err != nil || !(secs > 0) || secs > maxScrapeTimeout.Seconds() { // !(>) refuses NaN too
+		return firstProbeWait
+	}
+	return time.Duration(secs * 0.8 * float64(time.Second))
 }
 
 // probed notes a probe of the organisation and returns its run, started
