@@ -12,7 +12,7 @@ GOOS      := $(shell $(GO) env GOOS)
 GOARCH    := $(shell $(GO) env GOARCH)
 BUILD_DIR := .build/$(GOOS)-$(GOARCH)
 CROSS_PLATFORMS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
-TARBALL_FILES   := LICENSE NOTICE README.md CHANGELOG.md dashboards alerts
+TARBALL_FILES   := LICENSE NOTICE README.md CHANGELOG.md CONTRIBUTING.md dashboards alerts docs examples
 VERSION   := $(shell cat VERSION)
 IMAGE     ?= confluent_keys_exporter:$(VERSION)
 BUILDAH   := buildah --storage-driver vfs
@@ -27,7 +27,7 @@ FUZZ_TARGETS := apiclient:FuzzDecodeBYOKPage apiclient:FuzzDecodeAPIKeyPage apic
 	apiclient:FuzzRedactDecoded config:FuzzLoadFile auditlog:FuzzDecode auditlog:FuzzDecodeState
 FUZZTIME     ?= 5m
 
-.PHONY: all build demo demo-build test deps modules fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
+.PHONY: image image-push all build demo demo-build test deps modules fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
 	tarball tarball-test docker image-test chart-test prometheusrule bench bench-smoke mutation clean
 
 all: build
@@ -138,7 +138,16 @@ tarball: build
 tarball-test: tarball
 	$(Q)./scripts/tarball-test.sh .tarballs/$(TARBALL_NAME).tar.gz $(TARBALL_NAME)
 
-## docker: the container image, built without a daemon by buildah (docker build works the same).
+## image: the container image IMAGE (default confluent_keys_exporter:VERSION), built without a
+## daemon by buildah; `make image IMAGE=registry.example.com/team/confluent_keys_exporter:0.1.0`
+## names it for your registry, `make image-push IMAGE=...` pushes it there (buildah push; log in
+## first with `buildah login`). With Docker: `make build`, then `docker build -t IMAGE .`.
+image: docker
+
+image-push:
+	$(BUILDAH) push $(IMAGE)
+
+## docker: the image, as `make image` (the name Prometheus exporters' Makefiles use).
 docker: build
 	$(Q)cp /etc/ssl/certs/ca-certificates.crt .build/ca-certificates.crt
 	$(Q)$(call quiet,docker) $(BUILDAH) bud --isolation chroot -f Dockerfile --build-arg OS=$(GOOS) --build-arg ARCH=$(GOARCH) -t $(IMAGE) .

@@ -177,19 +177,26 @@ func loadRules(t *testing.T) (rulesFile, []string) {
 	return rf, recorded
 }
 
-// readmeQueries returns the ```promql blocks of README.md.
+// readmeQueries returns the ```promql blocks of README.md (its first, the
+// INVALID BYOK keys in use) and of docs/*.md.
 func readmeQueries(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile("README.md")
+	docs, err := filepath.Glob("docs/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, m := range regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
-		out = append(out, strings.TrimSpace(m[1]))
+	for _, f := range append([]string{"README.md"}, docs...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+			out = append(out, strings.TrimSpace(m[1]))
+		}
 	}
 	if len(out) < 5 {
-		t.Fatalf("only %d promql examples in README.md", len(out))
+		t.Fatalf("only %d promql examples in README.md and docs/", len(out))
 	}
 	return out
 }

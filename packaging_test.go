@@ -401,3 +401,40 @@ func TestNoBinaryIsTracked(t *testing.T) {
 		t.Fatalf("only %d tracked files checked", checked)
 	}
 }
+
+// TestReadmeAgreesWithTheBuild: the README is read to the end (at most 400
+// lines; the reference is in docs/), and what it says of the build is what
+// go.mod, the Makefile and the chart say: the Go version, the demo's ports,
+// the packages under mutation testing, the image's user.
+func TestReadmeAgreesWithTheBuild(t *testing.T) {
+	readme := readFile(t, "README.md")
+	if n := strings.Count(readme, "\n"); n > 400 {
+		t.Errorf("README.md is %d lines, want at most 400: move reference to docs/", n)
+	}
+	goVersion := regexp.MustCompile(`(?m)^go (\S+)$`).FindStringSubmatch(readFile(t, "go.mod"))
+	if goVersion == nil || !strings.Contains(readme, "Go "+goVersion[1]+" or newer") {
+		t.Errorf("README.md does not ask for Go %v, which go.mod says", goVersion)
+	}
+	for _, port := range []string{"DEMO_PORT", "SIM_PORT", "AUDIT_PORT"} {
+		if !strings.Contains(readme, port+"=") {
+			t.Errorf("README.md's demo ports leave out %s, which the Makefile takes", port)
+		}
+	}
+	pkgs := strings.Fields(makeVar(t, "MUTATION_PKGS"))
+	m := regexp.MustCompile(`mutation testing of ([a-z, ]+?) and ([a-z]+) \(`).FindStringSubmatch(strings.ReplaceAll(readme, "\n  ", " "))
+	if m == nil {
+		t.Fatal("README.md does not say which packages make mutation tests")
+	}
+	said := append(strings.Split(m[1], ", "), m[2])
+	if !slices.Equal(said, pkgs) {
+		t.Errorf("README.md says mutation testing covers %v, the Makefile %v", said, pkgs)
+	}
+	for _, doc := range []string{"README.md", "charts/confluent-keys-exporter/README.md"} {
+		if !strings.Contains(readFile(t, doc), "65534") {
+			t.Errorf("%s does not say the image runs as uid 65534, which secret files must be readable by", doc)
+		}
+		if !strings.Contains(readFile(t, doc), "make image-push IMAGE=") {
+			t.Errorf("%s does not say how to push the image to a registry", doc)
+		}
+	}
+}

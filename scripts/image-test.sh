@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the container image (built by `make docker`) against the simulated
 # Confluent Cloud and its audit log on loopback, without a Docker daemon
-# (buildah), and checks that it runs as nobody, answers /-/ready, serves the
-# keys and their usage, and keeps that usage in /data when it stops.
+# (buildah), and checks that it runs as nobody, reads its secrets from files
+# mounted as a Kubernetes Secret volume would be (and, when such a file is
+# root's alone, says how to fix that), answers /-/ready, serves the keys and
+# their usage, and keeps that usage in /data when it stops.
 set -euo pipefail
 image=${IMAGE:?}
 buildah="buildah --storage-driver vfs"
@@ -43,13 +45,32 @@ data_owner=$(stat -c '%u %a' "$root/data")
 $buildah umount "$ctr" >/dev/null
 [ "$data_owner" = "65534 755" ] || { echo "/data in the image is '$data_owner' (uid, mode), want '65534 755'" >&2; exit 1; }
 mkdir -m 0700 "$work/data" && chown 65534:65534 "$work/data"
-$buildah run --isolation chroot --network host --volume "$work/ca.pem:/etc/audit-ca.pem:ro" --volume "$work/data:/data" \
-  -e CONFLUENT_CLOUD_API_KEY=IMAGETEST -e CONFLUENT_CLOUD_API_SECRET="$CONFLUENT_CLOUD_API_SECRET" \
-  -e CONFLUENT_AUDIT_LOG_API_SECRET="$CONFLUENT_AUDIT_LOG_API_SECRET" "$ctr" -- \
-  /bin/confluent_keys_exporter --confluent.url=http://127.0.0.1:$sim_port --web.listen-address=127.0.0.1:$exp_port \
-  --audit-log.bootstrap-servers="$CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS" --audit-log.api-key="$CONFLUENT_AUDIT_LOG_API_KEY" \
-  --audit-log.ca-file=/etc/audit-ca.pem \
-  > .build/image-test.log 2>&1 &
+
+# The secrets are files in a directory, as a Secret volume mounts them.
+mkdir -m 0755 "$work/secrets"
+printf '%s\n' "$CONFLUENT_CLOUD_API_SECRET" >"$work/secrets/api-secret"
+printf '%s\n' "$CONFLUENT_AUDIT_LOG_API_SECRET" >"$work/secrets/audit-log-api-secret"
+run() {
+  $buildah run --isolation chroot --network host --volume "$work/ca.pem:/etc/audit-ca.pem:ro" --volume "$work/data:/data" \
+    --volume "$work/secrets:/etc/confluent:ro" -e CONFLUENT_CLOUD_API_KEY=IMAGETEST "$ctr" -- \
+    /bin/confluent_keys_exporter --confluent.url=http://127.0.0.1:$sim_port --web.listen-address=127.0.0.1:$exp_port \
+    --confluent.api-secret-file=/etc/confluent/api-secret \
+    --audit-log.bootstrap-servers="$CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS" --audit-log.api-key="$CONFLUENT_AUDIT_LOG_API_KEY" \
+    --audit-log.api-secret-file=/etc/confluent/audit-log-api-secret --audit-log.ca-file=/etc/audit-ca.pem "$@"
+}
+
+# Root's 0600 files: nobody may not read them. The exporter refuses to
+# start, and says who it runs as and how to fix the ownership.
+chown 0:0 "$work/secrets/"* && chmod 0600 "$work/secrets/"*
+if run >.build/image-test-denied.log 2>&1; then
+  echo "the image started with a secret file it may not read" >&2; exit 1
+fi
+grep -q 'permission denied: the exporter runs as uid 65534, gid 65534' .build/image-test-denied.log ||
+  { echo "a secret file the image may not read is not explained:" >&2; cat .build/image-test-denied.log >&2; exit 1; }
+
+# The fix the README gives: readable by the exporter's group (fsGroup 65534 in Kubernetes).
+chgrp 65534 "$work/secrets/"* && chmod 0440 "$work/secrets/"*
+run > .build/image-test.log 2>&1 &
 pids+=($!)
 
 get() { python3 - "$1" <<'PY'
@@ -79,13 +100,14 @@ grep -q '^confluent_iam_api_key_last_authenticated_timestamp_seconds{' <<<"$metr
 # buildah, whose command line names the same flags, would kill it.)
 exporter="^/bin/confluent_keys_exporter .*web.listen-address=127.0.0.1:$exp_port"
 pkill -TERM -f "$exporter"
-for _ in $(seq 100); do pgrep -f "$exporter" >/dev/null || break; sleep 0.1; done
+for _ in $(seq 600); do pgrep -f "$exporter" >/dev/null || break; sleep 0.1; done
+if pgrep -f "$exporter" >/dev/null; then echo "the exporter did not stop within 60 s of SIGTERM:" >&2; cat .build/image-test.log >&2; exit 1; fi
 state="$work/data/audit-log-default.json"
 [ -f "$state" ] || { echo "no /data/audit-log-default.json after the exporter stopped:" >&2; cat .build/image-test.log >&2; exit 1; }
 owner=$(stat -c '%u %a' "$state")
 [ "$owner" = "65534 600" ] || { echo "the state file is '$owner' (uid, mode), want '65534 600'" >&2; exit 1; }
 
 for secret in "$CONFLUENT_CLOUD_API_SECRET" "$CONFLUENT_AUDIT_LOG_API_SECRET"; do
-  if grep -q "$secret" .build/image-test.log; then echo "a secret is in the image's log" >&2; exit 1; fi
+  if grep -q "$secret" .build/image-test.log .build/image-test-denied.log; then echo "a secret is in the image's log" >&2; exit 1; fi
 done
-echo "image-test: $image runs as nobody, serves the simulated org and keeps key usage in /data"
+echo "image-test: $image runs as nobody, reads its secrets from mounted files, serves the simulated org and keeps key usage in /data"
