@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,6 +21,9 @@ import (
 	"time"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/backoff"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // Endpoint names, as used in metric labels and errors.
@@ -80,7 +82,7 @@ type Observer interface {
 type Config struct {
 	BaseURL  *url.URL // e.g. https://api.confluent.cloud
 	APIKey   string
-	Secret   SecretSource
+	Secret   secret.Source
 	PageSize int           // 1..100; 0 means 100
 	Timeout  time.Duration // one HTTP request, body included; 0 means 30s
 	// MaxItems fails a list of more items than that (reason pagination)
@@ -616,8 +618,7 @@ func parseSeconds(v string, now time.Time) (time.Duration, bool) {
 
 // backoff is the wait before retry n (1-based): exponential, with jitter.
 func (c *Client) backoff(n int) time.Duration {
-	d := c.cfg.RetryBaseDelay << (n - 1)
-	return d/2 + rand.N(d/2+1)
+	return backoff.Jitter(backoff.Doubling(c.cfg.RetryBaseDelay, 0, n))
 }
 
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 const (
@@ -55,7 +56,7 @@ func newClient(t *testing.T, base string, mod ...func(*Config)) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{BaseURL: u, APIKey: testKey, Secret: StaticSecret(testSecret), RetryBaseDelay: 5 * time.Millisecond, Timeout: 5 * time.Second}
+	cfg := Config{BaseURL: u, APIKey: testKey, Secret: secret.Static(testSecret), RetryBaseDelay: 5 * time.Millisecond, Timeout: 5 * time.Second}
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -482,7 +483,7 @@ func TestTooManyItems(t *testing.T) {
 	if ReasonOf(err) != ReasonPagination || !strings.Contains(err.Error(), "more than 250 items") || st.Pages != 3 {
 		t.Fatalf("reason %q after %d pages (%v), want pagination after 3", ReasonOf(err), st.Pages, err)
 	}
-	if c, _ := New(Config{BaseURL: c.cfg.BaseURL, APIKey: "k", Secret: StaticSecret("s")}); c.cfg.MaxItems != DefaultMaxItems {
+	if c, _ := New(Config{BaseURL: c.cfg.BaseURL, APIKey: "k", Secret: secret.Static("s")}); c.cfg.MaxItems != DefaultMaxItems {
 		t.Errorf("MaxItems %d by default, want %d", c.cfg.MaxItems, DefaultMaxItems)
 	}
 }
@@ -624,7 +625,7 @@ func TestSecretFileRotation(t *testing.T) {
 		}
 	}
 	write(testSecret)
-	c := newClient(t, ts.URL, func(c *Config) { c.Secret = SecretFile(path) })
+	c := newClient(t, ts.URL, func(c *Config) { c.Secret = secret.File(path) })
 	if _, _, err := c.ListBYOKKeys(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -697,11 +698,11 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	u, _ := url.Parse("https://api.confluent.cloud")
 	withUser, _ := url.Parse("https://k:s@api.confluent.cloud")
 	for _, cfg := range []Config{
-		{APIKey: "k", Secret: StaticSecret("s")},
-		{BaseURL: withUser, APIKey: "k", Secret: StaticSecret("s")},
-		{BaseURL: u, Secret: StaticSecret("s")},
+		{APIKey: "k", Secret: secret.Static("s")},
+		{BaseURL: withUser, APIKey: "k", Secret: secret.Static("s")},
+		{BaseURL: u, Secret: secret.Static("s")},
 		{BaseURL: u, APIKey: "k"},
-		{BaseURL: u, APIKey: "k", Secret: StaticSecret("s"), PageSize: 101},
+		{BaseURL: u, APIKey: "k", Secret: secret.Static("s"), PageSize: 101},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted a bad config", cfg)

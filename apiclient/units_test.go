@@ -9,19 +9,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 func TestPrincipals(t *testing.T) {
@@ -116,7 +113,7 @@ func TestReasonOfNil(t *testing.T) {
 // TestNewDefaults: what a zero Config field means, and that a set one is kept.
 func TestNewDefaults(t *testing.T) {
 	u, _ := url.Parse("https://api.confluent.cloud")
-	c, err := New(Config{BaseURL: u, APIKey: "k", Secret: StaticSecret("s")})
+	c, err := New(Config{BaseURL: u, APIKey: "k", Secret: secret.Static("s")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +126,7 @@ func TestNewDefaults(t *testing.T) {
 		t.Errorf("limits: %d pages, %d 429s, redirects refused: %v", c.maxPages, c.maxRateLimited, c.http.CheckRedirect != nil)
 	}
 	c, err = New(Config{
-		BaseURL: u, APIKey: "k", Secret: StaticSecret("s"),
+		BaseURL: u, APIKey: "k", Secret: secret.Static("s"),
 		PageSize: 1, Timeout: time.Nanosecond, MaxRetries: -1, RetryBaseDelay: time.Nanosecond, UserAgent: "x/1",
 	})
 	if err != nil {
@@ -144,15 +141,15 @@ func TestNewDefaults(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{BaseURL: u, APIKey: "k", Secret: StaticSecret("s"), PageSize: -1}, "page size -1 is outside 1..100"},
-		{Config{BaseURL: u, APIKey: "k", Secret: StaticSecret("s"), PageSize: 101}, "page size 101 is outside 1..100"},
-		{Config{BaseURL: &url.URL{Scheme: "https"}, APIKey: "k", Secret: StaticSecret("s")}, "base URL must have a host"},
+		{Config{BaseURL: u, APIKey: "k", Secret: secret.Static("s"), PageSize: -1}, "page size -1 is outside 1..100"},
+		{Config{BaseURL: u, APIKey: "k", Secret: secret.Static("s"), PageSize: 101}, "page size 101 is outside 1..100"},
+		{Config{BaseURL: &url.URL{Scheme: "https"}, APIKey: "k", Secret: secret.Static("s")}, "base URL must have a host"},
 	} {
 		if _, err := New(tc.cfg); err == nil || err.Error() != tc.want {
 			t.Errorf("New(%+v): %v, want %q", tc.cfg, err, tc.want)
 		}
 	}
-	if _, err := New(Config{BaseURL: u, APIKey: "k", Secret: StaticSecret("s"), PageSize: 100}); err != nil {
+	if _, err := New(Config{BaseURL: u, APIKey: "k", Secret: secret.Static("s"), PageSize: 100}); err != nil {
 		t.Errorf("page size 100: %v", err)
 	}
 }
@@ -407,23 +404,6 @@ func TestReadBody(t *testing.T) {
 	}
 }
 
-func TestSecretFileSize(t *testing.T) {
-	dir := t.TempDir()
-	for size, ok := range map[int]bool{maxSecretFileSize: true, maxSecretFileSize + 1: false} {
-		path := filepath.Join(dir, strconv.Itoa(size))
-		if err := os.WriteFile(path, []byte(strings.Repeat("s", size)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		s, err := SecretFile(path).Secret(context.Background())
-		if (err == nil) != ok || ok && len(s) != size {
-			t.Errorf("a %d-byte secret file: %d bytes, %v; want accepted %v", size, len(s), err, ok)
-		}
-		if err != nil && !strings.Contains(err.Error(), path) {
-			t.Errorf("the error does not name the file: %v", err)
-		}
-	}
-}
-
 // TestEmptyResources: an API key with an empty resources list (the 2022
 // form) has no resource, and does not panic.
 func TestEmptyResources(t *testing.T) {
@@ -555,117 +535,5 @@ func TestQuotaScopeCase(t *testing.T) {
 	}
 	if st.Invalid["kafka_cluster"].Count != 1 {
 		t.Errorf("a KAFKA_CLUSTER quota without its cluster was not counted: %+v", st.Invalid)
-	}
-}
-
-// TestSecretFileRefusesWhatIsNoSecret: a secret file is a regular file of
-// one line; a FIFO (which would block an open for ever), a directory, a
-// file of several lines (/etc/shadow) or with control characters
-// (/proc/self/environ) is refused at once, and no error quotes what the
-// file holds, nor a path that looks like the secret pasted for it.
-func TestSecretFileRefusesWhatIsNoSecret(t *testing.T) {
-	dir := t.TempDir()
-	const secret = "s3cr3t-Value+with/slash"
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		name, path, want string
-	}{
-		{"a FIFO", fifo, "not a regular file (a named pipe)"},
-		{"a directory", dir, "not a regular file (a directory)"},
-		{"a shadow file", write("shadow", "root:$6$"+secret+":19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"), "holds more than one line"},
-		{"an environment", write("environ", "HOME=/root\x00SECRET="+secret+"\x00"), "holds a control character"},
-		{"a tab", write("tab", secret+"\tmore"), "holds a control character"},
-		{"blank", write("blank", " \n"), "file is empty"},
-		{"seven characters", write("short", "abcdefg\n"), "is shorter than 8 characters"},
-		{"the secret for its path", secret, "the secret file (it does not exist; its path is not shown"},
-		{"in a missing directory", "/nonexistent/" + secret, "the secret file (it does not exist"},
-		{"/proc/self/environ", "/proc/self/environ", "holds a control character"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			s, err := SecretFile(c.path).Secret(ctx)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("read %q, %v; want an error saying %q", s, err, c.want)
-			}
-			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "root:") {
-				t.Errorf("the error quotes the file or the secret: %v", err)
-			}
-		})
-	}
-	for content, want := range map[string]string{
-		secret + "\n":           secret,
-		secret + "\r\n":         secret,
-		"\ufeff" + secret + " ": secret,
-		"abcdefgh":              "abcdefgh",
-		"ééééééé€\n":            "ééééééé€", // characters, not bytes
-	} {
-		if s, err := SecretFile(write("ok", content)).Secret(context.Background()); err != nil || s != want {
-			t.Errorf("%q: read %q, %v", content, s, err)
-		}
-	}
-	if _, err := SecretFile(filepath.Join(dir, "missing")).Secret(context.Background()); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "missing")) {
-		t.Errorf("a missing file in an existing directory is not named: %v", err)
-	}
-}
-
-// TestStaticSecret: a secret from the environment is checked as a file's
-// line is, and a short one is refused: redacting a secret of a character
-// or two from every response would rewrite the data itself.
-func TestStaticSecret(t *testing.T) {
-	for secret, want := range map[string]string{
-		"":                "is empty",
-		"abcdefg":         "is shorter than 8 characters",
-		"éééé":            "is shorter than 8 characters", // 8 bytes
-		"abcdefgh\nijk":   "holds more than one line",
-		"abcdefgh\x1bijk": "holds a control character",
-		"abcdefgh\xffijk": "is not UTF-8 text",
-		"abcdefgh":        "",
-	} {
-		got, err := StaticSecret(secret).Secret(context.Background())
-		switch {
-		case want == "" && (err != nil || got != secret):
-			t.Errorf("a good secret: %v", err)
-		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
-			t.Errorf("secret of %d bytes: %v, want %q", len(secret), err, want)
-		case err != nil && secret != "" && strings.Contains(err.Error(), secret):
-			t.Errorf("the error quotes the secret: %v", err)
-		}
-	}
-}
-
-// TestSecretFileReadGivesUp: a read that hangs (a stale network mount)
-// gives up when the context ends, and requests meanwhile wait for the one
-// read instead of starting more.
-func TestSecretFileReadGivesUp(t *testing.T) {
-	release := make(chan struct{})
-	var started atomic.Int32
-	old := readSecret
-	readSecret = func(string) (string, error) { started.Add(1); <-release; return "late", nil }
-	defer func() { readSecret = old }()
-	defer close(release)
-	var wg sync.WaitGroup
-	for range 5 {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-			defer cancel()
-			if _, err := SecretFile("/hung/mount/secret").Secret(ctx); !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("a hung read: %v, want the deadline", err)
-			}
-		})
-	}
-	wg.Wait()
-	if n := started.Load(); n != 1 {
-		t.Errorf("%d reads of the file started, want 1", n)
 	}
 }

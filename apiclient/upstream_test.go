@@ -25,6 +25,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // TestOddItemsDoNotFailTheList: the simulator's odd items (no id, nulls,
@@ -231,7 +232,7 @@ func TestEchoedSecretRedactedInEveryEncoding(t *testing.T) {
 			s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: 3}, APIKey: testKey, APISecret: hardSecret})
 			ts := httptest.NewServer(s)
 			defer ts.Close()
-			c := newClient(t, ts.URL, func(c *Config) { c.Secret = StaticSecret(hardSecret) })
+			c := newClient(t, ts.URL, func(c *Config) { c.Secret = secret.Static(hardSecret) })
 
 			s.SetFaults(sim.Faults{Status: 400, Echo: mode})
 			_, _, err := c.ListBYOKKeys(context.Background())
@@ -318,7 +319,7 @@ func TestSecretFileOddities(t *testing.T) {
 	if err := os.WriteFile(path, []byte("\ufeff"+testSecret+"\r\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, ts.URL, func(c *Config) { c.Secret = SecretFile(path) })
+	c := newClient(t, ts.URL, func(c *Config) { c.Secret = secret.File(path) })
 	if _, _, err := c.ListBYOKKeys(context.Background()); err != nil {
 		t.Fatalf("a secret file with a byte-order mark: %v", err)
 	}

@@ -12,30 +12,26 @@ import (
 	"context"
 	"crypto/x509"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/backoff"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // DefaultTopic is the audit log's topic in every organisation's audit-log
 // cluster.
 const DefaultTopic = "confluent-audit-log-events"
 
-// SecretSource yields the audit-log key's secret each time a connection
-// authenticates, so that a rotated secret is used without a restart.
-type SecretSource interface {
-	Secret(ctx context.Context) (string, error)
-}
-
 // Config says where an organisation's audit log is and how to read it.
 type Config struct {
-	Bootstrap []string // host:port of the audit-log cluster's brokers
-	APIKey    string   // an API key of the audit-log service account, on the audit-log cluster
-	Secret    SecretSource
+	Bootstrap []string      // host:port of the audit-log cluster's brokers
+	APIKey    string        // an API key of the audit-log service account, on the audit-log cluster
+	Secret    secret.Source // read at every connection: a rotated secret needs no restart
 	Topic     string
 	Lookback  time.Duration // how far back to read what was never read: the topic keeps 7 days
 	TLS       bool          // SASL_SSL; false (SASL_PLAINTEXT) only for loopback brokers
@@ -233,7 +229,7 @@ func (r *Reader) Run(ctx context.Context) {
 		r.mu.Unlock()
 		level.Warn(r.logger).Log("msg", "Reading the audit log failed; retrying", "organization", r.org,
 			"reason", reason, "retry_in", wait, "err", err)
-		if !sleep(ctx, jitter(wait)) {
+		if !sleep(ctx, backoff.Jitter(wait)) { // exporters restarted together do not retry together
 			return
 		}
 		wait = min(2*wait, r.timing.retryMax)
@@ -274,12 +270,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
-}
-
-// jitter returns a wait in [d/2, d], so that exporters restarted together
-// do not retry together.
-func jitter(d time.Duration) time.Duration {
-	return d/2 + rand.N(d/2+1)
 }
 
 func (r *Reader) setUp(up bool) {

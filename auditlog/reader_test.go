@@ -20,16 +20,13 @@ import (
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 const (
 	auditKey    = "AUDITKEY0000001"
 	auditSecret = "audit-secret-never-shown-0123456789" //nolint:gosec // a test secret
 )
-
-type secret string
-
-func (s secret) Secret(context.Context) (string, error) { return string(s), nil }
 
 // fast are the reader's intervals in tests.
 var fast = timing{
@@ -72,7 +69,7 @@ func config(b *sim.AuditLogBroker, stateFile string) Config {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(b.CAPEM())
 	return Config{
-		Bootstrap: b.Addrs(), APIKey: auditKey, Secret: secret(auditSecret),
+		Bootstrap: b.Addrs(), APIKey: auditKey, Secret: secret.Static(auditSecret),
 		Lookback: 7 * 24 * time.Hour, TLS: true, RootCAs: pool, StateFile: stateFile,
 	}
 }
@@ -243,7 +240,7 @@ func TestWrongSecretIsUnauthorized(t *testing.T) {
 	t.Run("closed connection", func(t *testing.T) {
 		b := startLog(t)
 		cfg := config(b, "")
-		cfg.Secret = secret("not-the-secret-at-all")
+		cfg.Secret = secret.Static("not-the-secret-at-all")
 		r := startReader(t, cfg, []string{})
 		eventually(t, "an unauthorized error", func() bool { return r.Status().Errors[ReasonUnauthorized] >= 2 })
 		if s := r.Status(); s.Up || s.Errors[ReasonNetwork] > 0 {
@@ -284,7 +281,7 @@ func TestBrokerUnreachable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	r := startReader(t, Config{Bootstrap: []string{addr}, APIKey: auditKey, Secret: secret(auditSecret), Lookback: time.Hour}, []string{})
+	r := startReader(t, Config{Bootstrap: []string{addr}, APIKey: auditKey, Secret: secret.Static(auditSecret), Lookback: time.Hour}, []string{})
 	eventually(t, "a network error", func() bool { return r.Status().Errors[ReasonNetwork] >= 2 })
 	if n := r.Status().Errors[ReasonNetwork]; n > 1000 {
 		t.Errorf("%d network errors: the backoff does not back off", n)
@@ -453,24 +450,6 @@ func TestPartitionsAddedWhileBusy(t *testing.T) {
 	}
 	if !strings.Contains(r.logs.String(), "A partition was added") || strings.Contains(r.logs.String(), "retrying") {
 		t.Errorf("want the partitions' addition logged, and no new session:\n%s", r.logs)
-	}
-}
-
-// TestJitter: a retry waits between half the backoff and all of it, both
-// ends included, down to the nanosecond.
-func TestJitter(t *testing.T) {
-	for _, d := range []time.Duration{0, time.Nanosecond, 2, 3, time.Second, time.Minute} {
-		lo, hi := d, time.Duration(0)
-		for range 2000 {
-			w := jitter(d)
-			lo, hi = min(lo, w), max(hi, w)
-		}
-		if lo < d/2 || hi > d {
-			t.Errorf("jitter(%v) in [%v, %v], want within [%v, %v]", d, lo, hi, d/2, d)
-		}
-		if d >= time.Second && (lo > d/2+d/10 || hi < d-d/10) {
-			t.Errorf("jitter(%v) in [%v, %v]: not spread over [%v, %v]", d, lo, hi, d/2, d)
-		}
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/backoff"
 )
 
 // session is one connection to the audit-log cluster: it places every
@@ -31,15 +33,15 @@ type session struct {
 	// ends are the end offsets last seen (the lag).
 	ends map[int32]int64
 	// setAside are the partitions that failed alone.
-	setAside     map[int32]*backoff
+	setAside     map[int32]*pause
 	lastProgress time.Time
 	nextCheck    time.Time
 	progressed   bool
 	auths        []authentication // reused from poll to poll
 }
 
-// backoff is a partition set aside until it is fetched again.
-type backoff struct {
+// pause is a partition set aside until it is fetched again.
+type pause struct {
 	wait    time.Duration
 	until   time.Time
 	resumed bool // fetched again, and not read from yet
@@ -65,7 +67,7 @@ func (r *Reader) session(ctx context.Context) (progressed bool, err error) {
 		return false, err
 	}
 	defer cl.Close()
-	s := &session{r: r, cl: cl, adm: kadm.NewClient(cl), topic: r.cfg.Topic, setAside: map[int32]*backoff{}}
+	s := &session{r: r, cl: cl, adm: kadm.NewClient(cl), topic: r.cfg.Topic, setAside: map[int32]*pause{}}
 	if err := s.start(ctx); err != nil {
 		return false, err
 	}
@@ -327,14 +329,14 @@ func (s *session) setPartitionAside(p int32, err error) {
 	b := s.setAside[p]
 	switch {
 	case b == nil:
-		b = &backoff{wait: r.timing.retryBase}
+		b = &pause{wait: r.timing.retryBase}
 		s.setAside[p] = b
 	case !b.resumed:
 		return // set aside already by this poll
 	default:
 		b.wait = min(2*b.wait, r.timing.retryMax)
 	}
-	b.until, b.resumed = time.Now().Add(jitter(b.wait)), false
+	b.until, b.resumed = time.Now().Add(backoff.Jitter(b.wait)), false
 	s.cl.PauseFetchPartitions(map[string][]int32{s.topic: {p}})
 	reason := ReasonOf(err)
 	r.mu.Lock()

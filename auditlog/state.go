@@ -177,7 +177,7 @@ func decodeState(raw []byte, now time.Time) (*state, error) {
 		return nil, fmt.Errorf("not a state file: %w", err)
 	}
 	if env.Format != stateFormat {
-		return nil, fmt.Errorf("not a state file of this exporter (format %q)", truncated(env.Format))
+		return nil, fmt.Errorf("not a state file of this exporter (format %.64q)", env.Format)
 	}
 	if env.Version != stateVersion {
 		return nil, fmt.Errorf("state version %d, this exporter reads version %d", env.Version, stateVersion)
@@ -234,7 +234,7 @@ func (s *state) check(now time.Time) error {
 	ids := make(map[string]bool, len(s.Keys))
 	for _, k := range s.Keys {
 		if k.ID == "" || len(k.ID) > maxIdentifierBytes || !utf8.ValidString(k.ID) || ids[k.ID] {
-			return fmt.Errorf("key %q is impossible or repeated", truncated(k.ID))
+			return fmt.Errorf("key %.64q is impossible or repeated", k.ID)
 		}
 		ids[k.ID] = true
 		for _, v := range []struct {
@@ -247,13 +247,6 @@ func (s *state) check(now time.Time) error {
 		}
 	}
 	return nil
-}
-
-func truncated(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
 }
 
 // readStateFile reads path: (nil, nil) when there is none.

@@ -23,14 +23,18 @@ var (
 		"When the IAM API key expires (the end of its spec.expires_at day, UTC); only keys that expire.", "key_id")
 )
 
-// apiKeysCollector serves the IAM API keys of GET /iam/v2/api-keys.
+// The IAM API keys of GET /iam/v2/api-keys.
+func init() {
+	register("api_keys", true, "Collect IAM API keys.", func(e env) reader {
+		return &apiKeysCollector{lister: e.lister, perKey: e.opts.APIKeysPerKey, audit: e.audit}
+	})
+}
+
 type apiKeysCollector struct {
 	lister Lister
 	perKey bool      // info and created series per key
 	audit  *auditLog // told of each complete list; nil without an audit log
 }
-
-func (c *apiKeysCollector) name() string { return "api_keys" }
 
 func (c *apiKeysCollector) skipReasons() []string {
 	return []string{apiclient.SkipNoID, apiclient.SkipLongID, apiclient.SkipNoOwner}

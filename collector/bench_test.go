@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // benchSizes are the organisations of docs/benchmarks.md: N API keys and 500
@@ -32,13 +34,13 @@ func benchExporter(b *testing.B, n int) (*Exporter, *sim.Server) {
 	ts := httptest.NewServer(s)
 	b.Cleanup(ts.Close)
 	u, _ := url.Parse(ts.URL)
-	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: testKey, Secret: apiclient.StaticSecret(testSecret)})
+	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: testKey, Secret: secret.Static(testSecret)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	// The quota scopes of a default deployment with the users collector on.
 	opts := allOn
-	opts.CertificateAuthorities, opts.CertificateIdentityPools, opts.IdentityProviders, opts.IdentityPools = true, true, true, true
+	opts.Collectors = append(slices.Clone(allOn.Collectors), identitiesOn.Collectors...)
 	opts.QuotaScopes = []string{apiclient.ScopeOrganization, apiclient.ScopeServiceAccount, apiclient.ScopeKafkaCluster, apiclient.ScopeUserAccount}
 	e := New(c, opts)
 	e.Refresh(context.Background(), time.Now().Add(5*time.Minute))

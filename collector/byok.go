@@ -35,18 +35,14 @@ var (
 		"key_id", "principal")
 )
 
-// byokCollector serves the BYOK keys of GET /byok/v1/keys.
-type byokCollector struct {
-	lister Lister
+// The BYOK keys of GET /byok/v1/keys.
+func init() {
+	register("byok", true, "Collect BYOK keys.", func(e env) reader { return byokCollector{e.lister} })
 }
 
-func (c *byokCollector) name() string { return "byok" }
+type byokCollector struct{ lister Lister }
 
-func (c *byokCollector) skipReasons() []string {
-	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
-}
-
-func (c *byokCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
+func (c byokCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
 	keys, stats, err := c.lister.ListBYOKKeys(ctx)
 	if err != nil {
 		return 0, stats, err

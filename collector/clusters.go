@@ -13,17 +13,18 @@ var kafkaClusterInfoMetric = series.NewMetric("kafka", "cluster_info",
 	"A Kafka cluster, its place and kind, and whose key encrypts it: encryption byok (byok_key_id names the BYOK key), byok_legacy (a self-managed key set before the BYOK API, not in its list) or confluent. Always 1.",
 	"cluster_id", "display_name", "environment", "cloud", "region", "availability", "byok_key_id", "kind", "encryption")
 
-// kafkaClustersCollector serves the Kafka clusters of every environment:
-// GET /org/v2/environments, then GET /cmk/v2/clusters for each. It reads the
-// environments itself, so that it never depends on another collector.
+// The Kafka clusters of every environment: GET /org/v2/environments, then
+// GET /cmk/v2/clusters for each. It reads the environments itself, so that
+// it never depends on another collector.
+func init() {
+	register("kafka_clusters", true, "Collect Kafka clusters of every environment and the BYOK key that encrypts each.", func(e env) reader {
+		return &kafkaClustersCollector{lister: e.lister, audit: e.audit}
+	})
+}
+
 type kafkaClustersCollector struct {
 	lister Lister
 	audit  *auditLog // told of each complete list; nil without an audit log
-}
-
-func (c *kafkaClustersCollector) name() string { return "kafka_clusters" }
-func (c *kafkaClustersCollector) skipReasons() []string {
-	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
 }
 
 func (c *kafkaClustersCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {

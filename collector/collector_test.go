@@ -28,6 +28,7 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
@@ -83,7 +84,7 @@ func newClient(t *testing.T, base string, obs apiclient.Observer) *apiclient.Cli
 	t.Helper()
 	u, _ := url.Parse(base)
 	c, err := apiclient.New(apiclient.Config{
-		BaseURL: u, APIKey: testKey, Secret: apiclient.StaticSecret(testSecret),
+		BaseURL: u, APIKey: testKey, Secret: secret.Static(testSecret),
 		PageSize: 10, RetryBaseDelay: time.Millisecond, Observer: obs,
 	})
 	if err != nil {
@@ -99,16 +100,15 @@ func newSimAPI(t *testing.T, org sim.OrgConfig) (*sim.Server, *httptest.Server) 
 }
 
 var allOn = Options{
-	Organization: "acme", OrgInfo: true,
-	Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true,
-	ServiceAccounts: true, Users: true, Environments: true, KafkaClusters: true, Quotas: true,
+	Organization: "acme", Interval: time.Minute, APIKeysPerKey: true,
+	Collectors: []string{"organization", "byok", "api_keys", "service_accounts", "users", "environments", "kafka_clusters", "quotas"},
 }
 
 // identitiesOn is every collector of the workload identities other than
 // API keys.
 var identitiesOn = Options{
 	Organization: "acme", Interval: time.Minute,
-	CertificateAuthorities: true, CertificateIdentityPools: true, IdentityProviders: true, IdentityPools: true,
+	Collectors: []string{"certificate_authorities", "certificate_identity_pools", "identity_providers", "identity_pools"},
 }
 
 func refreshOnce(e *Exporter) { e.Refresh(context.Background(), time.Now().Add(time.Minute)) }
@@ -120,7 +120,7 @@ func TestFixtureExposition(t *testing.T) {
 		golden string
 	}{
 		{"all", allOn, "all.prom"},
-		{"no-per-key", Options{Organization: "acme", Interval: time.Minute, BYOK: true, APIKeys: true}, "no-per-key.prom"},
+		{"no-per-key", Options{Organization: "acme", Interval: time.Minute, Collectors: []string{"byok", "api_keys"}}, "no-per-key.prom"},
 		{"identities", identitiesOn, "identities.prom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,7 +191,7 @@ func writeExposition(t *testing.T, g prometheus.Gatherer, file string, names []s
 
 func TestDeletedKeysVanish(t *testing.T) {
 	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, APIKeys: 30})
-	e := New(newClient(t, ts.URL, nil), Options{Organization: "acme", Interval: time.Minute, APIKeys: true, APIKeysPerKey: true})
+	e := New(newClient(t, ts.URL, nil), Options{Organization: "acme", Interval: time.Minute, APIKeysPerKey: true, Collectors: []string{"api_keys"}})
 	refreshOnce(e)
 	gone := s.APIKeys()[7].ID
 	if !strings.Contains(lines(t, e, "confluent_iam_"), gone) {
@@ -210,7 +210,7 @@ func TestDeletedKeysVanish(t *testing.T) {
 func TestRunRefreshesOnSchedule(t *testing.T) {
 	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, BYOKKeys: 3, APIKeys: 3})
 	const interval = 300 * time.Millisecond
-	e := New(newClient(t, ts.URL, nil), Options{Organization: "acme", Interval: interval, BYOK: true, APIKeys: true})
+	e := New(newClient(t, ts.URL, nil), Options{Organization: "acme", Interval: interval, Collectors: []string{"byok", "api_keys"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()

@@ -14,7 +14,6 @@ import (
 	"maps"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/auditlog"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/backoff"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
@@ -55,28 +55,16 @@ type Options struct {
 	// RetryDelay is the wait after a failed refresh before the next
 	// attempt (0: DefaultRetryDelay); it doubles after each failure in a
 	// row, up to Interval.
-	RetryDelay    time.Duration
-	BYOK          bool // BYOK keys
-	APIKeys       bool // IAM API keys
-	APIKeysPerKey bool // per-key series for API keys
+	RetryDelay time.Duration
 
-	// The names behind the keys' ids, and the organisation's quotas.
-	ServiceAccounts bool
-	Users           bool // names are personal data: off unless asked for
-	Environments    bool
-	KafkaClusters   bool
-	Quotas          bool
+	// Collectors are the names of the collectors to run (Collectors()).
+	Collectors []string
+	// APIKeysPerKey adds the per-key series of API keys (info, created,
+	// resources): off for very large organisations.
+	APIKeysPerKey bool
 	// QuotaScopes are the quota scopes read (apiclient.ScopeOrganization,
 	// ...); none: the organisation's.
 	QuotaScopes []string
-	OrgInfo     bool // confluent_organization_info
-
-	// The workload identities other than API keys: mTLS certificate
-	// authorities and OAuth identity providers, and their identity pools.
-	CertificateAuthorities   bool
-	CertificateIdentityPools bool
-	IdentityProviders        bool
-	IdentityPools            bool
 
 	// AuditLog, if set, is the organisation's audit-log reader (run by the
 	// caller: it outlives a restart of the collectors). The exporter tells
@@ -92,24 +80,11 @@ type Options struct {
 	Publish func(*series.Snapshot)
 }
 
-// keyCollector is one list's collector: it reads the list (the keys, or the
-// names behind their ids) and turns it into the metric families it serves
-// until the next complete read.
-type keyCollector interface {
-	// name is the `collector` label value.
-	name() string
-	// skipReasons are the reasons the list may skip an item for
-	// (apiclient.SkipNoID, ...), exported as 0 when none was skipped.
-	skipReasons() []string
-	// update reads the whole list, adds its series to s and returns how
-	// many items it exported.
-	update(ctx context.Context, s *series.Builder) (items int, stats apiclient.ListStats, err error)
-}
-
 // job is one collector with the families of its latest complete list and
 // its health.
 type job struct {
-	keyCollector
+	name string // the collector label's value
+	reader
 	families atomic.Pointer[series.Families]
 
 	wake chan struct{} // RetryFailed: attempt now (buffered: one pending)
@@ -186,49 +161,12 @@ func New(lister Lister, opts Options) *Exporter {
 		}
 	}
 	e.snapshot.Store(series.New())
-	var collectors []keyCollector
-	if opts.BYOK {
-		collectors = append(collectors, &byokCollector{lister: lister})
-	}
-	if opts.APIKeys {
-		collectors = append(collectors, &apiKeysCollector{lister: lister, perKey: opts.APIKeysPerKey, audit: e.audit})
-	}
-	if opts.ServiceAccounts {
-		collectors = append(collectors, &serviceAccountsCollector{lister: lister})
-	}
-	if opts.Users {
-		collectors = append(collectors, &usersCollector{lister: lister})
-	}
-	if opts.Environments {
-		collectors = append(collectors, &environmentsCollector{lister: lister})
-	}
-	if opts.KafkaClusters {
-		collectors = append(collectors, &kafkaClustersCollector{lister: lister, audit: e.audit})
-	}
-	if opts.Quotas {
-		scopes := opts.QuotaScopes
-		if len(scopes) == 0 {
-			scopes = []string{apiclient.ScopeOrganization}
+	for _, name := range opts.Collectors {
+		c, err := lookup(name)
+		if err != nil {
+			panic(err) // config takes only the registry's names
 		}
-		collectors = append(collectors, &quotasCollector{lister: lister, scopes: scopes})
-	}
-	if opts.OrgInfo {
-		collectors = append(collectors, &organizationCollector{lister: lister})
-	}
-	if opts.CertificateAuthorities {
-		collectors = append(collectors, &certificateAuthoritiesCollector{lister: lister})
-	}
-	if opts.CertificateIdentityPools {
-		collectors = append(collectors, certificatePools(lister))
-	}
-	if opts.IdentityProviders {
-		collectors = append(collectors, &identityProvidersCollector{lister: lister})
-	}
-	if opts.IdentityPools {
-		collectors = append(collectors, oauthPools(lister))
-	}
-	for _, c := range collectors {
-		j := &job{keyCollector: c, errors: map[apiclient.Reason]float64{}, wake: make(chan struct{}, 1)}
+		j := &job{name: name, reader: c.build(env{lister: lister, opts: opts, audit: e.audit}), errors: map[apiclient.Reason]float64{}, wake: make(chan struct{}, 1)}
 		for _, r := range apiclient.Reasons {
 			j.errors[r] = 0
 		}
@@ -277,7 +215,7 @@ const DefaultRetryDelay = 10 * time.Second
 func (e *Exporter) loop(ctx context.Context, j *job) {
 	t := time.NewTimer(0)
 	defer t.Stop()
-	delay := time.Duration(0) // the wait after the next failure; 0: none yet
+	failures := 0 // in a row
 	for {
 		select {
 		case <-ctx.Done():
@@ -288,15 +226,13 @@ func (e *Exporter) loop(ctx context.Context, j *job) {
 		}
 		start := time.Now()
 		next := start.Add(e.interval)
-		if delay == 0 {
-			delay = min(e.retryDelay, e.interval)
-		}
+		retryIn := backoff.Doubling(e.retryDelay, e.interval, failures+1)
 		// A refresh that would run past the next start gives up.
-		if err := e.refresh(ctx, j, next, delay); err == nil {
-			delay = 0
+		if err := e.refresh(ctx, j, next, retryIn); err == nil {
+			failures = 0
 		} else {
-			next = time.Now().Add(delay)
-			delay = min(2*delay, e.interval)
+			failures++
+			next = time.Now().Add(retryIn)
 		}
 		// Reading a list allocates many times what its snapshot keeps;
 		// hand that back to the OS now rather than hold it until the
@@ -378,7 +314,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time, r
 		// err names the endpoint, the HTTP status, the API's error title and
 		// X-Request-Id where there was one; never the credentials.
 		kv := []any{
-			"msg", msg, "organization", e.org, "collector", j.name(), "reason", reasonOf(err), "pages", stats.Pages, "duration", took,
+			"msg", msg, "organization", e.org, "collector", j.name, "reason", reasonOf(err), "pages", stats.Pages, "duration", took,
 			"next_attempt", time.Now().Add(retryIn).UTC().Format(time.RFC3339), "retry_in", retryIn, "err", err,
 		}
 		if hint := e.hint(j, reasonOf(err)); hint != "" {
@@ -387,8 +323,8 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time, r
 		level.Warn(e.logger).Log(kv...)
 		return err
 	}
-	e.logDropped(j.name(), stats)
-	level.Info(e.logger).Log("msg", "Refresh complete", "organization", e.org, "collector", j.name(), "items", items,
+	e.logDropped(j.name, stats)
+	level.Info(e.logger).Log("msg", "Refresh complete", "organization", e.org, "collector", j.name, "items", items,
 		"pages", stats.Pages, "duration", took)
 	return nil
 }
@@ -421,9 +357,9 @@ func (e *Exporter) hint(j *job, reason apiclient.Reason) string {
 		return "the API key or its secret is wrong, revoked or rotated; it must be a Cloud API key (confluent api-key create --resource cloud): " +
 			"a Kafka cluster API key is refused here. A fixed secret file is read again within seconds"
 	case apiclient.ReasonForbidden:
-		name := j.name()
+		c, _ := lookup(j.name)
 		return fmt.Sprintf("the key's service account lacks a role for this list: OrganizationAdmin reads every list (docs/configuration.md, Permissions), "+
-			"or turn this collector off with --no-collector.%s (in a configuration file: collectors: {%s: false})", strings.ReplaceAll(name, "_", "-"), name)
+			"or turn this collector off with --no-%s (in a configuration file: collectors: {%s: false})", c.Flag(), c.Name)
 	}
 	return ""
 }
@@ -509,7 +445,7 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 func (j *job) collectHealth(ch chan<- prometheus.Metric, org string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	name := j.name()
+	name := j.name
 	if j.attempted {
 		ch <- prometheus.MustNewConstMetric(refreshSuccessDesc, prometheus.GaugeValue, boolFloat(j.success), org, name)
 		ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, j.duration.Seconds(), org, name)
@@ -524,7 +460,11 @@ func (j *job) collectHealth(ch chan<- prometheus.Metric, org string) {
 	if j.lastSuccess.IsZero() {
 		return
 	}
-	for _, r := range j.skipReasons() {
+	reasons := []string{apiclient.SkipNoID, apiclient.SkipLongID}
+	if sk, ok := j.reader.(skipper); ok {
+		reasons = sk.skipReasons()
+	}
+	for _, r := range reasons {
 		ch <- prometheus.MustNewConstMetric(refreshSkippedDesc, prometheus.GaugeValue, float64(j.complete.Skipped[r].Count), org, name, r)
 	}
 	for field, t := range j.complete.Invalid {

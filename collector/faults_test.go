@@ -19,6 +19,7 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // faultRig is a simulated API, a client and an Exporter whose log lines are kept.
@@ -34,14 +35,14 @@ func newFaultRig(t *testing.T) *faultRig {
 	s, srv := newSimAPI(t, sim.OrgConfig{Seed: 11, BYOKKeys: 25, APIKeys: 60, Quirks: true})
 	u, _ := url.Parse(srv.URL)
 	c, err := apiclient.New(apiclient.Config{
-		BaseURL: u, APIKey: testKey, Secret: apiclient.StaticSecret(testSecret), PageSize: 10,
+		BaseURL: u, APIKey: testKey, Secret: secret.Static(testSecret), PageSize: 10,
 		Timeout: 10 * time.Second, RetryBaseDelay: time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	buf := &testkit.Buffer{}
-	e := New(c, Options{Organization: "acme", Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true, Logger: log.NewLogfmtLogger(buf)})
+	e := New(c, Options{Organization: "acme", Interval: time.Minute, APIKeysPerKey: true, Logger: log.NewLogfmtLogger(buf), Collectors: []string{"byok", "api_keys"}})
 	return &faultRig{sim: s, client: c, exp: e, log: buf}
 }
 
@@ -112,7 +113,7 @@ func TestA429HoldsBothCollectors(t *testing.T) {
 	r.refresh(10 * time.Second)
 	r.sim.SetFaults(sim.Faults{Status: http.StatusTooManyRequests, RetryAfter: 30, Endpoint: "byok_keys"})
 	// The BYOK list first, alone, then the others over the same client.
-	byok := New(r.client, Options{Organization: "acme", Interval: time.Minute, BYOK: true, Logger: log.NewNopLogger()})
+	byok := New(r.client, Options{Organization: "acme", Interval: time.Minute, Logger: log.NewNopLogger(), Collectors: []string{"byok"}})
 	byok.Refresh(context.Background(), time.Now().Add(5*time.Second))
 	before := len(r.sim.Requests())
 	r.refresh(5 * time.Second)
@@ -137,11 +138,11 @@ func TestRateLimitStorm(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
-	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: testKey, Secret: apiclient.StaticSecret(testSecret), PageSize: 2, RetryBaseDelay: time.Millisecond})
+	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: testKey, Secret: secret.Static(testSecret), PageSize: 2, RetryBaseDelay: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(c, Options{Organization: "acme", Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true})
+	e := New(c, Options{Organization: "acme", Interval: time.Minute, APIKeysPerKey: true, Collectors: []string{"byok", "api_keys"}})
 	e.Refresh(context.Background(), time.Now().Add(30*time.Second)) // 18 pages at 5 a second
 	if !e.Ready() {
 		t.Fatal("the refresh did not complete under the rate limit")
@@ -305,16 +306,15 @@ func TestPoliteUnderARateLimit(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
-	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: testKey, Secret: apiclient.StaticSecret(testSecret), PageSize: 100, RetryBaseDelay: time.Millisecond})
+	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: testKey, Secret: secret.Static(testSecret), PageSize: 100, RetryBaseDelay: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	buf := &testkit.Buffer{}
 	e := New(c, Options{
 		Organization: "acme", Interval: time.Minute, Logger: log.NewLogfmtLogger(buf),
-		BYOK: true, APIKeys: true, APIKeysPerKey: true,
-		ServiceAccounts: true, Users: true, Environments: true, KafkaClusters: true, Quotas: true, OrgInfo: true,
-		CertificateAuthorities: true, CertificateIdentityPools: true, IdentityProviders: true, IdentityPools: true,
+		APIKeysPerKey: true,
+		Collectors:    []string{"byok", "api_keys", "service_accounts", "users", "environments", "kafka_clusters", "quotas", "organization", "certificate_authorities", "certificate_identity_pools", "identity_providers", "identity_pools"},
 	})
 	e.Refresh(context.Background(), time.Now().Add(2*time.Minute))
 	if !e.Ready() {

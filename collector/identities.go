@@ -28,50 +28,35 @@ var (
 		"pool_id", "display_name", "provider_id", "kind", "identity_claim", "state")
 )
 
-// certificateAuthoritiesCollector serves GET /iam/v2/certificate-authorities.
-type certificateAuthoritiesCollector struct{ lister Lister }
-
-func (c *certificateAuthoritiesCollector) name() string { return "certificate_authorities" }
-func (c *certificateAuthoritiesCollector) skipReasons() []string {
-	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
+func init() {
+	register("certificate_authorities", true, "Collect the mTLS certificate authorities and the expiry of every certificate of their chains.", func(e env) reader {
+		return listOf(e.lister.ListCertificateAuthorities, addAuthority)
+	})
+	register("certificate_identity_pools", true, "Collect the identity pools of every certificate authority.", func(e env) reader {
+		return certificatePools(e.lister)
+	})
+	register("identity_providers", true, "Collect the OAuth identity providers.", func(e env) reader {
+		return listOf(e.lister.ListIdentityProviders, func(s *series.Builder, p apiclient.IdentityProvider) {
+			s.Add(identityProviderInfoMetric, 1, p.ID, p.DisplayName, p.Issuer, p.State)
+		})
+	})
+	register("identity_pools", true, "Collect the identity pools of every OAuth identity provider.", func(e env) reader {
+		return oauthPools(e.lister)
+	})
 }
 
-func (c *certificateAuthoritiesCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
-	authorities, stats, err := c.lister.ListCertificateAuthorities(ctx)
-	if err != nil {
-		return 0, stats, err
-	}
-	for _, a := range authorities {
-		s.Add(certificateAuthorityInfoMetric, 1, a.ID, a.DisplayName, a.Description, a.State, a.CRLSource, a.RequireCRL)
-		s.AddTimestamp(crlUpdatedMetric, a.CRLUpdatedAt, a.ID)
-		seen := map[[2]string]bool{}
-		for _, cert := range a.Certificates {
-			if k := [2]string{cert.SerialNumber, cert.Fingerprint}; !seen[k] {
-				seen[k] = true
-				s.AddTimestamp(certificateExpiresMetric, cert.ExpiresAt, a.ID, cert.SerialNumber, cert.Fingerprint)
-			}
+// addAuthority adds a certificate authority, its revocation list's age and
+// the expiry of each certificate of its chain (each once).
+func addAuthority(s *series.Builder, a apiclient.CertificateAuthority) {
+	s.Add(certificateAuthorityInfoMetric, 1, a.ID, a.DisplayName, a.Description, a.State, a.CRLSource, a.RequireCRL)
+	s.AddTimestamp(crlUpdatedMetric, a.CRLUpdatedAt, a.ID)
+	seen := map[[2]string]bool{}
+	for _, cert := range a.Certificates {
+		if k := [2]string{cert.SerialNumber, cert.Fingerprint}; !seen[k] {
+			seen[k] = true
+			s.AddTimestamp(certificateExpiresMetric, cert.ExpiresAt, a.ID, cert.SerialNumber, cert.Fingerprint)
 		}
 	}
-	return len(authorities), stats, nil
-}
-
-// identityProvidersCollector serves GET /iam/v2/identity-providers.
-type identityProvidersCollector struct{ lister Lister }
-
-func (c *identityProvidersCollector) name() string { return "identity_providers" }
-func (c *identityProvidersCollector) skipReasons() []string {
-	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
-}
-
-func (c *identityProvidersCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
-	providers, stats, err := c.lister.ListIdentityProviders(ctx)
-	if err != nil {
-		return 0, stats, err
-	}
-	for _, p := range providers {
-		s.Add(identityProviderInfoMetric, 1, p.ID, p.DisplayName, p.Issuer, p.State)
-	}
-	return len(providers), stats, nil
 }
 
 // poolsCollector serves the identity pools of every certificate authority
@@ -79,16 +64,15 @@ func (c *identityProvidersCollector) update(ctx context.Context, s *series.Build
 // parents itself, as the Kafka clusters collector reads the environments,
 // so that it depends on no other collector.
 type poolsCollector struct {
-	collector string // certificate_identity_pools, identity_pools
-	kind      string // the kind label: certificate, oauth
-	parent    string // what a parent is called in errors
-	parents   func(context.Context) ([]string, apiclient.ListStats, error)
-	list      func(context.Context, string) ([]apiclient.IdentityPool, apiclient.ListStats, error)
+	kind    string // the kind label: certificate, oauth
+	parent  string // what a parent is called in errors
+	parents func(context.Context) ([]string, apiclient.ListStats, error)
+	list    func(context.Context, string) ([]apiclient.IdentityPool, apiclient.ListStats, error)
 }
 
 func certificatePools(l Lister) *poolsCollector {
 	return &poolsCollector{
-		collector: "certificate_identity_pools", kind: "certificate", parent: "certificate authority",
+		kind: "certificate", parent: "certificate authority",
 		parents: func(ctx context.Context) ([]string, apiclient.ListStats, error) {
 			cas, st, err := l.ListCertificateAuthorities(ctx)
 			ids := make([]string, len(cas))
@@ -103,7 +87,7 @@ func certificatePools(l Lister) *poolsCollector {
 
 func oauthPools(l Lister) *poolsCollector {
 	return &poolsCollector{
-		collector: "identity_pools", kind: "oauth", parent: "identity provider",
+		kind: "oauth", parent: "identity provider",
 		parents: func(ctx context.Context) ([]string, apiclient.ListStats, error) {
 			ps, st, err := l.ListIdentityProviders(ctx)
 			ids := make([]string, len(ps))
@@ -114,11 +98,6 @@ func oauthPools(l Lister) *poolsCollector {
 		},
 		list: l.ListIdentityPools,
 	}
-}
-
-func (c *poolsCollector) name() string { return c.collector }
-func (c *poolsCollector) skipReasons() []string {
-	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
 }
 
 // update adds the pools of every parent. One parent's list failing fails

@@ -87,7 +87,7 @@ func diffLines(a, b string) string {
 // read, one failing environment fails the whole list (never a partial one),
 // and a cluster listed twice is served once.
 func TestClustersOfEveryEnvironment(t *testing.T) {
-	r := newRig(Options{Organization: "acme", Interval: time.Minute, KafkaClusters: true})
+	r := newRig(Options{Organization: "acme", Interval: time.Minute, Collectors: []string{"kafka_clusters"}})
 	r.refresh()
 	got := lines(t, r.exp, "confluent_kafka_cluster_info")
 	for _, want := range []string{`value:"lkc-1"`, `value:"lkc-2"`} {
@@ -127,7 +127,7 @@ func TestClustersOfEveryEnvironment(t *testing.T) {
 // TestQuotaUsageOnlyWhereReported: a quota without usage has a limit and no
 // usage series (never a 0 that reads as "nothing used").
 func TestQuotaUsageOnlyWhereReported(t *testing.T) {
-	r := newRig(Options{Organization: "acme", Interval: time.Minute, Quotas: true})
+	r := newRig(Options{Organization: "acme", Interval: time.Minute, Collectors: []string{"quotas"}})
 	r.refresh()
 	limits := lines(t, r.exp, "confluent_quota_limit")
 	usage := lines(t, r.exp, "confluent_quota_usage")

@@ -1,8 +1,6 @@
 package collector
 
 import (
-	"context"
-
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
@@ -20,41 +18,17 @@ var (
 		"owner_id", "full_name")
 )
 
-// serviceAccountsCollector serves the service accounts of GET /iam/v2/service-accounts.
-type serviceAccountsCollector struct{ lister Lister }
-
-func (c *serviceAccountsCollector) name() string { return "service_accounts" }
-func (c *serviceAccountsCollector) skipReasons() []string {
-	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
-}
-
-func (c *serviceAccountsCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
-	accounts, stats, err := c.lister.ListServiceAccounts(ctx)
-	if err != nil {
-		return 0, stats, err
-	}
-	for _, a := range accounts {
-		s.Add(serviceAccountInfoMetric, 1, a.ID, a.DisplayName, a.Description)
-	}
-	return len(accounts), stats, nil
-}
-
-// usersCollector serves the users of GET /iam/v2/users: their full names
-// only. It is off by default: names are personal data.
-type usersCollector struct{ lister Lister }
-
-func (c *usersCollector) name() string { return "users" }
-func (c *usersCollector) skipReasons() []string {
-	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
-}
-
-func (c *usersCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {
-	users, stats, err := c.lister.ListUsers(ctx)
-	if err != nil {
-		return 0, stats, err
-	}
-	for _, u := range users {
-		s.Add(userInfoMetric, 1, u.ID, u.FullName)
-	}
-	return len(users), stats, nil
+func init() {
+	register("service_accounts", true, "Collect service account names (owners of API keys).", func(e env) reader {
+		return listOf(e.lister.ListServiceAccounts, func(s *series.Builder, a apiclient.ServiceAccount) {
+			s.Add(serviceAccountInfoMetric, 1, a.ID, a.DisplayName, a.Description)
+		})
+	})
+	// Off by default: names are personal data. Full names only, never an
+	// email address.
+	register("users", false, "Collect user full names (owners of API keys). Off by default: names are personal data.", func(e env) reader {
+		return listOf(e.lister.ListUsers, func(s *series.Builder, u apiclient.User) {
+			s.Add(userInfoMetric, 1, u.ID, u.FullName)
+		})
+	})
 }

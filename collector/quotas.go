@@ -16,17 +16,22 @@ var (
 		"quota_code", "scope", "resource_id")
 )
 
-// quotasCollector serves the service quotas of GET
-// /service-quota/v1/applied-quotas?scope=..., one list per scope. One scope
+// The service quotas of GET /service-quota/v1/applied-quotas?scope=..., one
+// list per scope (Options.QuotaScopes; none: the organisation's). One scope
 // failing fails the refresh, as one environment's clusters do.
+func init() {
+	register("quotas", true, "Collect the organisation's service quotas (limit and usage).", func(e env) reader {
+		scopes := e.opts.QuotaScopes
+		if len(scopes) == 0 {
+			scopes = []string{apiclient.ScopeOrganization}
+		}
+		return &quotasCollector{lister: e.lister, scopes: scopes}
+	})
+}
+
 type quotasCollector struct {
 	lister Lister
 	scopes []string // apiclient.ScopeOrganization, ...
-}
-
-func (c *quotasCollector) name() string { return "quotas" }
-func (c *quotasCollector) skipReasons() []string {
-	return []string{apiclient.SkipNoID, apiclient.SkipLongID}
 }
 
 func (c *quotasCollector) update(ctx context.Context, s *series.Builder) (int, apiclient.ListStats, error) {

@@ -200,7 +200,7 @@ func newFake() *fakeLister {
 // cluster (the same code for each) becomes one series each, named by
 // resource_id; one scope failing fails the refresh and keeps the last data.
 func TestQuotaScopes(t *testing.T) {
-	opts := Options{Interval: time.Minute, Quotas: true, QuotaScopes: []string{"ORGANIZATION", "SERVICE_ACCOUNT", "KAFKA_CLUSTER"}}
+	opts := Options{Interval: time.Minute, QuotaScopes: []string{"ORGANIZATION", "SERVICE_ACCOUNT", "KAFKA_CLUSTER"}, Collectors: []string{"quotas"}}
 	r := newRig(opts)
 	r.refresh()
 	want := strings.Join([]string{
@@ -433,7 +433,7 @@ func TestRefreshDeadline(t *testing.T) {
 // TestDroppedItemsAndValues: what a complete list left out is served as
 // gauges of that list, logged once per kind, and replaced by the next list.
 func TestDroppedItemsAndValues(t *testing.T) {
-	r := newRig(Options{Organization: "acme", Interval: time.Minute, BYOK: true, APIKeys: true, APIKeysPerKey: true, Logger: log.NewNopLogger()})
+	r := newRig(Options{Organization: "acme", Interval: time.Minute, APIKeysPerKey: true, Logger: log.NewNopLogger(), Collectors: []string{"byok", "api_keys"}})
 	r.fake.stats = apiclient.ListStats{
 		Pages:   3,
 		Skipped: map[string]apiclient.Tally{apiclient.SkipNoID: {Count: 2, Example: "page 1 item 4"}, apiclient.SkipNoOwner: {Count: 5, Example: "K9"}},
@@ -531,7 +531,7 @@ func TestFailureHints(t *testing.T) {
 		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 403}, "OrganizationAdmin reads every list"},
 		{&apiclient.APIError{Endpoint: "byok_keys", StatusCode: 503}, ""},
 	} {
-		r := newRig(Options{Organization: "acme", Interval: time.Minute, BYOK: true})
+		r := newRig(Options{Organization: "acme", Interval: time.Minute, Collectors: []string{"byok"}})
 		r.fake.fail(tc.err, nil)
 		r.refresh()
 		line := r.log.Lines("level=warn", "collector=byok")

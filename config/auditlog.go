@@ -14,25 +14,24 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/auditlog"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // AuditLogSecretEnv holds the audit-log key's secret when no secret file is
 // given.
 const AuditLogSecretEnv = "CONFLUENT_AUDIT_LOG_API_SECRET"
 
-// The audit log's defaults: Confluent's topic, and its 7-day retention.
-const (
-	DefaultAuditLogTopic    = "confluent-audit-log-events"
-	DefaultAuditLogLookback = 168 * time.Hour
-)
+// DefaultAuditLogLookback is how far back the audit log is read at the
+// first start: its topic's 7-day retention.
+const DefaultAuditLogLookback = 168 * time.Hour
 
 // AuditLog says where an organisation's audit log is and how to read it.
 // With no Bootstrap servers there is none.
 type AuditLog struct {
 	Bootstrap  []string // host:port
 	APIKey     string
-	Secret     apiclient.SecretSource
+	Secret     secret.Source
 	SecretFrom string // where the secret comes from, for the start-up log line
 	Topic      string
 	Lookback   time.Duration
@@ -72,7 +71,7 @@ func addAuditLogFlags(app *kingpin.Application) auditLogFlags {
 		secretFile: app.Flag("audit-log.api-secret-file", "File holding the audit-log key's secret, re-read at every connection. Without it the secret is read from $"+AuditLogSecretEnv+".").
 			Envar("CONFLUENT_AUDIT_LOG_API_SECRET_FILE").String(),
 		topic: app.Flag("audit-log.topic", "The audit log's topic.").
-			Envar("CONFLUENT_AUDIT_LOG_TOPIC").Default(DefaultAuditLogTopic).String(),
+			Envar("CONFLUENT_AUDIT_LOG_TOPIC").Default(auditlog.DefaultTopic).String(),
 		lookback: durationFlag(app, "audit-log.lookback", "How far back to read the audit log at start (the topic keeps 7 days).",
 			DefaultAuditLogLookback.String(), "CONFLUENT_AUDIT_LOG_LOOKBACK"),
 		caFile: app.Flag("audit-log.ca-file", "PEM file of certificate authorities to trust for the audit-log cluster besides the system's.").
@@ -89,9 +88,9 @@ func (f auditLogFlags) auditLog(getenv func(string) string) AuditLog {
 		TLS: *f.tls, CAFile: *f.caFile,
 	}
 	if *f.secretFile != "" {
-		a.Secret, a.SecretFrom = apiclient.SecretFile(*f.secretFile), "file "+*f.secretFile
+		a.Secret, a.SecretFrom = secret.File(*f.secretFile), "file "+*f.secretFile
 	} else if s := strings.TrimSpace(getenv(AuditLogSecretEnv)); s != "" {
-		a.Secret, a.SecretFrom = apiclient.StaticSecret(s), "$"+AuditLogSecretEnv
+		a.Secret, a.SecretFrom = secret.Static(s), "$"+AuditLogSecretEnv
 	}
 	return a
 }
@@ -240,7 +239,7 @@ func (fa *fileAuditLog) auditLog(defaults AuditLog) (AuditLog, error) {
 	}
 	a := AuditLog{
 		Bootstrap: slices.Clone(fa.BootstrapServers), APIKey: fa.APIKey,
-		Secret: apiclient.SecretFile(fa.APISecretFile), SecretFrom: "file " + fa.APISecretFile,
+		Secret: secret.File(fa.APISecretFile), SecretFrom: "file " + fa.APISecretFile,
 		Topic: defaults.Topic, Lookback: defaults.Lookback, CAFile: defaults.CAFile, TLS: defaults.TLS,
 	}
 	if fa.Topic != nil {

@@ -8,9 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,7 +19,8 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // SecretEnv holds the secret when no secret file is given. The secret is
@@ -44,12 +45,10 @@ type Flags struct {
 	pageSize      *int
 	maxItems      *int
 	interval      *time.Duration
-	byok          *bool
-	apiKeys       *bool
+	collectors    map[string]*bool // by collector name
 	apiKeysPerKey *bool
 	quotaScopes   *string
 	scopesSet     bool
-	names         enrichment
 	auditLog      auditLogFlags
 }
 
@@ -73,23 +72,13 @@ func AddFlags(app *kingpin.Application) *Flags {
 			Envar("CONFLUENT_CLOUD_API_SECRET_FILE").String(),
 		timeout:       durationFlag(app, "confluent.timeout", "Timeout of one HTTP request to the API.", "30s", ""),
 		pageSize:      intFlag(app, "confluent.page-size", "Items per page requested from the API (1-100).", "100"),
-		maxItems:      intFlag(app, "confluent.max-items", "Most items one list may have: a longer one fails the refresh (reason pagination) before memory follows an endless list.", strconv.Itoa(apiclient.DefaultMaxItems)),
+		maxItems:      intFlag(app, "confluent.max-items", "Most items one list may have: a longer one fails the refresh (reason pagination) before memory follows an endless list.", strconv.Itoa(defaultMaxItems)),
 		interval:      durationFlag(app, "refresh.interval", "Time between the starts of two refreshes (at least 1s).", "5m", "CONFLUENT_REFRESH_INTERVAL"),
-		byok:          app.Flag("collector.byok", "Collect BYOK keys.").Default("true").Bool(),
-		apiKeys:       app.Flag("collector.api-keys", "Collect IAM API keys.").Default("true").Bool(),
 		apiKeysPerKey: app.Flag("collector.api-keys.per-key", "Export per-key series for API keys (turn off for very large organisations).").Default("true").Bool(),
-		names: enrichment{
-			serviceAccounts: app.Flag("collector.service-accounts", "Collect service account names (owners of API keys).").Default("true").Bool(),
-			users:           app.Flag("collector.users", "Collect user full names (owners of API keys). Off by default: names are personal data.").Default("false").Bool(),
-			environments:    app.Flag("collector.environments", "Collect environment names.").Default("true").Bool(),
-			kafkaClusters:   app.Flag("collector.kafka-clusters", "Collect Kafka clusters of every environment and the BYOK key that encrypts each.").Default("true").Bool(),
-			quotas:          app.Flag("collector.quotas", "Collect the organisation's service quotas (limit and usage).").Default("true").Bool(),
-			orgInfo:         app.Flag("collector.organization", "Collect Confluent's id and name of the organisation (confluent_organization_info).").Default("true").Bool(),
-			cas:             app.Flag("collector.certificate-authorities", "Collect the mTLS certificate authorities and the expiry of every certificate of their chains.").Default("true").Bool(),
-			casPools:        app.Flag("collector.certificate-identity-pools", "Collect the identity pools of every certificate authority.").Default("true").Bool(),
-			providers:       app.Flag("collector.identity-providers", "Collect the OAuth identity providers.").Default("true").Bool(),
-			providersPools:  app.Flag("collector.identity-pools", "Collect the identity pools of every OAuth identity provider.").Default("true").Bool(),
-		},
+		collectors:    map[string]*bool{},
+	}
+	for _, c := range collector.Collectors() {
+		f.collectors[c.Name] = app.Flag(c.Flag(), c.Help).Default(strconv.FormatBool(c.Default)).Bool()
 	}
 	f.quotaScopes = app.Flag("collector.quotas.scopes", "Quota scopes to read, comma-separated: "+strings.Join(quotaScopeNames, ", ")+
 		". Default: organization,service_account,kafka_cluster, and user_account with --collector.users (user_account needs it).").
@@ -127,12 +116,6 @@ func parseQuotaScopes(what string, names []string) ([]string, error) {
 		return nil, fmt.Errorf("%s: no quota scope (turn the quotas collector off instead)", what)
 	}
 	return out, nil
-}
-
-// enrichment are the flags of the collectors of names and quotas.
-type enrichment struct {
-	serviceAccounts, users, environments, kafkaClusters, quotas, orgInfo *bool
-	cas, casPools, providers, providersPools                             *bool
 }
 
 // durationFlag is a duration flag whose parse error names the flag (and its
@@ -181,6 +164,13 @@ func (n *namedValue[T]) Set(s string) error {
 
 func (n *namedValue[T]) String() string { return fmt.Sprint(n.v) }
 
+// What the API takes, as apiclient says (a test holds them equal): config
+// checks the flags before any client exists.
+const (
+	maxPageSize     = 100    // apiclient.MaxPageSize
+	defaultMaxItems = 250000 // apiclient.DefaultMaxItems
+)
+
 // DefaultOrganization names the one organisation the flags describe when
 // there is no --config.file.
 const DefaultOrganization = "default"
@@ -219,7 +209,7 @@ type Organization struct {
 	URL        string // as given; validate parses it into BaseURL
 	BaseURL    *url.URL
 	APIKey     string
-	Secret     apiclient.SecretSource
+	Secret     secret.Source
 	SecretFrom string // where the secret comes from, for the start-up log line
 	Timeout    time.Duration
 	PageSize   int
@@ -275,8 +265,8 @@ func (o *Organization) validate(n settings) error {
 	if o.Timeout <= 0 {
 		return fmt.Errorf("%s=%s must be positive", n.timeout, o.Timeout)
 	}
-	if o.PageSize < 1 || o.PageSize > apiclient.MaxPageSize {
-		return fmt.Errorf("%s=%d is outside 1..%d", n.pageSize, o.PageSize, apiclient.MaxPageSize)
+	if o.PageSize < 1 || o.PageSize > maxPageSize {
+		return fmt.Errorf("%s=%d is outside 1..%d", n.pageSize, o.PageSize, maxPageSize)
 	}
 	if o.MaxItems < 1 {
 		return fmt.Errorf("%s=%d must be positive", n.maxItems, o.MaxItems)
@@ -284,20 +274,20 @@ func (o *Organization) validate(n settings) error {
 	if o.Interval < time.Second {
 		return fmt.Errorf("%s=%s is under the minimum of 1s", n.interval, o.Interval)
 	}
-	if !o.any() {
+	if len(o.Names()) == 0 {
 		return errors.New("every collector is disabled (" + n.collectors + "): nothing to export")
 	}
 	if err := o.checkScopes(); err != nil {
 		return err
 	}
-	return o.AuditLog.validate(n.auditLog, o.APIKeys)
+	return o.AuditLog.validate(n.auditLog, o.On["api_keys"])
 }
 
 // secretError says which secret is wrong: the setting naming its file, or
 // the environment variable holding it. Never SecretFrom: a file's path may
 // be the secret itself, pasted where the path belongs.
-func secretError(s apiclient.SecretSource, file, env string, err error) error {
-	if _, isFile := s.(apiclient.SecretFile); isFile {
+func secretError(s secret.Source, file, env string, err error) error {
+	if _, isFile := s.(secret.File); isFile {
 		return fmt.Errorf("unreadable %s: %w", file, err)
 	}
 	return fmt.Errorf("$%s: the secret %w", env, err)
@@ -308,32 +298,32 @@ func secretError(s apiclient.SecretSource, file, env string, err error) error {
 const secretTimeout = 10 * time.Second
 
 // readSecret reads s once, as a check that it can be.
-func readSecret(s apiclient.SecretSource) (string, error) {
+func readSecret(s secret.Source) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), secretTimeout)
 	defer cancel()
 	return s.Secret(ctx)
 }
 
-// Collectors says which collectors run for an organisation.
+// Collectors says which collectors run for an organisation, and their
+// options.
 type Collectors struct {
-	BYOK          bool
-	APIKeys       bool
-	APIKeysPerKey bool
-
-	ServiceAccounts bool
-	Users           bool
-	Environments    bool
-	KafkaClusters   bool
-	Quotas          bool
-	// QuotaScopes are the quota scopes asked for (apiclient.ScopeOrganization,
+	On            map[string]bool // by collector name (collector.Collectors)
+	APIKeysPerKey bool            // the API keys' per-key series
+	// QuotaScopes are the quota scopes asked for (ORGANIZATION,
 	// ...); nil for the default (Scopes).
 	QuotaScopes []string
-	OrgInfo     bool
+}
 
-	CertificateAuthorities   bool
-	CertificateIdentityPools bool
-	IdentityProviders        bool
-	IdentityPools            bool
+// Names are the collectors on, by name.
+func (c Collectors) Names() []string {
+	var out []string
+	for name, on := range c.On {
+		if on {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Scopes returns the quota scopes to read: those asked for, or the
@@ -343,7 +333,7 @@ func (c Collectors) Scopes() []string {
 		return c.QuotaScopes
 	}
 	names := defaultQuotaScopes
-	if c.Users {
+	if c.On["users"] {
 		names = append(slices.Clone(names), "user_account")
 	}
 	scopes, _ := parseQuotaScopes("", names)
@@ -353,15 +343,10 @@ func (c Collectors) Scopes() []string {
 // checkScopes refuses user_account without the users collector: user
 // quotas name people, whom the exporter only names when asked to.
 func (c Collectors) checkScopes() error {
-	if c.Quotas && !c.Users && slices.Contains(c.QuotaScopes, apiclient.ScopeUserAccount) {
+	if c.On["quotas"] && !c.On["users"] && slices.Contains(c.QuotaScopes, "USER_ACCOUNT") {
 		return errors.New("quota scope user_account needs the users collector (--collector.users or collectors.users): its quotas name people")
 	}
 	return nil
-}
-
-func (c Collectors) any() bool {
-	return c.BYOK || c.APIKeys || c.ServiceAccounts || c.Users || c.Environments || c.KafkaClusters || c.Quotas || c.OrgInfo ||
-		c.CertificateAuthorities || c.CertificateIdentityPools || c.IdentityProviders || c.IdentityPools
 }
 
 // Equal reports whether o and p read the same organisation the same way.
@@ -371,7 +356,9 @@ func (o Organization) Equal(p Organization) bool {
 		o.equal(p.Collectors) && o.AuditLog.Equal(p.AuditLog)
 }
 
-func (c Collectors) equal(d Collectors) bool { return reflect.DeepEqual(c, d) }
+func (c Collectors) equal(d Collectors) bool {
+	return maps.Equal(c.On, d.On) && c.APIKeysPerKey == d.APIKeysPerKey && slices.Equal(c.QuotaScopes, d.QuotaScopes)
+}
 
 // Organizations returns the organisations to read: the one of the flags, or
 // those File lists, read and checked now (a reload calls it again).
@@ -395,12 +382,9 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 	if p := *f.telemetryPath; slices.Contains(reservedPaths, p) || p == "/debug/pprof" || strings.HasPrefix(p, "/debug/pprof/") {
 		return nil, fmt.Errorf("--web.telemetry-path=%q is taken by the exporter's own endpoint of that name", p)
 	}
-	collectors := Collectors{
-		BYOK: *f.byok, APIKeys: *f.apiKeys, APIKeysPerKey: *f.apiKeysPerKey,
-		ServiceAccounts: *f.names.serviceAccounts, Users: *f.names.users, Environments: *f.names.environments,
-		KafkaClusters: *f.names.kafkaClusters, Quotas: *f.names.quotas, OrgInfo: *f.names.orgInfo,
-		CertificateAuthorities: *f.names.cas, CertificateIdentityPools: *f.names.casPools,
-		IdentityProviders: *f.names.providers, IdentityPools: *f.names.providersPools,
+	collectors := Collectors{On: map[string]bool{}, APIKeysPerKey: *f.apiKeysPerKey}
+	for name, on := range f.collectors {
+		collectors.On[name] = *on
 	}
 	if f.scopesSet {
 		scopes, err := parseQuotaScopes("--collector.quotas.scopes", strings.Split(*f.quotaScopes, ","))
@@ -428,9 +412,9 @@ func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 		return cfg, nil
 	}
 	if *f.secretFile != "" {
-		cfg.Secret, cfg.SecretFrom = apiclient.SecretFile(*f.secretFile), "file "+*f.secretFile
+		cfg.Secret, cfg.SecretFrom = secret.File(*f.secretFile), "file "+*f.secretFile
 	} else if s := strings.TrimSpace(getenv(SecretEnv)); s != "" {
-		cfg.Secret, cfg.SecretFrom = apiclient.StaticSecret(s), "$"+SecretEnv
+		cfg.Secret, cfg.SecretFrom = secret.Static(s), "$"+SecretEnv
 	}
 	if err := cfg.validate(flagSettings); err != nil {
 		return nil, err

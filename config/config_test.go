@@ -6,8 +6,10 @@ package config
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,9 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/auditlog"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // parseFlags parses args with the exporter's own flags, and env as the environment.
@@ -174,40 +179,61 @@ func only(name string) []string {
 	return out
 }
 
-// TestCollectorFlags: each collector flag sets its own collector, with the
-// documented defaults (users off: names are personal data).
+// TestCollectorFlags: each collector of the registry has its flag,
+// --[no-]collector.NAME with dashes, which sets it and nothing else, with
+// the registry's default (users off: names are personal data).
 func TestCollectorFlags(t *testing.T) {
 	env := map[string]string{"CONFLUENT_CLOUD_API_KEY": "k", SecretEnv: "the-secret"}
-	collectors := func(c *Config) [13]bool {
-		return [13]bool{
-			c.BYOK, c.APIKeys, c.APIKeysPerKey, c.ServiceAccounts, c.Users, c.Environments, c.KafkaClusters, c.Quotas, c.OrgInfo,
-			c.CertificateAuthorities, c.CertificateIdentityPools, c.IdentityProviders, c.IdentityPools,
-		}
-	}
-	defaults := [13]bool{true, true, true, true, false, true, true, true, true, true, true, true, true}
 	cfg, err := parseFlags(t, nil, env).Check(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := collectors(cfg), defaults; got != want {
-		t.Errorf("defaults %v, want %v", got, want)
+	defaults := map[string]bool{}
+	for _, c := range collector.Collectors() {
+		defaults[c.Name] = c.Default
 	}
-	for i, flag := range []string{
-		"--no-collector.byok", "--no-collector.api-keys", "--no-collector.api-keys.per-key", "--no-collector.service-accounts",
-		"--collector.users", "--no-collector.environments", "--no-collector.kafka-clusters", "--no-collector.quotas",
-		"--no-collector.organization", "--no-collector.certificate-authorities", "--no-collector.certificate-identity-pools",
-		"--no-collector.identity-providers", "--no-collector.identity-pools",
-	} {
+	if len(defaults) < 12 || defaults["users"] || !defaults["byok"] || !defaults["api_keys"] {
+		t.Fatalf("the registry's defaults %v: want a dozen collectors, users off", defaults)
+	}
+	if !maps.Equal(cfg.On, defaults) || !cfg.APIKeysPerKey {
+		t.Errorf("defaults %v (per key %v), want %v", cfg.On, cfg.APIKeysPerKey, defaults)
+	}
+	for _, c := range collector.Collectors() {
+		flag := "--no-" + c.Flag()
+		if !c.Default {
+			flag = "--" + c.Flag()
+		}
 		cfg, err := parseFlags(t, []string{flag}, env).Check(os.Getenv)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := defaults
-		want[i] = !want[i]
-		if got := collectors(cfg); got != want {
-			t.Errorf("%s: %v, want %v", flag, got, want)
+		want := maps.Clone(defaults)
+		want[c.Name] = !c.Default
+		if !maps.Equal(cfg.On, want) {
+			t.Errorf("%s: %v, want %v", flag, cfg.On, want)
 		}
 	}
+	if !strings.Contains(strings.Join(collectorFlagNames(t), " "), "--collector.kafka-clusters") {
+		t.Error("no --collector.kafka-clusters: the flag is the name with dashes")
+	}
+	cfg, err = parseFlags(t, []string{"--no-collector.api-keys.per-key"}, env).Check(os.Getenv)
+	if err != nil || cfg.APIKeysPerKey || !cfg.On["api_keys"] {
+		t.Errorf("--no-collector.api-keys.per-key: per key %v, api_keys %v (%v)", cfg.APIKeysPerKey, cfg.On["api_keys"], err)
+	}
+}
+
+// collectorFlagNames are the --collector.* flags the exporter defines.
+func collectorFlagNames(t *testing.T) []string {
+	t.Helper()
+	app := kingpin.New("x", "")
+	AddFlags(app)
+	var out []string
+	for _, f := range app.Model().Flags {
+		if strings.HasPrefix(f.Name, "collector.") {
+			out = append(out, "--"+f.Name)
+		}
+	}
+	return out
 }
 
 // TestSecretSources: where the secret comes from, and that it is what is sent.
@@ -229,7 +255,7 @@ func TestSecretSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, isFile := cfg.Secret.(apiclient.SecretFile); !isFile || cfg.SecretFrom != "file "+secretFile {
+	if _, isFile := cfg.Secret.(secret.File); !isFile || cfg.SecretFrom != "file "+secretFile {
 		t.Errorf("from a file: %T from %q", cfg.Secret, cfg.SecretFrom)
 	}
 	if s, _ := cfg.Secret.Secret(context.Background()); s != "from-file" {
@@ -386,7 +412,7 @@ func TestAuditLogFlags(t *testing.T) {
 				t.Fatalf("rejected: %v", err)
 			case tc.want == "":
 				a := cfg.AuditLog
-				if (len(tc.args) > 0 || tc.env["CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS"] != "") && (!a.Enabled() || a.APIKey != "AUDITKEY" || a.Topic != DefaultAuditLogTopic || a.Lookback != 168*time.Hour) {
+				if (len(tc.args) > 0 || tc.env["CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS"] != "") && (!a.Enabled() || a.APIKey != "AUDITKEY" || a.Topic != auditlog.DefaultTopic || a.Lookback != 168*time.Hour) {
 					t.Errorf("audit log %+v", a)
 				}
 				if len(tc.args) > 0 && strings.HasPrefix(a.Bootstrap[0], "SASL_SSL") {
@@ -403,5 +429,20 @@ func TestAuditLogFlags(t *testing.T) {
 				t.Fatalf("error %q, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestAPILimitsAgree: what config checks of the API's limits is what the
+// client enforces.
+func TestAPILimitsAgree(t *testing.T) {
+	if maxPageSize != apiclient.MaxPageSize || defaultMaxItems != apiclient.DefaultMaxItems || apiclient.ScopeUserAccount != "USER_ACCOUNT" {
+		t.Errorf("config: page size %d, max items %d; apiclient: %d, %d, %q", maxPageSize, defaultMaxItems,
+			apiclient.MaxPageSize, apiclient.DefaultMaxItems, apiclient.ScopeUserAccount)
+	}
+	for _, name := range quotaScopeNames {
+		scopes, err := parseQuotaScopes("", []string{name})
+		if err != nil || !slices.Contains([]string{apiclient.ScopeOrganization, apiclient.ScopeEnvironment, apiclient.ScopeNetwork, apiclient.ScopeKafkaCluster, apiclient.ScopeServiceAccount, apiclient.ScopeUserAccount}, scopes[0]) {
+			t.Errorf("quota scope %s reads as %v (%v), which apiclient does not know", name, scopes, err)
+		}
 	}
 }

@@ -24,8 +24,8 @@ func TestExampleFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(orgs) != 2 || orgs[0].Name != "production" || orgs[1].Name != "analytics" || orgs[1].Quotas || orgs[1].Users ||
-		!orgs[1].BYOK || orgs[1].Interval.Minutes() != 10 || orgs[0].SecretFrom != "file "+filepath.Join(dir, "production.secret") ||
+	if len(orgs) != 2 || orgs[0].Name != "production" || orgs[1].Name != "analytics" || orgs[1].On["quotas"] || orgs[1].On["users"] ||
+		!orgs[1].On["byok"] || orgs[1].Interval.Minutes() != 10 || orgs[0].SecretFrom != "file "+filepath.Join(dir, "production.secret") ||
 		!orgs[0].AuditLog.Enabled() || orgs[0].AuditLog.APIKey != "AUDITKEY0000000" || orgs[1].AuditLog.Enabled() {
 		t.Errorf("the example says something else: %+v", orgs)
 	}

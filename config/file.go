@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -15,7 +16,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // maxFileSize bounds what is read of --config.file: a hundred organisations
@@ -48,25 +50,64 @@ type fileOrganization struct {
 	AuditLog        *fileAuditLog   `yaml:"audit_log"`
 }
 
-// fileCollectors turns collectors on or off; an omitted one is as the
-// flags say.
+// fileCollectors turns collectors on or off, by their names
+// (collector.Collectors), with the options of two of them; an omitted one
+// is as the flags say.
 type fileCollectors struct {
-	BYOK            *bool `yaml:"byok"`
-	APIKeys         *bool `yaml:"api_keys"`
-	APIKeysPerKey   *bool `yaml:"api_keys_per_key"`
-	ServiceAccounts *bool `yaml:"service_accounts"`
-	Users           *bool `yaml:"users"`
-	Environments    *bool `yaml:"environments"`
-	KafkaClusters   *bool `yaml:"kafka_clusters"`
-	Quotas          *bool `yaml:"quotas"`
-	Organization    *bool `yaml:"organization"`
-	// The workload identities other than API keys.
-	CertificateAuthorities   *bool `yaml:"certificate_authorities"`
-	CertificateIdentityPools *bool `yaml:"certificate_identity_pools"`
-	IdentityProviders        *bool `yaml:"identity_providers"`
-	IdentityPools            *bool `yaml:"identity_pools"`
-	// QuotaScopes lists the quota scopes to read ([organization, ...]).
-	QuotaScopes []string `yaml:"quota_scopes"`
+	On            map[string]bool
+	APIKeysPerKey *bool    // api_keys_per_key
+	QuotaScopes   []string // quota_scopes: [organization, ...]
+}
+
+// fileCollectorKeys are the keys of collectors: beside the collectors'
+// names, their options.
+const (
+	keyAPIKeysPerKey = "api_keys_per_key"
+	keyQuotaScopes   = "quota_scopes"
+)
+
+// UnmarshalYAML reads collectors: an unknown key is a mistake, as every
+// other unknown field of the file is, said in yaml's words.
+func (c *fileCollectors) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot unmarshal %s into collectors", n.Line, n.ShortTag())}}
+	}
+	known := map[string]bool{}
+	for _, col := range collector.Collectors() {
+		known[col.Name] = true
+	}
+	c.On = map[string]bool{}
+	var errs []string
+	decode := func(v *yaml.Node, into any) {
+		if err := v.Decode(into); err != nil {
+			var te *yaml.TypeError
+			if errors.As(err, &te) {
+				errs = append(errs, te.Errors...)
+			} else {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch key := k.Value; {
+		case key == keyQuotaScopes:
+			decode(v, &c.QuotaScopes)
+		case key == keyAPIKeysPerKey:
+			c.APIKeysPerKey = new(bool)
+			decode(v, c.APIKeysPerKey)
+		case known[key]:
+			var on bool
+			decode(v, &on)
+			c.On[key] = on
+		default:
+			errs = append(errs, fmt.Sprintf("line %d: field %s not found in collectors", k.Line, key))
+		}
+	}
+	if len(errs) > 0 {
+		return &yaml.TypeError{Errors: errs}
+	}
+	return nil
 }
 
 // LoadFile reads the organisations path lists, each completed with
@@ -138,13 +179,11 @@ func readFile(path string) ([]byte, error) {
 // yamlTypes names the file's parts in yaml's errors as a user sees them.
 var yamlTypes = strings.NewReplacer(
 	"in type config.fileOrganization", "in an organization",
-	"in type config.fileCollectors", "in collectors",
 	"in type config.fileAuditLog", "in audit_log",
 	"into config.fileAuditLog", "into audit_log",
 	"in type config.file", "at the top level",
 	"into config.fileOrganization", "into an organization",
 	"into []config.fileOrganization", "into the list of organizations",
-	"into config.fileCollectors", "into collectors",
 	"into config.file", "into the file",
 )
 
@@ -203,11 +242,28 @@ func yamlLineOf(m string) int {
 
 // fileKeys are the keys of each part of the file, as yaml's errors (after
 // yamlTypes) name the part.
-var fileKeys = map[string]reflect.Type{
-	"in an organization": reflect.TypeFor[fileOrganization](),
-	"in collectors":      reflect.TypeFor[fileCollectors](),
-	"in audit_log":       reflect.TypeFor[fileAuditLog](),
-	"at the top level":   reflect.TypeFor[file](),
+func fileKeys(part string) []string {
+	var t reflect.Type
+	switch part {
+	case "in an organization":
+		t = reflect.TypeFor[fileOrganization]()
+	case "in audit_log":
+		t = reflect.TypeFor[fileAuditLog]()
+	case "at the top level":
+		t = reflect.TypeFor[file]()
+	case "in collectors":
+		keys := []string{keyAPIKeysPerKey, keyQuotaScopes}
+		for _, c := range collector.Collectors() {
+			keys = append(keys, c.Name)
+		}
+		return keys
+	}
+	var keys []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		keys = append(keys, name)
+	}
+	return keys
 }
 
 var (
@@ -228,17 +284,14 @@ func explainYAML(m string, raw []byte, line int) string {
 		if key == "api_secret" {
 			return m + ": the secret is never written in this file; put it in a file of its own and name that file with api_secret_file"
 		}
-		if t, ok := fileKeys[part]; ok {
-			best, bestDist := "", len(key)/3+1
-			for f := range t.Fields() {
-				name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-				if d := editDistance(key, name); d < bestDist {
-					best, bestDist = name, d
-				}
+		best, bestDist := "", len(key)/3+1
+		for _, name := range fileKeys(part) {
+			if d := editDistance(key, name); d < bestDist {
+				best, bestDist = name, d
 			}
-			if best != "" {
-				return m + ": did you mean " + best + "?"
-			}
+		}
+		if best != "" {
+			return m + ": did you mean " + best + "?"
 		}
 		return m
 	}
@@ -298,7 +351,7 @@ func (fo fileOrganization) organization(defaults Organization) (Organization, er
 	if fo.APISecretFile == "" {
 		return o, errors.New("no api_secret_file: the secret is read from a file, never written in this one")
 	}
-	o.Secret, o.SecretFrom, n.secretFile = apiclient.SecretFile(fo.APISecretFile), "file "+fo.APISecretFile, "api_secret_file"
+	o.Secret, o.SecretFrom, n.secretFile = secret.File(fo.APISecretFile), "file "+fo.APISecretFile, "api_secret_file"
 	if fo.URL != "" {
 		o.URL, n.url = fo.URL, "url"
 	}
@@ -311,29 +364,12 @@ func (fo fileOrganization) organization(defaults Organization) (Organization, er
 	if fo.MaxItems != nil {
 		o.MaxItems, n.maxItems = *fo.MaxItems, "max_items"
 	}
+	o.On = maps.Clone(defaults.On) // the defaults' map is every organisation's
 	if c := fo.Collectors; c != nil {
 		n.collectors = "collectors"
-		for _, set := range []struct {
-			to   *bool
-			from *bool
-		}{
-			{&o.BYOK, c.BYOK},
-			{&o.APIKeys, c.APIKeys},
-			{&o.APIKeysPerKey, c.APIKeysPerKey},
-			{&o.ServiceAccounts, c.ServiceAccounts},
-			{&o.Users, c.Users},
-			{&o.Environments, c.Environments},
-			{&o.KafkaClusters, c.KafkaClusters},
-			{&o.Quotas, c.Quotas},
-			{&o.OrgInfo, c.Organization},
-			{&o.CertificateAuthorities, c.CertificateAuthorities},
-			{&o.CertificateIdentityPools, c.CertificateIdentityPools},
-			{&o.IdentityProviders, c.IdentityProviders},
-			{&o.IdentityPools, c.IdentityPools},
-		} {
-			if set.from != nil {
-				*set.to = *set.from
-			}
+		maps.Copy(o.On, c.On)
+		if c.APIKeysPerKey != nil {
+			o.APIKeysPerKey = *c.APIKeysPerKey
 		}
 		if c.QuotaScopes != nil {
 			scopes, err := parseQuotaScopes("collectors.quota_scopes", c.QuotaScopes)

@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/auditlog"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // flagDefaults is an organisation as the flags' defaults make it.
@@ -19,12 +20,12 @@ func flagDefaults() Organization {
 	u, _ := url.Parse("https://api.confluent.cloud")
 	return Organization{
 		Name: DefaultOrganization, URL: u.String(), BaseURL: u, Timeout: 30 * time.Second, PageSize: 100, MaxItems: 250000, Interval: 5 * time.Minute,
-		Collectors: Collectors{
-			BYOK: true, APIKeys: true, APIKeysPerKey: true, ServiceAccounts: true, Environments: true,
-			KafkaClusters: true, Quotas: true, OrgInfo: true,
-			CertificateAuthorities: true, CertificateIdentityPools: true, IdentityProviders: true, IdentityPools: true,
-		},
-		AuditLog: AuditLog{Topic: DefaultAuditLogTopic, Lookback: DefaultAuditLogLookback, TLS: true},
+		Collectors: Collectors{APIKeysPerKey: true, On: map[string]bool{
+			"byok": true, "api_keys": true, "service_accounts": true, "users": false, "environments": true,
+			"kafka_clusters": true, "quotas": true, "organization": true,
+			"certificate_authorities": true, "certificate_identity_pools": true, "identity_providers": true, "identity_pools": true,
+		}},
+		AuditLog: AuditLog{Topic: auditlog.DefaultTopic, Lookback: DefaultAuditLogLookback, TLS: true},
 	}
 }
 
@@ -39,15 +40,15 @@ func writeFile(t *testing.T, dir, name, content string) string {
 
 func TestLoadFile(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "prod.secret", "s3cr3t-value\n")
+	secretPath := writeFile(t, dir, "prod.secret", "s3cr3t-value\n")
 	path := writeFile(t, dir, "orgs.yml", `
 organizations:
   - name: production
     api_key: PRODKEY
-    api_secret_file: `+secret+`
+    api_secret_file: `+secretPath+`
   - name: bu-2.eu
     api_key: BUKEY
-    api_secret_file: `+secret+`
+    api_secret_file: `+secretPath+`
     url: http://127.0.0.1:10062
     refresh_interval: 10m
     page_size: 50
@@ -56,7 +57,7 @@ organizations:
       quotas: false
   - name: scoped
     api_key: SCOPEDKEY
-    api_secret_file: `+secret+`
+    api_secret_file: `+secretPath+`
     collectors: {users: true, quota_scopes: [organization, user_account]}
 `)
 	orgs, err := LoadFile(path, flagDefaults())
@@ -74,7 +75,7 @@ organizations:
 	}
 	prod, bu := orgs[0], orgs[1]
 	want := flagDefaults()
-	want.Name, want.APIKey, want.Secret, want.SecretFrom = "production", "PRODKEY", apiclient.SecretFile(secret), "file "+secret
+	want.Name, want.APIKey, want.Secret, want.SecretFrom = "production", "PRODKEY", secret.File(secretPath), "file "+secretPath
 	if !prod.Equal(want) || prod.SecretFrom != want.SecretFrom {
 		t.Errorf("production: %+v, want the flags' defaults with its key: %+v", prod, want)
 	}
@@ -82,7 +83,7 @@ organizations:
 		t.Errorf("secret %q, %v", s, err)
 	}
 	if bu.Name != "bu-2.eu" || bu.BaseURL.String() != "http://127.0.0.1:10062" || bu.Interval != 10*time.Minute ||
-		bu.PageSize != 50 || !bu.Users || bu.Quotas || !bu.BYOK || bu.Timeout != 30*time.Second {
+		bu.PageSize != 50 || !bu.On["users"] || bu.On["quotas"] || !bu.On["byok"] || bu.Timeout != 30*time.Second {
 		t.Errorf("bu-2.eu: %+v", bu)
 	}
 	if prod.Equal(bu) {
@@ -95,13 +96,13 @@ organizations:
 // has no audit log, whatever the flags say.
 func TestLoadFileAuditLog(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "the-secret")
-	audit := writeFile(t, dir, "audit.secret", "audit-secret\n")
+	secretPath := writeFile(t, dir, "s", "the-secret")
+	audit := writeFile(t, dir, "audit.secret", "audit-secretPath\n")
 	path := writeFile(t, dir, "orgs.yml", `
 organizations:
   - name: production
     api_key: PRODKEY
-    api_secret_file: `+secret+`
+    api_secret_file: `+secretPath+`
     audit_log:
       bootstrap_servers: [SASL_SSL://pkc-1.us-west-2.aws.confluent.cloud:9092]
       api_key: AUDITKEY
@@ -109,7 +110,7 @@ organizations:
       lookback: 24h
   - name: staging
     api_key: STAGINGKEY
-    api_secret_file: `+secret+`
+    api_secret_file: `+secretPath+`
 `)
 	defaults := flagDefaults()
 	defaults.AuditLog.Bootstrap, defaults.AuditLog.APIKey, defaults.AuditLog.Topic = []string{"flags:9092"}, "FLAGKEY", "audit-copy"
@@ -119,7 +120,7 @@ organizations:
 	}
 	a := orgs[0].AuditLog
 	want := AuditLog{
-		Bootstrap: []string{"pkc-1.us-west-2.aws.confluent.cloud:9092"}, APIKey: "AUDITKEY", Secret: apiclient.SecretFile(audit),
+		Bootstrap: []string{"pkc-1.us-west-2.aws.confluent.cloud:9092"}, APIKey: "AUDITKEY", Secret: secret.File(audit),
 		Topic: "audit-copy", Lookback: 24 * time.Hour, TLS: true,
 	}
 	if !a.Equal(want) || a.SecretFrom != "file "+audit {
@@ -138,9 +139,9 @@ organizations:
 // TestLoadFileLimits: the limits themselves are accepted.
 func TestLoadFileLimits(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "the-secret")
+	secretPath := writeFile(t, dir, "s", "the-secret")
 	for _, extra := range []string{"refresh_interval: 1s", "page_size: 1", "page_size: 100"} {
-		path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secret+"\n    "+extra+"\n")
+		path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secretPath+"\n    "+extra+"\n")
 		if _, err := LoadFile(path, flagDefaults()); err != nil {
 			t.Errorf("%s: %v", extra, err)
 		}
@@ -151,8 +152,8 @@ func TestLoadFileLimits(t *testing.T) {
 // refused, naming the limit.
 func TestLoadFileSize(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "the-secret")
-	body := "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: " + secret + "\n#"
+	secretPath := writeFile(t, dir, "s", "the-secret")
+	body := "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: " + secretPath + "\n#"
 	pad := strings.Repeat("x", maxFileSize-len(body)-1) + "\n"
 	path := writeFile(t, dir, "orgs.yml", body+pad)
 	if _, err := LoadFile(path, flagDefaults()); err != nil {
@@ -168,9 +169,9 @@ func TestLoadFileSize(t *testing.T) {
 // and the organisation.
 func TestLoadFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "the-secret")
+	secretPath := writeFile(t, dir, "s", "the-secret")
 	org := func(name, extra string) string {
-		return "  - name: " + name + "\n    api_key: K\n    api_secret_file: " + secret + "\n" + extra
+		return "  - name: " + name + "\n    api_key: K\n    api_secret_file: " + secretPath + "\n" + extra
 	}
 	for _, tc := range []struct {
 		name, content, want string
@@ -189,11 +190,11 @@ func TestLoadFileErrors(t *testing.T) {
 			`orgs.yml:5: organization "prod": the name is used twice (first at line 2)`,
 		},
 		{
-			"missing secret file", "organizations:\n  - name: prod\n    api_key: K\n    api_secret_file: /nonexistent/s\n",
-			`orgs.yml:2: organization "prod": unreadable api_secret_file: the secret file (it does not exist; its path is not shown, in case it is the secret itself): no such file or directory`,
+			"missing secretPath file", "organizations:\n  - name: prod\n    api_key: K\n    api_secret_file: /nonexistent/s\n",
+			`orgs.yml:2: organization "prod": unreadable api_secret_file: the secretPath file (it does not exist; its path is not shown, in case it is the secretPath itself): no such file or directory`,
 		},
-		{"no secret file", "organizations:\n  - name: prod\n    api_key: K\n", `orgs.yml:2: organization "prod": no api_secret_file`},
-		{"no key", "organizations:\n  - name: prod\n    api_secret_file: " + secret + "\n", `orgs.yml:2: organization "prod": no API key: set api_key`},
+		{"no secretPath file", "organizations:\n  - name: prod\n    api_key: K\n", `orgs.yml:2: organization "prod": no api_secret_file`},
+		{"no key", "organizations:\n  - name: prod\n    api_secret_file: " + secretPath + "\n", `orgs.yml:2: organization "prod": no API key: set api_key`},
 		{"no name", "organizations:\n  - api_key: K\n", `orgs.yml:2: organization #1: no name`},
 		{"bad name", "organizations:\n" + org("prod finance", ""), `orgs.yml:2: organization "prod finance": the name must be`},
 		{
@@ -223,45 +224,45 @@ func TestLoadFileErrors(t *testing.T) {
 			`orgs.yml:6: organization "prod": field bootstrap not found in audit_log`,
 		},
 		{
-			"audit_log without servers", "organizations:\n" + org("prod", "    audit_log: {api_key: A, api_secret_file: "+secret+"}\n"),
+			"audit_log without servers", "organizations:\n" + org("prod", "    audit_log: {api_key: A, api_secret_file: "+secretPath+"}\n"),
 			`organization "prod": audit_log has no bootstrap_servers`,
 		},
 		{
-			"audit_log without secret file", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A}\n"),
+			"audit_log without secretPath file", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A}\n"),
 			`organization "prod": audit_log has no api_secret_file`,
 		},
 		{
-			"audit_log without key", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_secret_file: "+secret+"}\n"),
+			"audit_log without key", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_secret_file: "+secretPath+"}\n"),
 			`organization "prod": the audit log has no API key: set audit_log.api_key`,
 		},
 		{
-			"audit_log plain remote", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret_file: "+secret+", tls: false}\n"),
+			"audit_log plain remote", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret_file: "+secretPath+", tls: false}\n"),
 			`organization "prod": audit_log.tls: false: plain Kafka (no TLS) is allowed only for loopback brokers`,
 		},
 		{
-			"audit_log bad server", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1], api_key: A, api_secret_file: "+secret+"}\n"),
+			"audit_log bad server", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1], api_key: A, api_secret_file: "+secretPath+"}\n"),
 			`organization "prod": audit_log.bootstrap_servers: server 1 of 1: no port: write host:9092`,
 		},
 		{
-			"audit_log lookback", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret_file: "+secret+", lookback: -1h}\n"),
+			"audit_log lookback", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret_file: "+secretPath+", lookback: -1h}\n"),
 			`organization "prod": audit_log.lookback=-1h0m0s must be positive`,
 		},
 		{"a second document", "organizations:\n" + org("prod", "") + "---\norganizations: []\n", `orgs.yml:5: a second YAML document (after ---): the file is one document`},
 		{"max items", "organizations:\n" + org("prod", "    max_items: -1\n"), `organization "prod": max_items=-1 must be positive`},
-		{"a value in the wrong place", "organizations:\n" + org("prod", "    page_size: hunter2-the-secret\n"), `orgs.yml:5: organization "prod": cannot unmarshal !!str a value into int`},
+		{"a value in the wrong place", "organizations:\n" + org("prod", "    page_size: hunter2-the-secretPath\n"), `orgs.yml:5: organization "prod": cannot unmarshal !!str a value into int`},
 		{"empty file", "", `orgs.yml: the file is empty; it must list organizations`},
 		{
-			"a secret written in the file", "organizations:\n" + org("prod", "    api_secret: hunter2-the-secret\n"),
-			`orgs.yml:5: organization "prod": field api_secret not found in an organization: the secret is never written in this file; put it in a file of its own and name that file with api_secret_file`,
+			"a secretPath written in the file", "organizations:\n" + org("prod", "    api_secret: hunter2-the-secretPath\n"),
+			`orgs.yml:5: organization "prod": field api_secret not found in an organization: the secretPath is never written in this file; put it in a file of its own and name that file with api_secret_file`,
 		},
 		{
-			"the audit log's secret written in the file", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret: hunter2-the-secret}\n"),
-			`field api_secret not found in audit_log: the secret is never written in this file; put it in a file of its own and name that file with api_secret_file`,
+			"the audit log's secretPath written in the file", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret: hunter2-the-secretPath}\n"),
+			`field api_secret not found in audit_log: the secretPath is never written in this file; put it in a file of its own and name that file with api_secret_file`,
 		},
 		{"a typo", "organizations:\n" + org("prod", "    refresh_intervall: 1m\n"), `orgs.yml:5: organization "prod": field refresh_intervall not found in an organization: did you mean refresh_interval?`},
 		{"a collector's typo", "organizations:\n" + org("prod", "    collectors: {bypk: false}\n"), `field bypk not found in collectors: did you mean byok?`},
 		{"a key far from any", "organizations:\n" + org("prod", "    colour: blue\n"), `field colour not found in an organization"`},
-		{"a secret as a key", "organizations:\n" + org("prod", "    Hunter2+the/SECRET: 1\n"), `orgs.yml:5: organization "prod": unknown field (not shown: it may be a secret) in an organization`},
+		{"a secretPath as a key", "organizations:\n" + org("prod", "    Hunter2+the/SECRET: 1\n"), `orgs.yml:5: organization "prod": unknown field (not shown: it may be a secretPath) in an organization`},
 		{"a number for a duration", "organizations:\n" + org("prod", "    refresh_interval: 5\n"), `orgs.yml:5: organization "prod": refresh_interval is a duration with a unit: write it as 30s, 5m or 1h (cannot unmarshal !!int a value into time.Duration)`},
 		{"empty list", "organizations: []\n", `orgs.yml: no organizations listed`},
 		{"not YAML", "organizations: [\n", `orgs.yml:1: did not find expected node content`},
@@ -273,8 +274,8 @@ func TestLoadFileErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error()+`"`, tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}
-			for _, secret := range []string{"hunter2", "secret/"} {
-				if strings.Contains(strings.ToLower(err.Error()), secret) {
+			for _, secretPath := range []string{"hunter2", "secret/"} {
+				if strings.Contains(strings.ToLower(err.Error()), secretPath) {
 					t.Fatalf("error %q shows a value of the file", err)
 				}
 			}
@@ -312,17 +313,17 @@ func TestLoadFileManyMistakes(t *testing.T) {
 }
 
 // TestConfigFileFlag: with --config.file the flags are the defaults, no
-// API key or secret is needed of them, and the file is read at Check.
+// API key or secretPath is needed of them, and the file is read at Check.
 func TestConfigFileFlag(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "the-secret")
-	path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secret+"\n")
+	secretPath := writeFile(t, dir, "s", "the-secret")
+	path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secretPath+"\n")
 	cfg, err := parseFlags(t, []string{"--config.file=" + path, "--refresh.interval=2m", "--no-collector.quotas"}, nil).Check(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	orgs, err := cfg.Organizations()
-	if err != nil || len(orgs) != 1 || orgs[0].Name != "a" || orgs[0].Interval != 2*time.Minute || orgs[0].Quotas {
+	if err != nil || len(orgs) != 1 || orgs[0].Name != "a" || orgs[0].Interval != 2*time.Minute || orgs[0].On["quotas"] {
 		t.Fatalf("%+v, %v", orgs, err)
 	}
 	bad := writeFile(t, dir, "bad.yml", "organizations:\n  - name: a\n")
@@ -344,15 +345,15 @@ func TestConfigFileFlag(t *testing.T) {
 // that takes a bad value from a flag is told of the flag.
 func TestSettingsNamedWhereWritten(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "s", "the-secret")
-	path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secret+"\n")
+	secretPath := writeFile(t, dir, "s", "the-secret")
+	path := writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secretPath+"\n")
 	defaults := flagDefaults()
 	defaults.Interval = 10 * time.Millisecond
 	_, err := LoadFile(path, defaults)
 	if want := `orgs.yml:2: organization "a": --refresh.interval=10ms is under the minimum of 1s`; err == nil || !strings.HasSuffix(err.Error(), want) {
 		t.Fatalf("error %v, want it to end %q", err, want)
 	}
-	path = writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secret+"\n    refresh_interval: 10ms\n")
+	path = writeFile(t, dir, "orgs.yml", "organizations:\n  - name: a\n    api_key: K\n    api_secret_file: "+secretPath+"\n    refresh_interval: 10ms\n")
 	if _, err := LoadFile(path, flagDefaults()); err == nil || !strings.Contains(err.Error(), `organization "a": refresh_interval=10ms`) {
 		t.Fatalf("error %v, want refresh_interval named", err)
 	}

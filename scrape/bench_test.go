@@ -19,6 +19,7 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // The organisations of docs/benchmarks.md: N API keys, 500 BYOK keys, every
@@ -53,13 +54,13 @@ func benchWired(b *testing.B, n int) wired {
 	b.Cleanup(ts.Close)
 	u, _ := url.Parse(ts.URL)
 	up := collector.NewUpstream("bench")
-	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: benchKey, Secret: apiclient.StaticSecret(benchSecret), Observer: up})
+	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: benchKey, Secret: secret.Static(benchSecret), Observer: up})
 	if err != nil {
 		b.Fatal(err)
 	}
 	e := collector.New(c, collector.Options{
-		Organization: "bench", OrgInfo: true, Interval: time.Hour, BYOK: true, APIKeys: true, APIKeysPerKey: true,
-		ServiceAccounts: true, Users: true, Environments: true, KafkaClusters: true, Quotas: true,
+		Organization: "bench", Interval: time.Hour, APIKeysPerKey: true,
+		Collectors: []string{"organization", "byok", "api_keys", "service_accounts", "users", "environments", "kafka_clusters", "quotas"},
 	})
 	// The first refresh of Run, as the supervisor starts it; the next would
 	// come in an hour.

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
@@ -52,9 +53,14 @@ type Opts struct {
 
 // Handler serves the metrics. Make it with New.
 type Handler struct {
-	opts    Opts
-	errs    *prometheus.CounterVec
-	flights flights
+	opts Opts
+	errs *prometheus.CounterVec
+	// flights lets the scrapes of one format and snapshot that arrive while
+	// its per-scrape part is being gathered and encoded share those bytes:
+	// under 20 concurrent scrapers the work, and the memory it holds at
+	// once, stays that of a few (promhttp's CoalesceGather does so for the
+	// gather).
+	flights singleflight.Group
 }
 
 // New returns a Handler.
@@ -153,10 +159,11 @@ func (h *Handler) encode(r *http.Request) (*response, series.Key, error) {
 		h.opts.Logger.Error("error encoding metrics", "err", err)
 		return nil, k, err
 	}
-	dynamic, err := h.flights.do(flightKey{k, snap}, func() ([]byte, error) { return h.encodeDynamic(k, snap, nil) })
+	v, err, _ := h.flights.Do(fmt.Sprintf("%s %t %p", k.Format, k.Gzip, snap), func() (any, error) { return h.encodeDynamic(k, snap, nil) })
 	if err != nil {
 		return nil, k, err
 	}
+	dynamic, _ := v.([]byte)
 	return &response{static: static, dynamic: dynamic}, k, nil
 }
 

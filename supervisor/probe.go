@@ -22,9 +22,6 @@ var firstProbeWait = 10 * time.Second
 // organisations across replicas by relabelling.
 func (s *Supervisor) Probe() http.Handler { return http.HandlerFunc(s.serveProbe) }
 
-// maxEcho is how much of a request parameter an error answer quotes.
-const maxEcho = 64
-
 func (s *Supervisor) serveProbe(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("organization")
 	var o *organization
@@ -38,13 +35,9 @@ func (s *Supervisor) serveProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("The organization parameter is missing: /probe?organization=NAME (configured: %s)",
 			strings.Join(s.Names(), ", ")), http.StatusBadRequest)
 		return
-	case o == nil:
-		shown := name
-		if len(shown) > maxEcho {
-			shown = shown[:maxEcho] + "..."
-		}
-		http.Error(w, fmt.Sprintf("Unknown organization %q: not in the configuration (configured: %s)",
-			shown, strings.Join(s.Names(), ", ")), http.StatusNotFound)
+	case o == nil: // quoted, and at most 64 characters of it
+		http.Error(w, fmt.Sprintf("Unknown organization %.64q: not in the configuration (configured: %s)",
+			name, strings.Join(s.Names(), ", ")), http.StatusNotFound)
 		return
 	}
 	run := o.current()

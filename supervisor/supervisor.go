@@ -30,6 +30,7 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
@@ -163,21 +164,22 @@ func (s *Supervisor) Apply(cfgs []config.Organization) error {
 
 func (s *Supervisor) logStart(o *organization) {
 	c := o.cfg
-	level.Info(s.opts.Logger).Log("msg", "Organization configured", "organization", c.Name,
+	kv := []any{
+		"msg", "Organization configured", "organization", c.Name,
 		"url", c.BaseURL, "api_key", c.APIKey, "secret_from", c.SecretFrom,
 		"page_size", c.PageSize, "timeout", c.Timeout, "refresh_interval", c.Interval,
-		"collector.byok", c.BYOK, "collector.api_keys", c.APIKeys, "collector.api_keys.per_key", c.APIKeysPerKey,
-		"collector.service_accounts", c.ServiceAccounts, "collector.users", c.Users, "collector.environments", c.Environments,
-		"collector.kafka_clusters", c.KafkaClusters, "collector.quotas", c.Quotas, "collector.quotas.scopes", strings.ToLower(strings.Join(c.Scopes(), ",")),
-		"collector.organization", c.OrgInfo,
-		"collector.certificate_authorities", c.CertificateAuthorities, "collector.certificate_identity_pools", c.CertificateIdentityPools,
-		"collector.identity_providers", c.IdentityProviders, "collector.identity_pools", c.IdentityPools,
+	}
+	for _, col := range collector.Collectors() {
+		kv = append(kv, col.Flag(), c.On[col.Name])
+	}
+	kv = append(kv, "collector.api-keys.per-key", c.APIKeysPerKey, "collector.quotas.scopes", strings.ToLower(strings.Join(c.Scopes(), ",")),
 		"refresh", map[bool]string{true: "on probe", false: "always"}[s.opts.OnProbe])
+	level.Info(s.opts.Logger).Log(kv...)
 	if a := c.AuditLog; a.Enabled() {
 		level.Info(s.opts.Logger).Log("msg", "Audit log configured", "organization", c.Name,
 			"bootstrap_servers", strings.Join(a.Bootstrap, ","), "api_key", a.APIKey, "secret_from", a.SecretFrom,
 			"topic", a.Topic, "lookback", a.Lookback, "tls", a.TLS, "ca_file", a.CAFile)
-		if !c.KafkaClusters {
+		if !c.On["kafka_clusters"] {
 			level.Warn(s.opts.Logger).Log("msg", "Without the kafka_clusters collector no Kafka cluster's kind is known: no Kafka API key's usage is tracked (Basic clusters have no audit log), and ConfluentAPIKeyUnused judges Schema Registry, ksqlDB and Flink keys only",
 				"organization", c.Name)
 		}
@@ -333,11 +335,7 @@ func (o *organization) newRun() (*run, error) {
 	r.snapshot.Store(series.New())
 	r.exporter = collector.New(client, collector.Options{
 		Organization: c.Name, Interval: c.Interval,
-		BYOK: c.BYOK, APIKeys: c.APIKeys, APIKeysPerKey: c.APIKeysPerKey,
-		ServiceAccounts: c.ServiceAccounts, Users: c.Users, Environments: c.Environments,
-		KafkaClusters: c.KafkaClusters, Quotas: c.Quotas, QuotaScopes: c.Scopes(), OrgInfo: c.OrgInfo,
-		CertificateAuthorities: c.CertificateAuthorities, CertificateIdentityPools: c.CertificateIdentityPools,
-		IdentityProviders: c.IdentityProviders, IdentityPools: c.IdentityPools,
+		Collectors: c.Names(), APIKeysPerKey: c.APIKeysPerKey, QuotaScopes: c.Scopes(),
 		AuditLog: o.audit.readerOf(), AuditLogInfo: collector.AuditLogInfo{APIKey: c.AuditLog.APIKey, Topic: c.AuditLog.Topic},
 		Logger:  s.opts.Logger,
 		Publish: func(snap *series.Snapshot) { s.published(r, snap) },
@@ -373,7 +371,7 @@ func (o *organization) startLocked(ctx context.Context) {
 		defer close(r.done)
 		r.exporter.Run(ctx)
 	}()
-	if f, ok := o.cfg.Secret.(apiclient.SecretFile); ok {
+	if f, ok := o.cfg.Secret.(secret.File); ok {
 		// Not waited for by stop: a stat that hangs (a stale network
 		// mount) must not hold a reload; it ends when the stat returns.
 		go f.Watch(ctx, secretWatchEvery, func() {

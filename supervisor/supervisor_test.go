@@ -21,10 +21,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/auditlog"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
 // world is three simulated organisations behind one listener.
@@ -60,9 +61,9 @@ func newWorld(t *testing.T) *world {
 // org is the configuration of one organisation of w.
 func (w *world) org(name, key, secretFile string, interval time.Duration) config.Organization {
 	return config.Organization{
-		Name: name, BaseURL: w.url, APIKey: key, Secret: apiclient.SecretFile(secretFile), Timeout: 5 * time.Second,
+		Name: name, BaseURL: w.url, APIKey: key, Secret: secret.File(secretFile), Timeout: 5 * time.Second,
 		PageSize: 10, Interval: interval,
-		Collectors: config.Collectors{BYOK: true, APIKeys: true, APIKeysPerKey: true, ServiceAccounts: true, OrgInfo: true},
+		Collectors: config.Collectors{APIKeysPerKey: true, On: map[string]bool{"byok": true, "api_keys": true, "service_accounts": true, "organization": true}},
 	}
 }
 
@@ -520,7 +521,7 @@ func TestAuditLogReaderOutlivesAReload(t *testing.T) {
 `)
 		defaults := w.org("default", "X", w.secret, time.Minute)
 		defaults.URL, defaults.MaxItems = w.url.String(), 1000
-		defaults.AuditLog = config.AuditLog{Topic: config.DefaultAuditLogTopic, Lookback: config.DefaultAuditLogLookback, TLS: true}
+		defaults.AuditLog = config.AuditLog{Topic: auditlog.DefaultTopic, Lookback: config.DefaultAuditLogLookback, TLS: true}
 		orgs, err := config.LoadFile(file, defaults)
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,8 @@
-package apiclient
+// Package secret reads the secrets the exporter is given: from a file,
+// read again each time it is needed (a rotated secret needs no restart), or
+// once from the environment. What it reads is checked to be a secret, and
+// no error ever says what a file holds.
+package secret
 
 import (
 	"context"
@@ -9,34 +13,35 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sync/singleflight"
 )
 
-// SecretSource yields a secret each time it is needed (a request, a
-// connection), so that a rotated secret is used without a restart.
-type SecretSource interface {
+// Source yields a secret each time it is needed (a request, a connection),
+// so that a rotated secret is used without a restart.
+type Source interface {
 	Secret(ctx context.Context) (string, error)
 }
 
-// StaticSecret is a secret given once, e.g. from an environment variable.
-type StaticSecret string
+// Static is a secret given once, e.g. from an environment variable.
+type Static string
 
 // Secret returns the secret.
-func (s StaticSecret) Secret(context.Context) (string, error) {
+func (s Static) Secret(context.Context) (string, error) {
 	if s == "" {
 		return "", errors.New("is empty")
 	}
-	return string(s), checkSecret(string(s))
+	return string(s), check(string(s))
 }
 
 // maxSecretFileSize bounds a secret file: Confluent's secrets are 64
 // characters; a file of more is not a secret file.
 const maxSecretFileSize = 4 << 10
 
-// SecretFile reads the secret from a file each time. A Kubernetes Secret
+// File reads the secret from a file each time. A Kubernetes Secret
 // volume or a vault agent can replace the file at any time.
 //
 // The file must be a regular file of at most 4 KiB holding one line: a
@@ -45,15 +50,16 @@ const maxSecretFileSize = 4 << 10
 // hangs (a stale network mount) gives up when the context ends; reads of
 // one file never pile up. No error says what the file holds, nor names a
 // path whose directory does not exist (the secret pasted for its path).
-type SecretFile string
+type File string
 
 // Secret reads the file and returns its line, without the trailing newline
 // or a leading byte-order mark (Windows editors write one).
-func (f SecretFile) Secret(ctx context.Context) (string, error) {
-	c := reads.start(string(f))
+func (f File) Secret(ctx context.Context) (string, error) {
+	c := reads.DoChan(string(f), func() (any, error) { return readFile(string(f)) })
 	select {
-	case <-c.done:
-		return c.secret, c.err
+	case r := <-c:
+		s, _ := r.Val.(string)
+		return s, r.Err
 	case <-ctx.Done():
 		return "", fmt.Errorf("%s: reading the secret file: %w", describePath(string(f)), context.Cause(ctx))
 	}
@@ -61,43 +67,14 @@ func (f SecretFile) Secret(ctx context.Context) (string, error) {
 
 // reads are the secret files being read: a read that hangs is waited for
 // by every request that needs the file, never started again meanwhile.
-var reads = &inflight{calls: map[string]*readCall{}}
-
-type inflight struct {
-	mu    sync.Mutex
-	calls map[string]*readCall
-}
-
-type readCall struct {
-	done   chan struct{}
-	secret string
-	err    error
-}
-
-func (in *inflight) start(path string) *readCall {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if c, ok := in.calls[path]; ok {
-		return c
-	}
-	c := &readCall{done: make(chan struct{})}
-	in.calls[path] = c
-	go func() {
-		c.secret, c.err = readSecret(path)
-		in.mu.Lock()
-		delete(in.calls, path)
-		in.mu.Unlock()
-		close(c.done)
-	}()
-	return c
-}
+var reads singleflight.Group
 
 // Watch calls changed each time the file is seen to change, until ctx
 // ends: it looks every `every` at what stat says (the file's identity,
 // size and modification time, through symlinks: a Kubernetes Secret volume
 // swaps a symlink; a file that comes or goes counts too). It never reads
 // the file: the next request does.
-func (f SecretFile) Watch(ctx context.Context, every time.Duration, changed func()) {
+func (f File) Watch(ctx context.Context, every time.Duration, changed func()) {
 	last := statOf(string(f))
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -132,8 +109,8 @@ func (a fileStat) same(b fileStat) bool {
 	return os.SameFile(a.info, b.info) && a.info.Size() == b.info.Size() && a.info.ModTime().Equal(b.info.ModTime())
 }
 
-// readSecret is readSecretFile; tests make it hang.
-var readSecret = readSecretFile
+// readFile is readSecretFile; a test makes it hang.
+var readFile = readSecretFile
 
 // readSecretFile opens path without blocking (a FIFO would block an open
 // for reading until a writer comes), checks that it is a regular file of
@@ -174,7 +151,7 @@ func readSecretFile(path string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("%s: file is empty", name)
 	}
-	if err := checkSecret(s); err != nil {
+	if err := check(s); err != nil {
 		return "", fmt.Errorf("%s: %w", name, err)
 	}
 	return s, nil
@@ -186,10 +163,10 @@ func readSecretFile(path string) (string, error) {
 // and redacting it there would rewrite the data itself.
 const minSecretLength = 8
 
-// checkSecret refuses what no secret holds: more than one line, control
+// check refuses what no secret holds: more than one line, control
 // characters, bytes that are not UTF-8, fewer than minSecretLength
 // characters. The error never quotes it, nor says its length.
-func checkSecret(s string) error {
+func check(s string) error {
 	if strings.ContainsAny(s, "\r\n") {
 		return errors.New("holds more than one line: a secret is one line")
 	}
