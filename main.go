@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/supervisor"
 )
 
@@ -69,17 +70,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// The organisations' series are served from encodings cached per family;
-	// the registry is the part gathered and encoded per scrape.
+
+	// What serves the organisations' series: from encodings cached per
+	// family, plus the registry, gathered and encoded per scrape.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		versioncollector.NewCollector(name),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	series := scrape.NewServer(scrape.ServerOpts{
+		Registry: reg, MaxRequests: cfg.MaxRequests, ProbeOnly: cfg.RefreshOnProbe, Logger: slogger,
+	})
+	// The organisations, each read by its own refresher and published to
+	// the server; the configuration (re)loaded into them.
 	sup := supervisor.New(ctx, supervisor.Options{
-		OnProbe: cfg.RefreshOnProbe, Registry: reg, MaxRequests: cfg.MaxRequests, StoragePath: cfg.StoragePath,
-		UserAgent: name + "/" + version.Version, Logger: logger, Slogger: slogger,
+		Server: series, OnProbe: cfg.RefreshOnProbe, StoragePath: cfg.StoragePath,
+		UserAgent: name + "/" + version.Version, Logger: logger,
 	})
 	defer sup.Close()
 	reload := newReloader(cfg, sup, logger)
@@ -93,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer signal.Stop(hup)
 	go reloadOnHangup(ctx, hup, reload)
 
-	mux, err := newMux(sup, reload.handler(cfg.Lifecycle), cfg.TelemetryPath, cfg.Pprof)
+	mux, err := newMux(served{series, sup}, reload.handler(cfg.Lifecycle), cfg.TelemetryPath, cfg.Pprof)
 	if err != nil {
 		level.Error(logger).Log("msg", "Building the landing page", "err", err)
 		return 1
@@ -168,12 +175,19 @@ func checkWebConfig(path string) error {
 	return nil
 }
 
-// organizations is what the mux serves of the supervisor.
+// organizations is what the mux serves of the organisations.
 type organizations interface {
 	Ready() bool
 	Metrics() http.Handler
 	Probe() http.Handler
 	Names() []string
+}
+
+// served is the organisations as the server serves them and the
+// supervisor runs them.
+type served struct {
+	*scrape.Server
+	*supervisor.Supervisor
 }
 
 // newMux serves metrics at metricsPath, each organisation at /probe, the

@@ -9,17 +9,17 @@ import (
 )
 
 var (
-	apiKeysMetric = series.NewMetric("iam", "api_keys",
+	apiKeysDesc = series.NewGauge("iam", "api_keys",
 		"Number of IAM API keys by owner kind and resource kind.", "owner_kind", "resource_kind")
-	apiKeyInfoMetric = series.NewMetric("iam", "api_key_info",
+	apiKeyInfoDesc = series.NewGauge("iam", "api_key_info",
 		"Identity, owner and (first) resource of an IAM API key; keys made with Confluent's CLI have a description and no display name; created_by where the API says. Always 1.",
 		"key_id", "display_name", "description", "owner_id", "owner_kind", "resource_id", "resource_kind", "environment", "created_by")
-	apiKeyResourceMetric = series.NewMetric("iam", "api_key_resource_info",
+	apiKeyResourceDesc = series.NewGauge("iam", "api_key_resource_info",
 		"A resource an IAM API key opens: one series per key and resource (a key can open several). Always 1.",
 		"key_id", "resource_id", "resource_kind", "environment")
-	apiKeyCreatedMetric = series.NewMetric("iam", "api_key_created_timestamp_seconds",
+	apiKeyCreatedDesc = series.NewGauge("iam", "api_key_created_timestamp_seconds",
 		"When the IAM API key was created.", "key_id")
-	apiKeyExpiresMetric = series.NewMetric("iam", "api_key_expires_timestamp_seconds",
+	apiKeyExpiresDesc = series.NewGauge("iam", "api_key_expires_timestamp_seconds",
 		"When the IAM API key expires (the end of its spec.expires_at day, UTC); only keys that expire.", "key_id")
 )
 
@@ -58,17 +58,17 @@ func apiKeyMetrics(s *series.Builder, keys []apiclient.APIKey, perKey bool) {
 		first := k.Resource()
 		counts[group{k.OwnerKind, first.Kind}]++
 		if perKey {
-			s.Add(apiKeyInfoMetric, 1, k.ID, k.DisplayName, k.Description, k.OwnerID, k.OwnerKind, first.ID, first.Kind, first.Environment, k.CreatedBy)
-			s.AddTimestamp(apiKeyCreatedMetric, k.CreatedAt, k.ID)
+			s.Add(apiKeyInfoDesc, 1, k.ID, k.DisplayName, k.Description, k.OwnerID, k.OwnerKind, first.ID, first.Kind, first.Environment, k.CreatedBy)
+			s.AddTimestamp(apiKeyCreatedDesc, k.CreatedAt, k.ID)
 			for i, r := range k.Resources {
 				if !slices.Contains(k.Resources[:i], r) { // a resource listed twice is one series
-					s.Add(apiKeyResourceMetric, 1, k.ID, r.ID, r.Kind, r.Environment)
+					s.Add(apiKeyResourceDesc, 1, k.ID, r.ID, r.Kind, r.Environment)
 				}
 			}
 		}
-		s.AddTimestamp(apiKeyExpiresMetric, k.ExpiresAt, k.ID)
+		s.AddTimestamp(apiKeyExpiresDesc, k.ExpiresAt, k.ID)
 	}
 	for g, n := range counts {
-		s.Add(apiKeysMetric, float64(n), g.ownerKind, g.resourceKind)
+		s.Add(apiKeysDesc, float64(n), g.ownerKind, g.resourceKind)
 	}
 }

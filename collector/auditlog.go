@@ -21,15 +21,15 @@ import (
 // they change, as the key metrics are); the reader's health is a handful
 // of series collected per scrape.
 var (
-	apiKeyLastAuthMetric = series.NewMetric("iam", "api_key_last_authenticated_timestamp_seconds",
+	apiKeyLastAuthDesc = series.NewGauge("iam", "api_key_last_authenticated_timestamp_seconds",
 		"Time of the newest successful authentication with the API key seen in the audit log, kept across restarts (absent: none since the window's start).", "key_id")
-	authFailuresMetric = series.NewCounter("iam", "api_key_authentication_failures_total",
+	authFailuresDesc = series.NewCounter("iam", "api_key_authentication_failures_total",
 		`Failed authentications seen in the audit log since the exporter started, by API key: key_id is the identifier only when it is a key listed within the lookback, else "" (what a client typed never becomes a label).`,
 		"key_id")
-	usageTrackedMetric = series.NewMetric("iam", "api_key_usage_tracked",
+	usageTrackedDesc = series.NewGauge("iam", "api_key_usage_tracked",
 		"1 when every resource the API key opens records its sign-ins in the audit log (a Kafka cluster other than Basic, Schema Registry, ksqlDB, Flink): its last authentication can be acted on. 0 otherwise: a Basic cluster, Cloud, Global, Tableflow, a cluster the exporter does not list, or the audit-log key itself.",
 		"key_id")
-	auditLogInfoMetric = series.NewMetric("audit_log", "info",
+	auditLogInfoDesc = series.NewGauge("audit_log", "info",
 		"The audit log read: its topic and the API key the exporter reads it with (an audit-log key, of a service account the organisation's lists do not show). Always 1.",
 		"key_id", "topic")
 
@@ -191,19 +191,19 @@ func (a *auditLog) inputsVersion() uint64 {
 // keys: until then no identifier can be told from what a client typed.
 func (a *auditLog) families(u auditlog.Usage) series.Families {
 	b := series.NewBuilder(a.org)
-	b.Add(auditLogInfoMetric, 1, a.info.APIKey, a.info.Topic)
+	b.Add(auditLogInfoDesc, 1, a.info.APIKey, a.info.Topic)
 	for _, k := range u.LastSuccesses {
-		b.AddTimestamp(apiKeyLastAuthMetric, k.LastSuccess, k.ID)
+		b.AddTimestamp(apiKeyLastAuthDesc, k.LastSuccess, k.ID)
 	}
 	if u.Known {
-		b.Add(authFailuresMetric, float64(u.Unknown), "")
+		b.Add(authFailuresDesc, float64(u.Unknown), "")
 		for _, k := range u.Failures {
-			b.Add(authFailuresMetric, float64(k.Failures), k.ID)
+			b.Add(authFailuresDesc, float64(k.Failures), k.ID)
 		}
 	}
 	keys, clusters, _ := a.inputs.get()
 	for id, resources := range keys {
-		b.Add(usageTrackedMetric, boolFloat(id != a.info.APIKey && tracked(resources, clusters)), id)
+		b.Add(usageTrackedDesc, boolFloat(id != a.info.APIKey && tracked(resources, clusters)), id)
 	}
 	families, _ := b.Build()
 	for i := range families {

@@ -23,7 +23,7 @@ const auditSecret = "collector-audit-secret"
 type auditRig struct {
 	sim    *sim.Server
 	broker *sim.AuditLogBroker
-	e      *Exporter
+	e      *Refresher
 }
 
 func newAuditRig(t *testing.T) *auditRig {
@@ -51,7 +51,7 @@ func newAuditRigEvery(t *testing.T, publishEvery time.Duration) *auditRig {
 	opts.Interval = 200 * time.Millisecond
 	opts.AuditLog = reader
 	opts.AuditLogInfo = AuditLogInfo{APIKey: s.AuditLog().KeyID, Topic: sim.AuditLogTopic}
-	e := New(newClient(t, ts.URL, nil), opts)
+	e := newRefresher(newClient(t, ts.URL, nil), opts)
 	e.audit.publishEvery = publishEvery
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -28,7 +28,7 @@ func sizes(*testing.B) []int {
 // benchExporter returns an Exporter that has refreshed once from a simulated
 // organisation of n API keys and 500 BYOK keys, and the simulator. (The
 // scrape benchmarks are scrape's: scrape/bench_test.go.)
-func benchExporter(b *testing.B, n int) (*Exporter, *sim.Server) {
+func benchExporter(b *testing.B, n int) (*Refresher, *sim.Server) {
 	b.Helper()
 	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: 500, APIKeys: n, Quirks: true}, APIKey: testKey, APISecret: testSecret, RateLimit: 1 << 30})
 	ts := httptest.NewServer(s)
@@ -42,7 +42,7 @@ func benchExporter(b *testing.B, n int) (*Exporter, *sim.Server) {
 	opts := allOn
 	opts.Collectors = append(slices.Clone(allOn.Collectors), identitiesOn.Collectors...)
 	opts.QuotaScopes = []string{apiclient.ScopeOrganization, apiclient.ScopeServiceAccount, apiclient.ScopeKafkaCluster, apiclient.ScopeUserAccount}
-	e := New(c, opts)
+	e := newRefresher(c, opts)
 	e.Refresh(context.Background(), time.Now().Add(5*time.Minute))
 	if !e.Ready() {
 		b.Fatal("refresh failed")

@@ -16,21 +16,21 @@ var (
 )
 
 var (
-	byokKeysMetric = series.NewMetric("byok", "keys",
+	byokKeysDesc = series.NewGauge("byok", "keys",
 		"Number of BYOK keys by provider, state, validation phase and region (region is empty until the API computes it).",
 		"provider", "state", "validation_phase", "region")
-	byokInfoMetric = series.NewMetric("byok", "key_info",
+	byokInfoDesc = series.NewGauge("byok", "key_info",
 		"Identity of a BYOK key; cloud_key_id is the key ARN on AWS and the key id on Azure and GCP. Always 1.",
 		"key_id", "display_name", "provider", "cloud_key_id", "region", "validation_message")
-	byokStateMetric = series.NewMetric("byok", "key_state",
+	byokStateDesc = series.NewGauge("byok", "key_state",
 		"1 for the BYOK key's state, 0 for each other known state.", "key_id", "state")
-	byokPhaseMetric = series.NewMetric("byok", "key_validation_phase",
+	byokPhaseDesc = series.NewGauge("byok", "key_validation_phase",
 		"1 for the BYOK key's validation phase, 0 for each other known phase.", "key_id", "phase")
-	byokSinceMetric = series.NewMetric("byok", "key_validation_since_timestamp_seconds",
+	byokSinceDesc = series.NewGauge("byok", "key_validation_since_timestamp_seconds",
 		"Since when the BYOK key has been in its validation phase with its message.", "key_id")
-	byokCreatedMetric = series.NewMetric("byok", "key_created_timestamp_seconds",
+	byokCreatedDesc = series.NewGauge("byok", "key_created_timestamp_seconds",
 		"When the BYOK key was created.", "key_id")
-	byokPrincipalMetric = series.NewMetric("byok", "key_access_principal_info",
+	byokPrincipalDesc = series.NewGauge("byok", "key_access_principal_info",
 		"A principal that needs access to the KMS key for Confluent to use it: an AWS role, the Azure application or the GCP group. Always 1.",
 		"key_id", "principal")
 )
@@ -58,16 +58,16 @@ func byokMetrics(s *series.Builder, keys []apiclient.BYOKKey) {
 	for _, k := range keys {
 		v := k.Validation
 		counts[group{k.Provider, k.State, v.Phase, v.Region}]++
-		s.Add(byokInfoMetric, 1, k.ID, k.DisplayName, k.Provider, k.CloudKeyID, v.Region, v.Message)
-		s.AddEnum(byokStateMetric, k.ID, k.State, byokStates)
-		s.AddEnum(byokPhaseMetric, k.ID, v.Phase, byokPhases)
-		s.AddTimestamp(byokSinceMetric, v.Since, k.ID)
-		s.AddTimestamp(byokCreatedMetric, k.CreatedAt, k.ID)
+		s.Add(byokInfoDesc, 1, k.ID, k.DisplayName, k.Provider, k.CloudKeyID, v.Region, v.Message)
+		s.AddEnum(byokStateDesc, k.ID, k.State, byokStates)
+		s.AddEnum(byokPhaseDesc, k.ID, v.Phase, byokPhases)
+		s.AddTimestamp(byokSinceDesc, v.Since, k.ID)
+		s.AddTimestamp(byokCreatedDesc, k.CreatedAt, k.ID)
 		for _, p := range slices.Compact(slices.Sorted(slices.Values(k.KMS.Principals()))) {
-			s.Add(byokPrincipalMetric, 1, k.ID, p)
+			s.Add(byokPrincipalDesc, 1, k.ID, p)
 		}
 	}
 	for g, n := range counts {
-		s.Add(byokKeysMetric, float64(n), g.provider, g.state, g.phase, g.region)
+		s.Add(byokKeysDesc, float64(n), g.provider, g.state, g.phase, g.region)
 	}
 }

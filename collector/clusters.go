@@ -9,7 +9,7 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
-var kafkaClusterInfoMetric = series.NewMetric("kafka", "cluster_info",
+var kafkaClusterInfoDesc = series.NewGauge("kafka", "cluster_info",
 	"A Kafka cluster, its place and kind, and whose key encrypts it: encryption byok (byok_key_id names the BYOK key), byok_legacy (a self-managed key set before the BYOK API, not in its list) or confluent. Always 1.",
 	"cluster_id", "display_name", "environment", "cloud", "region", "availability", "byok_key_id", "kind", "encryption")
 
@@ -50,7 +50,7 @@ func (c *kafkaClustersCollector) update(ctx context.Context, s *series.Builder) 
 			}
 			seen[k.ID] = true
 			all = append(all, k)
-			s.Add(kafkaClusterInfoMetric, 1, k.ID, k.DisplayName, k.Environment, k.Cloud, k.Region, k.Availability, k.BYOKKeyID, k.Kind, k.Encryption)
+			s.Add(kafkaClusterInfoDesc, 1, k.ID, k.DisplayName, k.Environment, k.Cloud, k.Region, k.Availability, k.BYOKKeyID, k.Kind, k.Encryption)
 		}
 	}
 	c.audit.clustersListed(all)

@@ -111,7 +111,7 @@ var identitiesOn = Options{
 	Collectors: []string{"certificate_authorities", "certificate_identity_pools", "identity_providers", "identity_pools"},
 }
 
-func refreshOnce(e *Exporter) { e.Refresh(context.Background(), time.Now().Add(time.Minute)) }
+func refreshOnce(e *Refresher) { e.Refresh(context.Background(), time.Now().Add(time.Minute)) }
 
 func TestFixtureExposition(t *testing.T) {
 	for _, tc := range []struct {
@@ -124,7 +124,7 @@ func TestFixtureExposition(t *testing.T) {
 		{"identities", identitiesOn, "identities.prom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := New(newClient(t, fixtureAPI(t).URL, nil), tc.opts)
+			e := newRefresher(newClient(t, fixtureAPI(t).URL, nil), tc.opts)
 			if e.Ready() {
 				t.Fatal("ready before the first refresh")
 			}
@@ -191,7 +191,7 @@ func writeExposition(t *testing.T, g prometheus.Gatherer, file string, names []s
 
 func TestDeletedKeysVanish(t *testing.T) {
 	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, APIKeys: 30})
-	e := New(newClient(t, ts.URL, nil), Options{Organization: "acme", Interval: time.Minute, APIKeysPerKey: true, Collectors: []string{"api_keys"}})
+	e := newRefresher(newClient(t, ts.URL, nil), Options{Organization: "acme", Interval: time.Minute, APIKeysPerKey: true, Collectors: []string{"api_keys"}})
 	refreshOnce(e)
 	gone := s.APIKeys()[7].ID
 	if !strings.Contains(lines(t, e, "confluent_iam_"), gone) {
@@ -210,7 +210,7 @@ func TestDeletedKeysVanish(t *testing.T) {
 func TestRunRefreshesOnSchedule(t *testing.T) {
 	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, BYOKKeys: 3, APIKeys: 3})
 	const interval = 300 * time.Millisecond
-	e := New(newClient(t, ts.URL, nil), Options{Organization: "acme", Interval: interval, Collectors: []string{"byok", "api_keys"}})
+	e := newRefresher(newClient(t, ts.URL, nil), Options{Organization: "acme", Interval: interval, Collectors: []string{"byok", "api_keys"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
@@ -246,7 +246,7 @@ func TestRunRefreshesOnSchedule(t *testing.T) {
 
 func TestScrapeDoesNotCallUpstream(t *testing.T) {
 	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 4, BYOKKeys: 3, APIKeys: 3})
-	e := New(newClient(t, ts.URL, nil), allOn)
+	e := newRefresher(newClient(t, ts.URL, nil), allOn)
 	refreshOnce(e)
 	n := len(s.Requests())
 	for range 10 {
@@ -259,7 +259,7 @@ func TestScrapeDoesNotCallUpstream(t *testing.T) {
 
 func TestUpstreamMetrics(t *testing.T) {
 	up := NewUpstream("acme")
-	e := New(newClient(t, fixtureAPI(t).URL, up), allOn)
+	e := newRefresher(newClient(t, fixtureAPI(t).URL, up), allOn)
 	start := time.Now()
 	refreshOnce(e)
 	want := `
@@ -314,7 +314,7 @@ confluent_rate_limit_remaining{endpoint="service_quota_applied_quotas",organizat
 // it (e's series from their cached encoding, its health gathered per scrape
 // from a pedantic registry), read back into families. What a test sees is
 // what Prometheus gets.
-func gatherer(e *Exporter) prometheus.Gatherer {
+func gatherer(e *Refresher) prometheus.Gatherer {
 	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
 		reg := prometheus.NewPedanticRegistry()
 		if err := reg.Register(e); err != nil {
@@ -323,7 +323,7 @@ func gatherer(e *Exporter) prometheus.Gatherer {
 		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 		req.Header.Set("Accept", "text/plain;version=0.0.4")
 		rec := httptest.NewRecorder()
-		scrape.New(scrape.Opts{Static: e.Snapshot, Dynamic: reg}).ServeHTTP(rec, req)
+		scrape.New(scrape.Opts{Static: func() *series.Snapshot { return snapshotOf(e) }, Dynamic: reg}).ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
 			return nil, fmt.Errorf("scrape: %d %s", rec.Code, rec.Body)
 		}
@@ -339,7 +339,7 @@ func gatherer(e *Exporter) prometheus.Gatherer {
 }
 
 // lines scrapes e and returns the lines of the metrics with these prefixes.
-func lines(t *testing.T, e *Exporter, prefixes ...string) string {
+func lines(t *testing.T, e *Refresher, prefixes ...string) string {
 	t.Helper()
 	mfs, err := gatherer(e).Gather()
 	if err != nil {
@@ -359,7 +359,7 @@ func lines(t *testing.T, e *Exporter, prefixes ...string) string {
 }
 
 // sumOf is the sum of all series of one gauge.
-func sumOf(t *testing.T, e *Exporter, name string) float64 {
+func sumOf(t *testing.T, e *Refresher, name string) float64 {
 	t.Helper()
 	mfs, err := gatherer(e).Gather()
 	if err != nil {
@@ -408,14 +408,14 @@ func TestSnapshotIsSortedAndWhole(t *testing.T) {
 	var published []*series.Snapshot
 	var mu sync.Mutex
 	opts := allOn
-	opts.Publish = func(s *series.Snapshot) { mu.Lock(); published = append(published, s); mu.Unlock() }
+	opts.Publish = publishFunc(func(s *series.Snapshot) { mu.Lock(); published = append(published, s); mu.Unlock() })
 	r := newRig(opts)
-	first := r.exp.Snapshot()
+	first := snapshotOf(r.exp)
 	if first.Len() != 0 {
 		t.Fatalf("families before any refresh: %d", first.Len())
 	}
 	r.refresh()
-	snap := r.exp.Snapshot()
+	snap := snapshotOf(r.exp)
 	names := []string{}
 	for _, mf := range snap.Select(func(string) bool { return true }) {
 		names = append(names, mf.GetName())
@@ -437,19 +437,19 @@ func TestSnapshotIsSortedAndWhole(t *testing.T) {
 func TestUnchangedListKeepsSnapshot(t *testing.T) {
 	var swaps atomic.Int32
 	opts := allOn
-	opts.Publish = func(*series.Snapshot) { swaps.Add(1) }
+	opts.Publish = publishFunc(func(*series.Snapshot) { swaps.Add(1) })
 	r := newRig(opts)
 	r.refresh()
-	first, n := r.exp.Snapshot(), swaps.Load()
+	first, n := snapshotOf(r.exp), swaps.Load()
 	r.refresh()
-	if r.exp.Snapshot() != first || swaps.Load() != n {
+	if snapshotOf(r.exp) != first || swaps.Load() != n {
 		t.Fatalf("an unchanged refresh replaced the snapshot (%d more swaps)", swaps.Load()-n)
 	}
 	r.fake.mu.Lock()
 	r.fake.byok[0].Validation.Phase = "INVALID"
 	r.fake.mu.Unlock()
 	r.refresh()
-	if r.exp.Snapshot() == first || swaps.Load() != n+1 {
+	if snapshotOf(r.exp) == first || swaps.Load() != n+1 {
 		t.Fatalf("a changed phase: %d swaps, want 1", swaps.Load()-n)
 	}
 	if !strings.Contains(lines(t, r.exp, "confluent_byok_key_validation_phase"), `value:"INVALID"`) {

@@ -26,7 +26,7 @@ import (
 type faultRig struct {
 	sim    *sim.Server
 	client *apiclient.Client
-	exp    *Exporter
+	exp    *Refresher
 	log    *testkit.Buffer
 }
 
@@ -42,7 +42,7 @@ func newFaultRig(t *testing.T) *faultRig {
 		t.Fatal(err)
 	}
 	buf := &testkit.Buffer{}
-	e := New(c, Options{Organization: "acme", Interval: time.Minute, APIKeysPerKey: true, Logger: log.NewLogfmtLogger(buf), Collectors: []string{"byok", "api_keys"}})
+	e := newRefresher(c, Options{Organization: "acme", Interval: time.Minute, APIKeysPerKey: true, Logger: log.NewLogfmtLogger(buf), Collectors: []string{"byok", "api_keys"}})
 	return &faultRig{sim: s, client: c, exp: e, log: buf}
 }
 
@@ -113,7 +113,7 @@ func TestA429HoldsBothCollectors(t *testing.T) {
 	r.refresh(10 * time.Second)
 	r.sim.SetFaults(sim.Faults{Status: http.StatusTooManyRequests, RetryAfter: 30, Endpoint: "byok_keys"})
 	// The BYOK list first, alone, then the others over the same client.
-	byok := New(r.client, Options{Organization: "acme", Interval: time.Minute, Logger: log.NewNopLogger(), Collectors: []string{"byok"}})
+	byok := newRefresher(r.client, Options{Organization: "acme", Interval: time.Minute, Logger: log.NewNopLogger(), Collectors: []string{"byok"}})
 	byok.Refresh(context.Background(), time.Now().Add(5*time.Second))
 	before := len(r.sim.Requests())
 	r.refresh(5 * time.Second)
@@ -142,7 +142,7 @@ func TestRateLimitStorm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(c, Options{Organization: "acme", Interval: time.Minute, APIKeysPerKey: true, Collectors: []string{"byok", "api_keys"}})
+	e := newRefresher(c, Options{Organization: "acme", Interval: time.Minute, APIKeysPerKey: true, Collectors: []string{"byok", "api_keys"}})
 	e.Refresh(context.Background(), time.Now().Add(30*time.Second)) // 18 pages at 5 a second
 	if !e.Ready() {
 		t.Fatal("the refresh did not complete under the rate limit")
@@ -268,10 +268,10 @@ func TestOddItemsAreCountedAndLoggedOnce(t *testing.T) {
 // refreshes and serves what it serves without that page.
 func TestListsEndingWithNullData(t *testing.T) {
 	s, ts := newSimAPI(t, sim.OrgConfig{Seed: 11, BYOKKeys: 25, APIKeys: 60, Quirks: true})
-	plain := New(newClient(t, ts.URL, nil), allOn)
+	plain := newRefresher(newClient(t, ts.URL, nil), allOn)
 	refreshOnce(plain)
 	s.SetFaults(sim.Faults{Body: "null-last-page"})
-	e := New(newClient(t, ts.URL, nil), allOn)
+	e := newRefresher(newClient(t, ts.URL, nil), allOn)
 	refreshOnce(e)
 	if got := lines(t, e, "confluent_refresh_success"); strings.Contains(got, "value:0") {
 		t.Fatalf("a collector failed on the null last page:\n%s", got)
@@ -311,7 +311,7 @@ func TestPoliteUnderARateLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	buf := &testkit.Buffer{}
-	e := New(c, Options{
+	e := newRefresher(c, Options{
 		Organization: "acme", Interval: time.Minute, Logger: log.NewLogfmtLogger(buf),
 		APIKeysPerKey: true,
 		Collectors:    []string{"byok", "api_keys", "service_accounts", "users", "environments", "kafka_clusters", "quotas", "organization", "certificate_authorities", "certificate_identity_pools", "identity_providers", "identity_pools"},

@@ -11,19 +11,19 @@ import (
 // The workload identities other than API keys: mTLS certificate
 // authorities and OAuth identity providers, each with its identity pools.
 var (
-	certificateAuthorityInfoMetric = series.NewMetric("iam", "certificate_authority_info",
+	certificateAuthorityInfoDesc = series.NewGauge("iam", "certificate_authority_info",
 		"An mTLS certificate authority: its name, state, where its certificate revocation list comes from (crl_source LOCAL or URL), and whether every client certificate must be vouched for by it (require_crl_on_client_certificate true or false; empty where the API does not say). Always 1.",
 		"certificate_authority_id", "display_name", "description", "state", "crl_source", "require_crl_on_client_certificate")
-	certificateExpiresMetric = series.NewMetric("iam", "certificate_authority_certificate_expires_timestamp_seconds",
+	certificateExpiresDesc = series.NewGauge("iam", "certificate_authority_certificate_expires_timestamp_seconds",
 		"When a certificate of a certificate authority's chain expires: then every client of every identity pool under the authority stops authenticating.",
 		"certificate_authority_id", "serial_number", "fingerprint")
-	crlUpdatedMetric = series.NewMetric("iam", "certificate_authority_crl_updated_timestamp_seconds",
+	crlUpdatedDesc = series.NewGauge("iam", "certificate_authority_crl_updated_timestamp_seconds",
 		"When a certificate authority's revocation list was last updated, where the API says.",
 		"certificate_authority_id")
-	identityProviderInfoMetric = series.NewMetric("iam", "identity_provider_info",
+	identityProviderInfoDesc = series.NewGauge("iam", "identity_provider_info",
 		"An OAuth/OIDC identity provider: its name, issuer and state. Always 1.",
 		"provider_id", "display_name", "issuer", "state")
-	identityPoolInfoMetric = series.NewMetric("iam", "identity_pool_info",
+	identityPoolInfoDesc = series.NewGauge("iam", "identity_pool_info",
 		`An identity pool: of an OAuth identity provider (kind="oauth") or of a certificate authority (kind="certificate", provider_id the authority's id); identity_claim is the claim, or the certificate field, that names an identity. Its filter is not exported. Always 1.`,
 		"pool_id", "display_name", "provider_id", "kind", "identity_claim", "state")
 )
@@ -37,7 +37,7 @@ func init() {
 	})
 	register("identity_providers", true, "Collect the OAuth identity providers.", func(e env) reader {
 		return listOf(e.lister.ListIdentityProviders, func(s *series.Builder, p apiclient.IdentityProvider) {
-			s.Add(identityProviderInfoMetric, 1, p.ID, p.DisplayName, p.Issuer, p.State)
+			s.Add(identityProviderInfoDesc, 1, p.ID, p.DisplayName, p.Issuer, p.State)
 		})
 	})
 	register("identity_pools", true, "Collect the identity pools of every OAuth identity provider.", func(e env) reader {
@@ -48,13 +48,13 @@ func init() {
 // addAuthority adds a certificate authority, its revocation list's age and
 // the expiry of each certificate of its chain (each once).
 func addAuthority(s *series.Builder, a apiclient.CertificateAuthority) {
-	s.Add(certificateAuthorityInfoMetric, 1, a.ID, a.DisplayName, a.Description, a.State, a.CRLSource, a.RequireCRL)
-	s.AddTimestamp(crlUpdatedMetric, a.CRLUpdatedAt, a.ID)
+	s.Add(certificateAuthorityInfoDesc, 1, a.ID, a.DisplayName, a.Description, a.State, a.CRLSource, a.RequireCRL)
+	s.AddTimestamp(crlUpdatedDesc, a.CRLUpdatedAt, a.ID)
 	seen := map[[2]string]bool{}
 	for _, cert := range a.Certificates {
 		if k := [2]string{cert.SerialNumber, cert.Fingerprint}; !seen[k] {
 			seen[k] = true
-			s.AddTimestamp(certificateExpiresMetric, cert.ExpiresAt, a.ID, cert.SerialNumber, cert.Fingerprint)
+			s.AddTimestamp(certificateExpiresDesc, cert.ExpiresAt, a.ID, cert.SerialNumber, cert.Fingerprint)
 		}
 	}
 }
@@ -120,7 +120,7 @@ func (c *poolsCollector) update(ctx context.Context, s *series.Builder) (int, ap
 				continue // a list that shifted while it was read
 			}
 			seen[p.ID] = true
-			s.Add(identityPoolInfoMetric, 1, p.ID, p.DisplayName, p.ProviderID, c.kind, p.IdentityClaim, p.State)
+			s.Add(identityPoolInfoDesc, 1, p.ID, p.DisplayName, p.ProviderID, c.kind, p.IdentityClaim, p.State)
 		}
 	}
 	return len(seen), stats, nil

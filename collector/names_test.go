@@ -142,7 +142,7 @@ func TestQuotaUsageOnlyWhereReported(t *testing.T) {
 // TestNoEmailAddressIsExported: the users list carries email addresses;
 // no series, label or help text may.
 func TestNoEmailAddressIsExported(t *testing.T) {
-	e := New(newClient(t, fixtureAPI(t).URL, nil), allOn)
+	e := newRefresher(newClient(t, fixtureAPI(t).URL, nil), allOn)
 	refreshOnce(e)
 	mfs, err := gatherer(e).Gather()
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
-var organizationInfoMetric = series.NewMetric("", "organization_info",
+var organizationInfoDesc = series.NewGauge("", "organization_info",
 	"Confluent's own id and name of the organisation the organization label names. Always 1.",
 	"organization_id", "display_name")
 
@@ -14,7 +14,7 @@ var organizationInfoMetric = series.NewMetric("", "organization_info",
 func init() {
 	register("organization", true, "Collect Confluent's id and name of the organisation (confluent_organization_info).", func(e env) reader {
 		return listOf(e.lister.ListOrganizations, func(s *series.Builder, o apiclient.Organization) {
-			s.Add(organizationInfoMetric, 1, o.ID, o.DisplayName)
+			s.Add(organizationInfoDesc, 1, o.ID, o.DisplayName)
 		})
 	})
 }

@@ -8,10 +8,10 @@ import (
 )
 
 var (
-	quotaLimitMetric = series.NewMetric("quota", "limit",
+	quotaLimitDesc = series.NewGauge("quota", "limit",
 		"The applied limit of a Confluent Cloud service quota (applied_limit); resource_id is the user, service account or cluster it applies to, empty for the organisation.",
 		"quota_code", "scope", "resource_id")
-	quotaUsageMetric = series.NewMetric("quota", "usage",
+	quotaUsageDesc = series.NewGauge("quota", "usage",
 		"What a Confluent Cloud service quota has used, where the API reports it (it reports no usage of 0).",
 		"quota_code", "scope", "resource_id")
 )
@@ -50,10 +50,10 @@ func (c *quotasCollector) update(ctx context.Context, s *series.Builder) (int, a
 			}
 			seen[item{q.Code, q.Scope, q.ResourceID}] = true
 			if q.HasLimit {
-				s.Add(quotaLimitMetric, q.Limit, q.Code, q.Scope, q.ResourceID)
+				s.Add(quotaLimitDesc, q.Limit, q.Code, q.Scope, q.ResourceID)
 			}
 			if q.HasUsage {
-				s.Add(quotaUsageMetric, q.Usage, q.Code, q.Scope, q.ResourceID)
+				s.Add(quotaUsageDesc, q.Usage, q.Code, q.Scope, q.ResourceID)
 			}
 		}
 	}

@@ -18,7 +18,7 @@ import (
 
 // runExporter starts an exporter of opts against the API at srvURL until
 // the test ends.
-func runExporter(t *testing.T, srvURL string, opts Options) (*Exporter, *testkit.Buffer) {
+func runExporter(t *testing.T, srvURL string, opts Options) (*Refresher, *testkit.Buffer) {
 	t.Helper()
 	u, _ := url.Parse(srvURL)
 	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: testKey, Secret: secret.Static(testSecret), PageSize: 100, RetryBaseDelay: time.Millisecond})
@@ -27,7 +27,7 @@ func runExporter(t *testing.T, srvURL string, opts Options) (*Exporter, *testkit
 	}
 	buf := &testkit.Buffer{}
 	opts.Organization, opts.Logger = "acme", log.NewLogfmtLogger(buf)
-	e := New(c, opts)
+	e := newRefresher(c, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); e.Run(ctx) }()

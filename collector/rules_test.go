@@ -231,7 +231,7 @@ func TestQuotaScopes(t *testing.T) {
 }
 
 // exposition is the text exposition of e's series whose names start with prefix.
-func exposition(t *testing.T, e *Exporter, prefix string) string {
+func exposition(t *testing.T, e *Refresher, prefix string) string {
 	t.Helper()
 	mfs, err := gatherer(e).Gather()
 	if err != nil {
@@ -263,7 +263,7 @@ func stripNames(text string) string {
 // rig is an Exporter over a fake Lister, with its log.
 type rig struct {
 	fake *fakeLister
-	exp  *Exporter
+	exp  *Refresher
 	log  *testkit.Buffer
 }
 
@@ -273,7 +273,7 @@ func newRig(opts Options) *rig {
 	if opts.Organization == "" {
 		opts.Organization = "acme"
 	}
-	r.exp = New(r.fake, opts)
+	r.exp = newRefresher(r.fake, opts)
 	return r
 }
 
@@ -484,7 +484,7 @@ confluent_refresh_pages{collector="byok",organization="acme"} 3
 // healthOf is a collector's health series; -1 for one not served.
 type healthOf struct{ success, errors, pages, lastSuccess float64 }
 
-func health(t *testing.T, e *Exporter, collector string, reason apiclient.Reason) healthOf {
+func health(t *testing.T, e *Refresher, collector string, reason apiclient.Reason) healthOf {
 	t.Helper()
 	mfs, err := gatherer(e).Gather()
 	if err != nil {

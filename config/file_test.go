@@ -97,7 +97,7 @@ organizations:
 func TestLoadFileAuditLog(t *testing.T) {
 	dir := t.TempDir()
 	secretPath := writeFile(t, dir, "s", "the-secret")
-	audit := writeFile(t, dir, "audit.secret", "audit-secretPath\n")
+	audit := writeFile(t, dir, "audit.secret", "audit-secret\n")
 	path := writeFile(t, dir, "orgs.yml", `
 organizations:
   - name: production
@@ -190,10 +190,10 @@ func TestLoadFileErrors(t *testing.T) {
 			`orgs.yml:5: organization "prod": the name is used twice (first at line 2)`,
 		},
 		{
-			"missing secretPath file", "organizations:\n  - name: prod\n    api_key: K\n    api_secret_file: /nonexistent/s\n",
-			`orgs.yml:2: organization "prod": unreadable api_secret_file: the secretPath file (it does not exist; its path is not shown, in case it is the secretPath itself): no such file or directory`,
+			"missing secret file", "organizations:\n  - name: prod\n    api_key: K\n    api_secret_file: /nonexistent/s\n",
+			`orgs.yml:2: organization "prod": unreadable api_secret_file: the secret file (it does not exist; its path is not shown, in case it is the secret itself): no such file or directory`,
 		},
-		{"no secretPath file", "organizations:\n  - name: prod\n    api_key: K\n", `orgs.yml:2: organization "prod": no api_secret_file`},
+		{"no secret file", "organizations:\n  - name: prod\n    api_key: K\n", `orgs.yml:2: organization "prod": no api_secret_file`},
 		{"no key", "organizations:\n  - name: prod\n    api_secret_file: " + secretPath + "\n", `orgs.yml:2: organization "prod": no API key: set api_key`},
 		{"no name", "organizations:\n  - api_key: K\n", `orgs.yml:2: organization #1: no name`},
 		{"bad name", "organizations:\n" + org("prod finance", ""), `orgs.yml:2: organization "prod finance": the name must be`},
@@ -228,7 +228,7 @@ func TestLoadFileErrors(t *testing.T) {
 			`organization "prod": audit_log has no bootstrap_servers`,
 		},
 		{
-			"audit_log without secretPath file", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A}\n"),
+			"audit_log without secret file", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A}\n"),
 			`organization "prod": audit_log has no api_secret_file`,
 		},
 		{
@@ -249,20 +249,20 @@ func TestLoadFileErrors(t *testing.T) {
 		},
 		{"a second document", "organizations:\n" + org("prod", "") + "---\norganizations: []\n", `orgs.yml:5: a second YAML document (after ---): the file is one document`},
 		{"max items", "organizations:\n" + org("prod", "    max_items: -1\n"), `organization "prod": max_items=-1 must be positive`},
-		{"a value in the wrong place", "organizations:\n" + org("prod", "    page_size: hunter2-the-secretPath\n"), `orgs.yml:5: organization "prod": cannot unmarshal !!str a value into int`},
+		{"a value in the wrong place", "organizations:\n" + org("prod", "    page_size: hunter2-the-secret\n"), `orgs.yml:5: organization "prod": cannot unmarshal !!str a value into int`},
 		{"empty file", "", `orgs.yml: the file is empty; it must list organizations`},
 		{
-			"a secretPath written in the file", "organizations:\n" + org("prod", "    api_secret: hunter2-the-secretPath\n"),
-			`orgs.yml:5: organization "prod": field api_secret not found in an organization: the secretPath is never written in this file; put it in a file of its own and name that file with api_secret_file`,
+			"a secret written in the file", "organizations:\n" + org("prod", "    api_secret: hunter2-the-secret\n"),
+			`orgs.yml:5: organization "prod": field api_secret not found in an organization: the secret is never written in this file; put it in a file of its own and name that file with api_secret_file`,
 		},
 		{
-			"the audit log's secretPath written in the file", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret: hunter2-the-secretPath}\n"),
-			`field api_secret not found in audit_log: the secretPath is never written in this file; put it in a file of its own and name that file with api_secret_file`,
+			"the audit log's secret written in the file", "organizations:\n" + org("prod", "    audit_log: {bootstrap_servers: [pkc-1:9092], api_key: A, api_secret: hunter2-the-secret}\n"),
+			`field api_secret not found in audit_log: the secret is never written in this file; put it in a file of its own and name that file with api_secret_file`,
 		},
 		{"a typo", "organizations:\n" + org("prod", "    refresh_intervall: 1m\n"), `orgs.yml:5: organization "prod": field refresh_intervall not found in an organization: did you mean refresh_interval?`},
 		{"a collector's typo", "organizations:\n" + org("prod", "    collectors: {bypk: false}\n"), `field bypk not found in collectors: did you mean byok?`},
 		{"a key far from any", "organizations:\n" + org("prod", "    colour: blue\n"), `field colour not found in an organization"`},
-		{"a secretPath as a key", "organizations:\n" + org("prod", "    Hunter2+the/SECRET: 1\n"), `orgs.yml:5: organization "prod": unknown field (not shown: it may be a secretPath) in an organization`},
+		{"a secret as a key", "organizations:\n" + org("prod", "    Hunter2+the/SECRET: 1\n"), `orgs.yml:5: organization "prod": unknown field (not shown: it may be a secret) in an organization`},
 		{"a number for a duration", "organizations:\n" + org("prod", "    refresh_interval: 5\n"), `orgs.yml:5: organization "prod": refresh_interval is a duration with a unit: write it as 30s, 5m or 1h (cannot unmarshal !!int a value into time.Duration)`},
 		{"empty list", "organizations: []\n", `orgs.yml: no organizations listed`},
 		{"not YAML", "organizations: [\n", `orgs.yml:1: did not find expected node content`},

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 // The organisations of docs/benchmarks.md: N API keys, 500 BYOK keys, every
@@ -40,12 +42,19 @@ const (
 	benchSecret = "bench-secret-not-for-production"
 )
 
-// wired is the exporter of an organisation of n API keys, refreshed once,
-// and its registry of the per-scrape part, as main wires them.
+// wired is the snapshot an organisation of n API keys published after one
+// refresh, and its registry of the per-scrape part, as main wires them.
 type wired struct {
-	exp *collector.Exporter
-	reg *prometheus.Registry
+	snap *last
+	reg  *prometheus.Registry
 }
+
+// last keeps the snapshot published last.
+type last struct {
+	atomic.Pointer[series.Snapshot]
+}
+
+func (l *last) Publish(s *series.Snapshot) { l.Store(s) }
 
 func benchWired(b *testing.B, n int) wired {
 	b.Helper()
@@ -58,8 +67,9 @@ func benchWired(b *testing.B, n int) wired {
 	if err != nil {
 		b.Fatal(err)
 	}
+	published := &last{}
 	e := collector.New(c, collector.Options{
-		Organization: "bench", Interval: time.Hour, APIKeysPerKey: true,
+		Organization: "bench", Interval: time.Hour, APIKeysPerKey: true, Publish: published,
 		Collectors: []string{"organization", "byok", "api_keys", "service_accounts", "users", "environments", "kafka_clusters", "quotas"},
 	})
 	// The first refresh of Run, as the supervisor starts it; the next would
@@ -75,7 +85,7 @@ func benchWired(b *testing.B, n int) wired {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e, up, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return wired{exp: e, reg: reg}
+	return wired{snap: published, reg: reg}
 }
 
 // clients are the requests measured: what Prometheus 2.42 and 3.x send
@@ -97,7 +107,7 @@ var clients = []struct {
 func BenchmarkScrape(b *testing.B) {
 	for _, n := range sizes() {
 		w := benchWired(b, n)
-		families := w.exp.Snapshot().Select(all)
+		families := w.snap.Load().Select(all)
 		merged := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
 			dyn, err := w.reg.Gather()
 			out := append(slices.Clone(families), dyn...)
@@ -108,7 +118,7 @@ func BenchmarkScrape(b *testing.B) {
 			name string
 			h    http.Handler
 		}{
-			{"cached", New(Opts{Static: w.exp.Snapshot, Dynamic: w.reg})},
+			{"cached", New(Opts{Static: w.snap.Load, Dynamic: w.reg})},
 			{"promhttp", promhttp.HandlerFor(merged, promhttp.HandlerOpts{EnableOpenMetrics: true})},
 			{"floor", promhttp.HandlerFor(floorRegistry(b, merged), promhttp.HandlerOpts{EnableOpenMetrics: true})},
 		}

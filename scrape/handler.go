@@ -24,13 +24,13 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
-// Write deadlines: a scrape may take writeBase, plus the time the body takes
-// at minWriteRate, a slow link's pace. A client that reads slower is cut off,
-// and it never held a --web.max-requests slot while it read. (Variables for
-// the tests.)
-var (
-	writeBase    = 30 * time.Second
-	minWriteRate = 128 << 10 // bytes per second
+// Write deadlines, by default: a scrape may take defaultWriteTimeout, plus
+// the time the body takes at defaultMinWriteRate, a slow link's pace. A
+// client that reads slower is cut off, and it never held a
+// --web.max-requests slot while it read.
+const (
+	defaultWriteTimeout = 30 * time.Second
+	defaultMinWriteRate = 128 << 10 // bytes per second
 )
 
 // Opts configure a Handler.
@@ -47,8 +47,13 @@ type Opts struct {
 	// Limit, if set, bounds the scrapes encoding at once, of every handler
 	// that shares it (its capacity); more get 503. The writing of a response
 	// is not bounded: write deadlines end stuck clients.
-	Limit  chan struct{}
-	Logger *slog.Logger
+	Limit chan struct{}
+	// WriteTimeout and MinWriteRate bound the write of a response: the
+	// timeout, plus its size at the rate (bytes a second). 0: 30 s and
+	// 128 KiB/s.
+	WriteTimeout time.Duration
+	MinWriteRate int
+	Logger       *slog.Logger
 }
 
 // Handler serves the metrics. Make it with New.
@@ -67,6 +72,12 @@ type Handler struct {
 func New(opts Opts) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = defaultWriteTimeout
+	}
+	if opts.MinWriteRate <= 0 {
+		opts.MinWriteRate = defaultMinWriteRate
 	}
 	h := &Handler{
 		opts: opts,
@@ -114,7 +125,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeBase + time.Duration(size)*time.Second/time.Duration(minWriteRate)))
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout + time.Duration(size)*time.Second/time.Duration(h.opts.MinWriteRate)))
 	for _, p := range body.static.Pieces {
 		if _, err := w.Write(p); err != nil {
 			h.opts.Logger.Debug("Scrape not delivered", "err", err)
@@ -139,8 +150,8 @@ var noStatic = &series.Encoding{}
 // encode negotiates the format and returns the body: the snapshot's cached
 // encoding and the per-scrape part, encoded now (or by a scrape of the same
 // format running at the same instant, whose bytes this one shares).
-func (h *Handler) encode(r *http.Request) (*response, series.Key, error) {
-	k := series.Key{
+func (h *Handler) encode(r *http.Request) (*response, series.Format, error) {
+	k := series.Format{
 		Format: expfmt.NegotiateAccept(r.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...),
 		Gzip:   acceptsGzip(r.Header.Get("Accept-Encoding")),
 	}
@@ -172,7 +183,7 @@ func (h *Handler) encode(r *http.Request) (*response, series.Key, error) {
 // only the families named, the snapshot's among them. A failed gather serves
 // what it gathered (logged and counted once); only nothing at all to serve
 // is an error.
-func (h *Handler) encodeDynamic(k series.Key, snap *series.Snapshot, want map[string]bool) ([]byte, error) {
+func (h *Handler) encodeDynamic(k series.Format, snap *series.Snapshot, want map[string]bool) ([]byte, error) {
 	dyn, err := h.gather(snap)
 	if err != nil && len(dyn) == 0 && snap.Len() == 0 {
 		return nil, err
@@ -228,7 +239,7 @@ func filter(mfs []*dto.MetricFamily, names map[string]bool) []*dto.MetricFamily 
 // encodeFamilies appends mfs to w in k's format and encoding, ending the
 // exposition (OpenMetrics' "# EOF"). With gzip the bytes are one complete
 // gzip member.
-func encodeFamilies(w io.Writer, k series.Key, mfs []*dto.MetricFamily) error {
+func encodeFamilies(w io.Writer, k series.Format, mfs []*dto.MetricFamily) error {
 	write := func(w io.Writer) error {
 		enc := expfmt.NewEncoder(w, k.Format)
 		for _, mf := range mfs {

@@ -43,8 +43,8 @@ const (
 var accepts = []string{acceptPrometheus2, acceptPrometheus3, acceptProtobuf, acceptProtoText, acceptProtoShort, acceptCurl, ""}
 
 var (
-	keyInfo = series.NewMetric("test", "key_info", "A key.", "key_id", "display_name")
-	keyList = series.NewMetric("test", "keys", "Keys.")
+	keyInfo = series.NewGauge("test", "key_info", "A key.", "key_id", "display_name")
+	keyList = series.NewGauge("test", "keys", "Keys.")
 )
 
 // keySnapshot is a snapshot of n keys' info series and one counted gauge,
@@ -399,11 +399,12 @@ func (discard) WriteHeader(int)             {}
 // socket: every normal scrape is served, and the write deadline ends the
 // stuck ones.
 func TestStuckReadersDoNotDenyScrapes(t *testing.T) {
-	defer func(base time.Duration, rate int) { writeBase, minWriteRate = base, rate }(writeBase, minWriteRate)
-	writeBase, minWriteRate = 10*time.Second, 10<<20
 	snap := keySnapshot(250000, 1) // about 20 MB of text, more than a socket buffers
 	reg := prometheus.NewRegistry()
-	h, _ := newHandler(t, func() *series.Snapshot { return snap }, reg, reg, 2)
+	h := New(Opts{
+		Static: func() *series.Snapshot { return snap }, Dynamic: reg, Registry: reg, Limit: make(chan struct{}, 2),
+		WriteTimeout: 10 * time.Second, MinWriteRate: 10 << 20,
+	})
 	srv := httptest.NewServer(promhttp.InstrumentMetricHandler(reg, h))
 	defer srv.Close()
 	inFlight := func() float64 {

@@ -21,16 +21,16 @@ func sizes() []int {
 
 // The formats Prometheus scrapes: OpenMetrics (2.x and 3.x) and the text
 // format, gzip-compressed.
-var benchKeys = []Key{
+var benchKeys = []Format{
 	{Format: expfmt.FmtOpenMetrics_1_0_0, Gzip: true},
 	{Format: expfmt.FmtText, Gzip: true},
 }
 
 var (
-	benchInfo     = NewMetric("iam", "api_key_info", "An API key.", "key_id", "display_name", "description", "owner_id", "owner_kind", "resource_id", "resource_kind", "environment", "created_by")
-	benchCreated  = NewMetric("iam", "api_key_created_timestamp_seconds", "Created.", "key_id")
-	benchResource = NewMetric("iam", "api_key_resource_info", "A resource.", "key_id", "resource_id", "resource_kind", "environment")
-	benchCount    = NewMetric("iam", "api_keys", "API keys.", "owner_kind", "resource_kind")
+	benchInfo     = NewGauge("iam", "api_key_info", "An API key.", "key_id", "display_name", "description", "owner_id", "owner_kind", "resource_id", "resource_kind", "environment", "created_by")
+	benchCreated  = NewGauge("iam", "api_key_created_timestamp_seconds", "Created.", "key_id")
+	benchResource = NewGauge("iam", "api_key_resource_info", "A resource.", "key_id", "resource_id", "resource_kind", "environment")
+	benchCount    = NewGauge("iam", "api_keys", "API keys.", "owner_kind", "resource_kind")
 )
 
 // benchLists are an organisation's eight lists as the collectors build
@@ -52,7 +52,7 @@ func benchLists(b *testing.B, n, round int) []Families {
 			}
 			bld.Add(benchCount, float64(n+round), "ServiceAccount", "Cluster")
 		default:
-			m := NewMetric(fmt.Sprintf("list%d", l), "info", "Names.", "id", "name")
+			m := NewGauge(fmt.Sprintf("list%d", l), "info", "Names.", "id", "name")
 			for i := range 50 * l {
 				bld.Add(m, float64(round), fmt.Sprintf("id-%d", i), fmt.Sprintf("name %d", i))
 			}
@@ -144,7 +144,7 @@ func newBytes(s *Snapshot, had map[*piece]bool) int64 {
 // format).
 func BenchmarkEncode(b *testing.B) {
 	for _, n := range sizes() {
-		for _, k := range append(benchKeys, Key{Format: expfmt.FmtProtoDelim}) {
+		for _, k := range append(benchKeys, Format{Format: expfmt.FmtProtoDelim}) {
 			name := map[expfmt.FormatType]string{expfmt.TypeOpenMetrics: "openmetrics", expfmt.TypeTextPlain: "text", expfmt.TypeProtoDelim: "protobuf"}[k.Format.FormatType()]
 			b.Run(fmt.Sprintf("keys=%d/format=%s/gzip=%v", n, name, k.Gzip), func(b *testing.B) {
 				b.ReportAllocs()

@@ -27,9 +27,9 @@ const OrganizationLabel = "organization"
 // ErrLabelValue marks a value from the API that cannot be a label value.
 var ErrLabelValue = errors.New("invalid label value")
 
-// Metric describes one family of the key metrics: a gauge, or a counter
+// Desc describes one family of series: a gauge (NewGauge), or a counter
 // (NewCounter).
-type Metric struct {
+type Desc struct {
 	name, help string
 	counter    bool
 	labels     []string // in the order values are given
@@ -37,14 +37,14 @@ type Metric struct {
 	names      []string // label names in name order
 }
 
-// NewMetric describes the gauge confluent_<subsystem>_<name> with labels,
+// NewGauge describes the gauge confluent_<subsystem>_<name> with labels,
 // given in that order to Builder.Add. The organization label is added to
 // every family by the Builder.
-func NewMetric(subsystem, name, help string, labels ...string) *Metric {
+func NewGauge(subsystem, name, help string, labels ...string) *Desc {
 	if slices.Contains(labels, OrganizationLabel) {
 		panic(name + ": the organization label is added to every family by the Builder")
 	}
-	m := &Metric{name: prometheus.BuildFQName(namespace, subsystem, name), help: help, labels: labels}
+	m := &Desc{name: prometheus.BuildFQName(namespace, subsystem, name), help: help, labels: labels}
 	m.order = make([]int, len(labels))
 	for i := range m.order {
 		m.order[i] = i
@@ -57,12 +57,12 @@ func NewMetric(subsystem, name, help string, labels ...string) *Metric {
 }
 
 // NewCounter describes the counter confluent_<subsystem>_<name>, whose
-// name ends in _total, as NewMetric does a gauge.
-func NewCounter(subsystem, name, help string, labels ...string) *Metric {
+// name ends in _total, as NewGauge does a gauge.
+func NewCounter(subsystem, name, help string, labels ...string) *Desc {
 	if !strings.HasSuffix(name, "_total") {
 		panic(name + ": a counter's name ends in _total")
 	}
-	m := NewMetric(subsystem, name, help, labels...)
+	m := NewGauge(subsystem, name, help, labels...)
 	m.counter = true
 	return m
 }
@@ -72,7 +72,7 @@ func NewCounter(subsystem, name, help string, labels ...string) *Metric {
 // carrying the organisation's name as its organization label.
 type Builder struct {
 	organization string
-	families     map[*Metric]*familyBuilder
+	families     map[*Desc]*familyBuilder
 	err          error
 }
 
@@ -83,12 +83,12 @@ type familyBuilder struct {
 
 // NewBuilder returns an empty Builder for organization's series.
 func NewBuilder(organization string) *Builder {
-	return &Builder{organization: organization, families: map[*Metric]*familyBuilder{}}
+	return &Builder{organization: organization, families: map[*Desc]*familyBuilder{}}
 }
 
 // Add adds one series of m, its label values in m's order. A value that is
 // not UTF-8 makes Build fail (ErrLabelValue).
-func (b *Builder) Add(m *Metric, value float64, labels ...string) {
+func (b *Builder) Add(m *Desc, value float64, labels ...string) {
 	if b.err != nil {
 		return
 	}
@@ -113,7 +113,7 @@ func (b *Builder) Add(m *Metric, value float64, labels ...string) {
 
 // AddTimestamp adds t as Unix seconds, or nothing for a time the API did
 // not give: a missing time is never exported as 0 or year 1.
-func (b *Builder) AddTimestamp(m *Metric, t time.Time, labels ...string) {
+func (b *Builder) AddTimestamp(m *Desc, t time.Time, labels ...string) {
 	if !t.IsZero() {
 		b.Add(m, float64(t.UnixMilli())/1000, labels...)
 	}
@@ -123,7 +123,7 @@ func (b *Builder) AddTimestamp(m *Metric, t time.Time, labels ...string) {
 // value. A value the API added later is passed through as its own label
 // value; a missing one ("") gets no series of its own. m's labels are the
 // item's id and the value.
-func (b *Builder) AddEnum(m *Metric, id, value string, known []string) {
+func (b *Builder) AddEnum(m *Desc, id, value string, known []string) {
 	isKnown := value == ""
 	for _, k := range known {
 		isKnown = isKnown || k == value
@@ -156,7 +156,7 @@ func (b *Builder) Build() (Families, error) {
 	return out, nil
 }
 
-func (f *familyBuilder) family(m *Metric, organization string) (*family, error) {
+func (f *familyBuilder) family(m *Desc, organization string) (*family, error) {
 	k, n := len(m.names), len(f.gauges)
 	row := func(i int) []string { return f.values[i*k : (i+1)*k] }
 	idx := make([]int, n)

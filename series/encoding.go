@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// Key is what a scrape negotiated: the format (with its escaping scheme)
+// Format is what a scrape negotiated: the format (with its escaping scheme)
 // and whether the body is gzip-compressed.
-type Key struct {
+type Format struct {
 	Format expfmt.Format
 	Gzip   bool
 }
@@ -31,8 +31,8 @@ type Encoding struct {
 // keepFormat is how long after its last scrape a format is still encoded
 // ahead by Warm and kept by the families: longer than any sensible scrape
 // interval, so that one curl's identity text is not kept, and re-encoded,
-// for ever. (A variable for the tests.)
-var keepFormat = 10 * time.Minute
+// for ever.
+const keepFormat = 10 * time.Minute
 
 // stale reports whether an encoding last used at used (Unix nanoseconds)
 // is no longer kept at now.
@@ -41,7 +41,7 @@ func stale(used, now int64) bool { return now-used > int64(keepFormat) }
 // pieces are what was encoded of one family, per format.
 type pieces struct {
 	mu sync.Mutex
-	m  map[Key]*piece
+	m  map[Format]*piece
 }
 
 // piece is one family in one format, encoded once. For the formats
@@ -56,12 +56,12 @@ type piece struct {
 }
 
 // piece returns f in k's format, encoding it on first use.
-func (f *family) piece(k Key, now int64) *piece {
+func (f *family) piece(k Format, now int64) *piece {
 	f.cache.mu.Lock()
 	p := f.cache.m[k]
 	if p == nil {
 		if f.cache.m == nil {
-			f.cache.m = map[Key]*piece{}
+			f.cache.m = map[Format]*piece{}
 		}
 		p = &piece{}
 		p.used.Store(now)
@@ -74,7 +74,7 @@ func (f *family) piece(k Key, now int64) *piece {
 
 // encode writes f in k's format: straight from the compact series for the
 // text formats, through expfmt for the others.
-func (f *family) encode(k Key) (header, series []byte, err error) {
+func (f *family) encode(k Format) (header, series []byte, err error) {
 	if ok, openMetrics := direct(k.Format); ok && f.plain() {
 		buf := scratchBytes.Get().(*[]byte)
 		defer scratchBytes.Put(buf)
@@ -92,7 +92,7 @@ func (f *family) encode(k Key) (header, series []byte, err error) {
 }
 
 // wholeFamily writes g in k's format through expfmt's encoder.
-func wholeFamily(g group, k Key) ([]byte, []byte, error) {
+func wholeFamily(g group, k Format) ([]byte, []byte, error) {
 	var b bytes.Buffer
 	if err := expfmt.NewEncoder(&b, k.Format).Encode(g.metricFamily(&scratch{})); err != nil {
 		return nil, nil, err
@@ -143,13 +143,13 @@ type assembled struct {
 
 // Encoding returns the snapshot in k's format, encoding only the families
 // that have not been encoded in it yet, and notes that it was scraped now.
-func (s *Snapshot) Encoding(k Key, now time.Time) (*Encoding, error) {
+func (s *Snapshot) Encoding(k Format, now time.Time) (*Encoding, error) {
 	t := now.UnixNano()
 	s.mu.Lock()
 	a := s.encodings[k]
 	if a == nil {
 		if s.encodings == nil {
-			s.encodings = map[Key]*assembled{}
+			s.encodings = map[Format]*assembled{}
 		}
 		a = &assembled{}
 		s.encodings[k] = a
@@ -163,7 +163,7 @@ func (s *Snapshot) Encoding(k Key, now time.Time) (*Encoding, error) {
 	return &a.enc, a.err
 }
 
-func (a *assembled) assemble(s *Snapshot, k Key, now int64) {
+func (a *assembled) assemble(s *Snapshot, k Format, now int64) {
 	add := func(b []byte) {
 		if len(b) > 0 {
 			a.enc.Pieces = append(a.enc.Pieces, b)
@@ -208,7 +208,7 @@ func (a *assembled) assemble(s *Snapshot, k Key, now int64) {
 // stops at the first format that fails to encode.
 func Warm(prev, next *Snapshot, now time.Time) error {
 	t := now.UnixNano()
-	var keys []Key
+	var keys []Format
 	if prev != nil {
 		prev.mu.Lock()
 		for k, a := range prev.encodings {

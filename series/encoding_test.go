@@ -68,7 +68,7 @@ var writeFormats = []expfmt.Format{
 // write writes snap to w in format, uncompressed, from its Encoding, as a
 // scrape does.
 func write(snap *Snapshot, w io.Writer, format expfmt.Format) error {
-	enc, err := snap.Encoding(Key{Format: format}, time.Now())
+	enc, err := snap.Encoding(Format{Format: format}, time.Now())
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func TestWriteIsExpfmt(t *testing.T) {
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Errorf("%s: not what expfmt writes:\n%s\nwant:\n%s", format, got.Bytes(), want.Bytes())
 		}
-		if gz := gunzip(t, snap, Key{Format: format, Gzip: true}); !bytes.Equal(gz, want.Bytes()) {
+		if gz := gunzip(t, snap, Format{Format: format, Gzip: true}); !bytes.Equal(gz, want.Bytes()) {
 			t.Errorf("%s, gzip: not what expfmt writes once decompressed", format)
 		}
 	}
@@ -148,7 +148,7 @@ func TestWriteIsExpfmt(t *testing.T) {
 
 // gunzip is snap's gzip-compressed encoding in k, decompressed: every
 // piece a complete gzip member, read as one stream.
-func gunzip(t *testing.T, snap *Snapshot, k Key) []byte {
+func gunzip(t *testing.T, snap *Snapshot, k Format) []byte {
 	t.Helper()
 	enc, err := snap.Encoding(k, time.Now())
 	if err != nil {
@@ -181,7 +181,7 @@ func gunzip(t *testing.T, snap *Snapshot, k Key) []byte {
 // (no client_model structs), while protobuf, through structs, allocates
 // several times more.
 func TestWriteTextMakesNoStructs(t *testing.T) {
-	m := NewMetric("iam", "api_key_info", "Keys.", "key_id", "display_name", "description", "owner_id")
+	m := NewGauge("iam", "api_key_info", "Keys.", "key_id", "display_name", "description", "owner_id")
 	snapOf := func(n int) *Snapshot {
 		b := NewBuilder("acme")
 		for i := range n {
@@ -202,7 +202,7 @@ func TestWriteTextMakesNoStructs(t *testing.T) {
 			s := snapOf(2000)
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			enc, err := s.Encoding(Key{Format: format}, time.Now())
+			enc, err := s.Encoding(Format{Format: format}, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -243,7 +243,7 @@ var errFailingWriter = errors.New("failing writer")
 // buffer is grown once, to about what it needs.
 func TestSeriesSizeFits(t *testing.T) {
 	b := NewBuilder("acme")
-	m := NewMetric("iam", "api_key_info", "", "key_id", "display_name", "owner_id")
+	m := NewGauge("iam", "api_key_info", "", "key_id", "display_name", "owner_id")
 	for i := range 100 {
 		b.Add(m, float64(i), fmt.Sprintf("KEY%05d", i), "payments", "sa-1")
 	}

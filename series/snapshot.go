@@ -21,7 +21,7 @@ type Snapshot struct {
 	groups []group // sorted by name
 
 	mu        sync.Mutex
-	encodings map[Key]*assembled // per format scraped: the pieces of every family
+	encodings map[Format]*assembled // per format scraped: the pieces of every family
 }
 
 // group is every organisation's family of one name: one for a snapshot of

@@ -12,10 +12,10 @@ import (
 )
 
 var (
-	keysMetric  = NewMetric("byok", "keys", "Number of BYOK keys.", "provider", "state", "validation_phase", "region")
-	stateMetric = NewMetric("byok", "key_state", "1 for the key's state.", "key_id", "state")
-	phaseMetric = NewMetric("byok", "key_validation_phase", "1 for the key's phase.", "key_id", "phase")
-	envMetric   = NewMetric("", "environment_info", "An environment.", "environment", "display_name")
+	keysMetric  = NewGauge("byok", "keys", "Number of BYOK keys.", "provider", "state", "validation_phase", "region")
+	stateMetric = NewGauge("byok", "key_state", "1 for the key's state.", "key_id", "state")
+	phaseMetric = NewGauge("byok", "key_validation_phase", "1 for the key's phase.", "key_id", "phase")
+	envMetric   = NewGauge("", "environment_info", "An environment.", "environment", "display_name")
 )
 
 // list builds one list's families for org: a key count, a key's state,
@@ -52,8 +52,8 @@ func TestFamiliesEqual(t *testing.T) {
 	if !base.Equal(list(t, "acme", nil)) {
 		t.Fatal("the same list twice differs")
 	}
-	other := NewMetric("byok", "keys", "Another help.", "provider", "state", "validation_phase", "region")
-	renamed := NewMetric("byok", "key_state", stateMetric.help, "key_id", "status")
+	other := NewGauge("byok", "keys", "Another help.", "provider", "state", "validation_phase", "region")
+	renamed := NewGauge("byok", "key_state", stateMetric.help, "key_id", "status")
 	for name, families := range map[string]Families{
 		"another organisation": list(t, "other", nil),
 		"another value":        list(t, "acme", func(b *Builder) { b.families[stateMetric].gauges[0] = 0 }),
@@ -118,7 +118,7 @@ func TestEnumsAndTimestamps(t *testing.T) {
 	b.AddEnum(stateMetric, "cck-1", "IN_USE", known)
 	b.AddEnum(stateMetric, "cck-2", "RETIRING", known)
 	b.AddEnum(stateMetric, "cck-3", "", known)
-	created := NewMetric("byok", "key_created_timestamp_seconds", "Created.", "key_id")
+	created := NewGauge("byok", "key_created_timestamp_seconds", "Created.", "key_id")
 	b.AddTimestamp(created, time.Unix(1700000000, 500e6), "cck-1")
 	b.AddTimestamp(created, time.Time{}, "cck-2")
 	families, err := b.Build()
@@ -180,7 +180,7 @@ func TestCombine(t *testing.T) {
 	}
 	// The combined encoding is the organisations' pieces: a's and b's
 	// environment series are the very bytes of their own encodings.
-	k := Key{Format: expfmt.FmtText}
+	k := Format{Format: expfmt.FmtText}
 	encAll, _ := all.Encoding(k, time.Now())
 	sharedWith := func(s *Snapshot) (shared, of int) {
 		enc, _ := s.Encoding(k, time.Now())
@@ -210,7 +210,7 @@ func TestNoMetricDefinesTheOrganizationLabel(t *testing.T) {
 			t.Error("a metric with its own organization label was accepted")
 		}
 	}()
-	NewMetric("x", "y", "h", "key_id", "organization")
+	NewGauge("x", "y", "h", "key_id", "organization")
 }
 
 // TestWarm: Warm encodes the next snapshot in each format the previous one
@@ -218,8 +218,8 @@ func TestNoMetricDefinesTheOrganizationLabel(t *testing.T) {
 // only the families that changed, and lets go of the formats nobody
 // scraped that long; a dropped format is encoded again when scraped.
 func TestWarm(t *testing.T) {
-	prom := Key{Format: expfmt.FmtOpenMetrics_1_0_0, Gzip: true}
-	curl := Key{Format: expfmt.FmtText}
+	prom := Format{Format: expfmt.FmtOpenMetrics_1_0_0, Gzip: true}
+	curl := Format{Format: expfmt.FmtText}
 	keysList := list(t, "acme", nil)
 	envList := func(name string) Families {
 		b := NewBuilder("acme")
@@ -232,15 +232,15 @@ func TestWarm(t *testing.T) {
 	}
 	now := time.Now()
 	prev := New(keysList, envList("production"))
-	for _, k := range []Key{prom, curl} {
+	for _, k := range []Format{prom, curl} {
 		if _, err := prev.Encoding(k, now); err != nil {
 			t.Fatal(err)
 		}
 	}
-	encoded := func(f *family) map[Key]bool {
+	encoded := func(f *family) map[Format]bool {
 		f.cache.mu.Lock()
 		defer f.cache.mu.Unlock()
-		out := map[Key]bool{}
+		out := map[Format]bool{}
 		for k := range f.cache.m {
 			out[k] = true
 		}

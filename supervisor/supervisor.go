@@ -1,20 +1,15 @@
-// Package supervisor runs one exporter per Confluent Cloud organisation:
+// Package supervisor runs one refresher per Confluent Cloud organisation:
 // its own API client, collectors, refresh loops and rate limit, so that one
 // organisation failing, slow or rate-limited never delays or blanks
 // another. It builds the set from the configuration and, on a reload,
-// starts, stops or restarts organisations by diffing old and new. It owns
-// the two handlers that serve them: every organisation's series together
-// (Metrics, /metrics) and each alone (Probe, /probe). A refresh that
-// changes a list publishes the organisation's new snapshot here, once; the
-// supervisor encodes what changed and swaps what both handlers serve.
+// starts, stops or restarts organisations by diffing old and new; each
+// publishes what it reads to the server (package scrape), which serves it.
 package supervisor
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -23,87 +18,51 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/apiclient"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/collector"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
-	"github.com/confluent-keys-exporter/confluent_keys_exporter/series"
 )
 
 // Options configure a Supervisor.
 type Options struct {
+	// Server serves what the organisations read.
+	Server *scrape.Server
 	// OnProbe refreshes an organisation only while it is probed: the first
 	// probe starts it, and it stops when no probe came for idleIntervals
-	// refresh intervals. Its series are then served by /probe only.
+	// refresh intervals. (The server then serves it on /probe only.)
 	OnProbe bool
-	// Registry is gathered on every scrape of /metrics, after the
-	// organisations' series: the supervisor registers the organisations'
-	// health and upstream metrics and the handler's own counters in it, the
-	// caller the process's (build info, go_*, process_*, reload).
-	Registry *prometheus.Registry
-	// MaxRequests bounds the scrapes encoding at once, /metrics and /probe
-	// together; more get 503. 0: no bound.
-	MaxRequests int
 	// StoragePath is where each organisation's audit-log reader keeps
 	// what it learnt; "" keeps it in memory.
 	StoragePath string
 	UserAgent   string
 	Logger      log.Logger
-	Slogger     *slog.Logger
 }
 
-// idleIntervals is how many refresh intervals an organisation refreshed on
-// probe keeps running after its last probe.
-const idleIntervals = 3
-
-// Supervisor owns the running organisations and serves them. Make it with
-// New; Apply gives it its organisations; Close stops them.
+// Supervisor owns the running organisations. Make it with New; Apply gives
+// it its organisations; Close stops them.
 type Supervisor struct {
-	opts    Options
-	ctx     context.Context
-	limit   chan struct{} // Options.MaxRequests, shared by every handler
-	metrics http.Handler
+	opts Options
+	ctx  context.Context
 
 	mu   sync.Mutex // Apply and Close, one at a time
 	orgs map[string]*organization
-	// running is orgs as a list sorted by name, read without mu by the
-	// refresh goroutines, which Apply may be waiting for.
+	// running is orgs as a list sorted by name, read without mu.
 	running atomic.Pointer[[]*organization]
-
-	combineMu sync.Mutex
-	snapshot  atomic.Pointer[series.Snapshot] // every organisation's, for /metrics
 }
 
 // New returns a Supervisor with no organisations, whose refresh loops run
-// until ctx ends or Close, and registers its metrics in opts.Registry.
+// until ctx ends or Close.
 func New(ctx context.Context, opts Options) *Supervisor {
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
-	if opts.Registry == nil {
-		opts.Registry = prometheus.NewRegistry()
-	}
 	s := &Supervisor{opts: opts, ctx: ctx, orgs: map[string]*organization{}}
-	if opts.MaxRequests > 0 {
-		s.limit = make(chan struct{}, opts.MaxRequests)
-	}
 	s.running.Store(&[]*organization{})
-	s.snapshot.Store(series.New())
-	s.metrics = promhttp.InstrumentMetricHandler(opts.Registry, scrape.New(scrape.Opts{
-		Static: s.snapshot.Load, Dynamic: opts.Registry, Registry: opts.Registry,
-		Limit: s.limit, Logger: opts.Slogger,
-	}))
-	opts.Registry.MustRegister(s)
 	return s
 }
-
-// Metrics serves /metrics: every organisation's series (none with
-// OnProbe), then the registry's, as promhttp counts its requests.
-func (s *Supervisor) Metrics() http.Handler { return s.metrics }
 
 // Apply makes the running organisations those of cfgs: it starts the
 // added ones, stops the removed ones (their series disappear) and restarts
@@ -145,11 +104,15 @@ func (s *Supervisor) Apply(cfgs []config.Organization) error {
 		if n := next[name]; n == nil || n.audit != oldAudit {
 			oldAudit.stop() // saves what it learnt
 		}
+		if next[name] == nil {
+			s.opts.Server.Remove(name)
+		}
 		level.Info(s.opts.Logger).Log("msg", what, "organization", name)
 	}
 	for name, o := range next {
 		if s.orgs[name] != o {
 			s.logStart(o)
+			s.opts.Server.Serve(o.run.served)
 			if !s.opts.OnProbe {
 				o.start(s.ctx)
 			}
@@ -158,7 +121,6 @@ func (s *Supervisor) Apply(cfgs []config.Organization) error {
 	s.orgs = next
 	list := slices.SortedFunc(maps.Values(next), func(a, b *organization) int { return strings.Compare(a.cfg.Name, b.cfg.Name) })
 	s.running.Store(&list)
-	s.combine()
 	return nil
 }
 
@@ -224,64 +186,11 @@ func (s *Supervisor) Ready() bool {
 		return true
 	}
 	for _, o := range *s.running.Load() {
-		if !o.current().exporter.Ready() {
+		if !o.current().refresher.Ready() {
 			return false
 		}
 	}
 	return true
-}
-
-// published takes an organisation's new snapshot, published by its
-// exporter after a refresh changed a list: it is encoded in the formats its
-// /probe was scraped in (only the families that changed), served there,
-// and combined with the others' for /metrics.
-func (s *Supervisor) published(r *run, snap *series.Snapshot) {
-	s.warm(r.snapshot.Load(), snap)
-	r.snapshot.Store(snap)
-	s.combine()
-}
-
-// combine rebuilds what /metrics serves from each organisation's latest
-// snapshot, encoded in the formats it was scraped in. With OnProbe it
-// stays empty: each organisation's series are served by /probe only.
-func (s *Supervisor) combine() {
-	if s.opts.OnProbe {
-		return
-	}
-	s.combineMu.Lock()
-	defer s.combineMu.Unlock()
-	var snaps []*series.Snapshot
-	for _, o := range *s.running.Load() {
-		snaps = append(snaps, o.current().snapshot.Load())
-	}
-	next := series.Combine(snaps...)
-	s.warm(s.snapshot.Load(), next)
-	s.snapshot.Store(next)
-}
-
-// warm encodes next as prev was scraped, before it is served: the first
-// scrape after a refresh only writes bytes.
-func (s *Supervisor) warm(prev, next *series.Snapshot) {
-	if err := series.Warm(prev, next, time.Now()); err != nil {
-		level.Error(s.opts.Logger).Log("msg", "Encoding the series failed; scrapes in that format answer 500", "err", err)
-	}
-}
-
-// Describe implements prometheus.Collector. It describes nothing: the
-// organisations come and go (an unchecked collector).
-func (s *Supervisor) Describe(chan<- *prometheus.Desc) {}
-
-// Collect implements prometheus.Collector: the health and upstream
-// metrics of every organisation, for /metrics. With OnProbe, none.
-func (s *Supervisor) Collect(ch chan<- prometheus.Metric) {
-	if s.opts.OnProbe {
-		return
-	}
-	for _, o := range *s.running.Load() {
-		r := o.current()
-		r.exporter.Collect(ch)
-		r.upstream.Collect(ch)
-	}
 }
 
 // organization is one configured organisation. With OnProbe its run is
@@ -299,15 +208,13 @@ type organization struct {
 	closed bool // stopped by Apply or Close: never started again
 }
 
-// run is one organisation's client, collectors and probe handler, from
-// start to stop.
+// run is one organisation's client and refresher, from start to stop, and
+// what serves what it reads.
 type run struct {
-	exporter *collector.Exporter
-	upstream *collector.Upstream
-	snapshot atomic.Pointer[series.Snapshot] // the exporter's latest, as published
-	probe    *scrape.Handler
-	cancel   context.CancelFunc
-	done     chan struct{}
+	refresher *collector.Refresher
+	served    *scrape.Served
+	cancel    context.CancelFunc
+	done      chan struct{}
 }
 
 func (s *Supervisor) newOrganization(c config.Organization, audit *auditReader) (*organization, error) {
@@ -320,29 +227,32 @@ func (s *Supervisor) newOrganization(c config.Organization, audit *auditReader) 
 	return o, nil
 }
 
-// newRun builds what reads and serves the organisation; start runs it.
+// newRun builds what reads the organisation and what will serve it; start
+// runs it.
 func (o *organization) newRun() (*run, error) {
 	c, s := o.cfg, o.sup
-	r := &run{upstream: collector.NewUpstream(c.Name)}
+	upstream := collector.NewUpstream(c.Name)
 	client, err := apiclient.New(apiclient.Config{
 		BaseURL: c.BaseURL, APIKey: c.APIKey, Secret: c.Secret,
-		PageSize: c.PageSize, MaxItems: c.MaxItems, Timeout: c.Timeout, Observer: r.upstream,
+		PageSize: c.PageSize, MaxItems: c.MaxItems, Timeout: c.Timeout, Observer: upstream,
 		UserAgent: s.opts.UserAgent,
 	})
 	if err != nil {
 		return nil, err
 	}
-	r.snapshot.Store(series.New())
-	r.exporter = collector.New(client, collector.Options{
+	var start func(context.Context)
+	if s.opts.OnProbe {
+		start = o.probed
+	}
+	r := &run{served: s.opts.Server.Organization(c.Name, start)}
+	r.refresher = collector.New(client, collector.Options{
 		Organization: c.Name, Interval: c.Interval,
 		Collectors: c.Names(), APIKeysPerKey: c.APIKeysPerKey, QuotaScopes: c.Scopes(),
 		AuditLog: o.audit.readerOf(), AuditLogInfo: collector.AuditLogInfo{APIKey: c.AuditLog.APIKey, Topic: c.AuditLog.Topic},
 		Logger:  s.opts.Logger,
-		Publish: func(snap *series.Snapshot) { s.published(r, snap) },
+		Publish: r.served,
 	})
-	reg := prometheus.NewRegistry()
-	r.probe = scrape.New(scrape.Opts{Static: r.snapshot.Load, Dynamic: reg, Limit: s.limit, Logger: s.opts.Slogger})
-	reg.MustRegister(r.exporter, r.upstream)
+	r.served.MustRegister(r.refresher, upstream)
 	return r, nil
 }
 
@@ -369,7 +279,7 @@ func (o *organization) startLocked(ctx context.Context) {
 	r.done = make(chan struct{})
 	go func() {
 		defer close(r.done)
-		r.exporter.Run(ctx)
+		r.refresher.Run(ctx)
 	}()
 	if f, ok := o.cfg.Secret.(secret.File); ok {
 		// Not waited for by stop: a stat that hangs (a stale network
@@ -377,7 +287,7 @@ func (o *organization) startLocked(ctx context.Context) {
 		go f.Watch(ctx, secretWatchEvery, func() {
 			level.Info(o.sup.opts.Logger).Log("msg", "The secret file changed; retrying the collectors whose last refresh failed",
 				"organization", o.cfg.Name)
-			r.exporter.RetryFailed()
+			r.refresher.RetryFailed()
 		})
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/config"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/scrape"
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
@@ -67,46 +68,55 @@ func (w *world) org(name, key, secretFile string, interval time.Duration) config
 	}
 }
 
-func newSupervisor(t *testing.T, opts Options) (*Supervisor, *testkit.Buffer) {
+// served is a supervisor with the server of what it reads, as main wires
+// them.
+type served struct {
+	*Supervisor
+	*scrape.Server
+	reg *prometheus.Registry // the server's registry: every organisation's health
+}
+
+func newSupervisor(t *testing.T, opts Options) (*served, *testkit.Buffer) {
+	return newSupervisorWait(t, opts, 0)
+}
+
+// newSupervisorWait is newSupervisor with the server's first-probe wait.
+func newSupervisorWait(t *testing.T, opts Options, firstProbeWait time.Duration) (*served, *testkit.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &testkit.Buffer{}
 	opts.Logger = log.NewLogfmtLogger(logs)
+	reg := prometheus.NewRegistry()
+	opts.Server = scrape.NewServer(scrape.ServerOpts{Registry: reg, ProbeOnly: opts.OnProbe, FirstProbeWait: firstProbeWait})
 	s := New(ctx, opts)
 	t.Cleanup(func() {
 		cancel()
 		s.Close()
 	})
-	return s, logs
+	return &served{s, opts.Server, reg}, logs
 }
 
-// text is what g gathers, in the text format.
-func text(t *testing.T, g prometheus.Gatherer) string {
+// health gathers the organisations' health and upstream metrics.
+func health(t *testing.T, s *served) string {
 	t.Helper()
-	mfs, err := g.Gather()
+	mfs, err := s.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
 	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
-			t.Fatal(err)
+		if strings.HasPrefix(mf.GetName(), "confluent_") {
+			if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return b.String()
 }
 
-// health gathers the supervisor's health and upstream metrics.
-func health(t *testing.T, s *Supervisor) string {
-	t.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(s)
-	return text(t, reg)
-}
-
 // keys scrapes /metrics as Prometheus does and returns the organisations'
 // series (what their lists say, not their health or requests).
-func keys(t *testing.T, s *Supervisor) string {
+func keys(t *testing.T, s *served) string {
 	t.Helper()
 	code, body := get(t, s.Metrics(), "/metrics", http.Header{"Accept": {"text/plain;version=0.0.4"}})
 	if code != http.StatusOK {
@@ -339,9 +349,7 @@ func TestRefreshOnProbe(t *testing.T) {
 }
 
 // TestMetricsServesEveryOrganization: /metrics serves every organisation's
-// series, each family once under one HELP and TYPE; one organisation's
-// snapshot is served as it is, and several share their families' encoded
-// pieces with each organisation's own /probe.
+// series, each family once under one HELP and TYPE.
 func TestMetricsServesEveryOrganization(t *testing.T) {
 	w := newWorld(t)
 	s, _ := newSupervisor(t, Options{})
@@ -349,9 +357,6 @@ func TestMetricsServesEveryOrganization(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "ready", s.Ready)
-	if s.snapshot.Load() != s.orgs["b"].current().snapshot.Load() {
-		t.Error("one organisation's snapshot is not served as it is")
-	}
 	if err := s.Apply([]config.Organization{w.org("b", "HEALTHY", w.secret, time.Minute), w.org("a", "SLOW", w.secret, time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +386,10 @@ func TestRemovedOrganizationIsNotStartedByALateProbe(t *testing.T) {
 	if err := s.Apply(nil); err != nil {
 		t.Fatal(err)
 	}
-	if r := o.probed(); r.done != nil {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the probe's wait: none
+	o.probed(ctx)
+	if o.current().done != nil {
 		t.Error("a removed organisation was started by a probe")
 	}
 	if count(w.healthy) != 0 {
@@ -431,8 +439,7 @@ func TestProbedOrganizationKeepsRunning(t *testing.T) {
 // before the scrape timeout Prometheus sends; without one, it waits
 // firstProbeWait.
 func TestFirstProbeWaitsWithinTheScrapeTimeout(t *testing.T) {
-	defer func(d time.Duration) { firstProbeWait = d }(firstProbeWait)
-	firstProbeWait = 300 * time.Millisecond
+	const firstProbeWait = 300 * time.Millisecond
 	for _, tc := range []struct {
 		timeout string
 		wait    time.Duration
@@ -442,12 +449,9 @@ func TestFirstProbeWaitsWithinTheScrapeTimeout(t *testing.T) {
 		{"", firstProbeWait},
 	} {
 		h := http.Header{"X-Prometheus-Scrape-Timeout-Seconds": {tc.timeout}}
-		if got := probeWait(h); got != tc.wait {
-			t.Fatalf("timeout %q: waits %s, want %s", tc.timeout, got, tc.wait)
-		}
 		w := newWorld(t)
 		w.slow.SetFaults(sim.Faults{Hold: true}) // the first refresh never ends
-		s, _ := newSupervisor(t, Options{OnProbe: true})
+		s, _ := newSupervisorWait(t, Options{OnProbe: true}, firstProbeWait)
 		if err := s.Apply([]config.Organization{w.org("slow", "SLOW", w.secret, time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
@@ -459,27 +463,12 @@ func TestFirstProbeWaitsWithinTheScrapeTimeout(t *testing.T) {
 		}
 		// It waited the whole wait for a refresh that never ends, and then
 		// answered: how long answering takes is the machine's load, not
-		// the exporter's choice (probeWait is checked exactly above), so
+		// the exporter's choice (scrape's TestProbeWait checks the wait exactly), so
 		// the upper bound only says it did not wait for the refresh.
 		if took < tc.wait || took > tc.wait+10*time.Second {
 			t.Errorf("timeout %q: answered after %s, want %s and then at once", tc.timeout, took, tc.wait)
 		}
 		w.slow.SetFaults(sim.Faults{}) // let the held refresh end
-	}
-}
-
-// TestProbeWait: the wait is 80% of any scrape timeout Prometheus could
-// send; anything else (none, zero, negative, not a number, infinite, or
-// longer than any scrape) is the default.
-func TestProbeWait(t *testing.T) {
-	for header, want := range map[string]time.Duration{
-		"10": 8 * time.Second, "0.5": 400 * time.Millisecond, "300": 240 * time.Second,
-		"": firstProbeWait, "0": firstProbeWait, "-3": firstProbeWait, "ten": firstProbeWait,
-		"NaN": firstProbeWait, "Inf": firstProbeWait, "+Inf": firstProbeWait, "301": firstProbeWait, "1e300": firstProbeWait,
-	} {
-		if got := probeWait(http.Header{"X-Prometheus-Scrape-Timeout-Seconds": {header}}); got != want {
-			t.Errorf("%q: %s, want %s", header, got, want)
-		}
 	}
 }
 

@@ -1,10 +1,11 @@
 // Package collector turns the lists the API client reads into series: one
-// collector per list (byok.go, apikeys.go, ...), and the Exporter that
-// refreshes them. Its refresh loop reads every page of each list on an
-// interval and, only when a list is complete and changed, publishes one
-// snapshot of every list's latest families (package series). The
-// Exporter is also the prometheus.Collector of its own health; it never
-// talks to the API when scraped.
+// collector per list, each registered by its file (byok.go, apikeys.go,
+// ...), and the Refresher of an organisation's lists. Its refresh loop
+// reads every page of each list on an interval and, only when a list is
+// complete and changed, publishes one snapshot of every list's latest
+// families (package series). The Refresher is also the
+// prometheus.Collector of its own health; it never talks to the API when
+// scraped.
 package collector
 
 import (
@@ -77,7 +78,13 @@ type Options struct {
 	// Publish, if set, is handed the new snapshot each time a complete
 	// refresh changed a list, in the refresh's goroutine: the serving side
 	// encodes what changed there, off the scrape path.
-	Publish func(*series.Snapshot)
+	Publish Publisher
+}
+
+// A Publisher serves what a refresher publishes: every list's latest
+// families, as one snapshot, replaced as a whole.
+type Publisher interface {
+	Publish(*series.Snapshot)
 }
 
 // job is one collector with the families of its latest complete list and
@@ -100,27 +107,26 @@ type job struct {
 	errors      map[apiclient.Reason]float64
 }
 
-// Exporter runs the refresh loop of one organisation's collectors and
-// publishes their series (Options.Publish, Snapshot). It is the
-// prometheus.Collector of the refreshes' health.
-type Exporter struct {
+// Refresher runs the refresh loop of one organisation's collectors and
+// publishes their series (Options.Publish). It is the prometheus.Collector
+// of the refreshes' health.
+type Refresher struct {
 	org        string
 	interval   time.Duration
 	retryDelay time.Duration
 	logger     log.Logger
 	jobs       []*job
-	publish    func(*series.Snapshot)
+	publish    Publisher
 	audit      *auditLog // nil without an audit log
 	auditFam   atomic.Pointer[series.Families]
 
-	swapMu   sync.Mutex // one swap of the snapshot at a time
-	snapshot atomic.Pointer[series.Snapshot]
+	swapMu sync.Mutex // one snapshot published at a time, in the order made
 
 	pending   atomic.Int32 // collectors that have not finished a refresh yet
 	attempted chan struct{}
 }
 
-var _ prometheus.Collector = (*Exporter)(nil)
+var _ prometheus.Collector = (*Refresher)(nil)
 
 var (
 	refreshSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "success"),
@@ -141,13 +147,13 @@ var (
 		[]string{"organization", "collector", "field"}, nil)
 )
 
-// New returns an Exporter for the collectors opts enables. Run starts it.
-func New(lister Lister, opts Options) *Exporter {
+// New returns a Refresher of the collectors opts names. Run starts it.
+func New(lister Lister, opts Options) *Refresher {
 	logger := opts.Logger
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
-	e := &Exporter{
+	e := &Refresher{
 		attempted: make(chan struct{}), org: opts.Organization, interval: opts.Interval, logger: logger,
 		publish: opts.Publish, retryDelay: opts.RetryDelay,
 	}
@@ -160,7 +166,6 @@ func New(lister Lister, opts Options) *Exporter {
 			inputs: &usageInputs{}, publishEvery: defaultPublishEvery,
 		}
 	}
-	e.snapshot.Store(series.New())
 	for _, name := range opts.Collectors {
 		c, err := lookup(name)
 		if err != nil {
@@ -181,13 +186,13 @@ func New(lister Lister, opts Options) *Exporter {
 
 // Attempted is closed once every collector has finished its first
 // refresh, successful or not.
-func (e *Exporter) Attempted() <-chan struct{} { return e.attempted }
+func (e *Refresher) Attempted() <-chan struct{} { return e.attempted }
 
 // Run refreshes every collector at once and then every interval, until ctx
 // ends. Collectors refresh concurrently and independently: one that is
 // slow or failing never delays another's; one collector's refreshes never
 // overlap.
-func (e *Exporter) Run(ctx context.Context) {
+func (e *Refresher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, j := range e.jobs {
 		wg.Go(func() { e.loop(ctx, j) })
@@ -212,7 +217,7 @@ const DefaultRetryDelay = 10 * time.Second
 // successful refresh. After a failure the next attempt comes after
 // retryDelay, doubling with each failure in a row up to the interval, or
 // at once when RetryFailed wakes it.
-func (e *Exporter) loop(ctx context.Context, j *job) {
+func (e *Refresher) loop(ctx context.Context, j *job) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	failures := 0 // in a row
@@ -245,7 +250,7 @@ func (e *Exporter) loop(ctx context.Context, j *job) {
 // RetryFailed starts a new attempt now of each collector whose last
 // refresh failed (its secret file changed: the fix may be in). The
 // others keep to their interval.
-func (e *Exporter) RetryFailed() {
+func (e *Refresher) RetryFailed() {
 	for _, j := range e.jobs {
 		j.mu.Lock()
 		failed := j.attempted && !j.success
@@ -262,7 +267,7 @@ func (e *Exporter) RetryFailed() {
 // refresh reads j's list once, until deadline, and serves it if complete.
 // A failure is logged with when the next attempt is: retryIn from now.
 // It returns the error (nil for a shutdown).
-func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time, retryIn time.Duration) error {
+func (e *Refresher) refresh(parent context.Context, j *job, deadline time.Time, retryIn time.Duration) error {
 	ctx, cancel := context.WithDeadline(parent, deadline)
 	defer cancel()
 	start := time.Now()
@@ -332,7 +337,7 @@ func (e *Exporter) refresh(parent context.Context, j *job, deadline time.Time, r
 // logDropped logs each kind of item or value a complete list left out, once
 // per refresh, with a count and one example. Confluent-internal API keys are
 // expected: they are logged at debug.
-func (e *Exporter) logDropped(collector string, stats apiclient.ListStats) {
+func (e *Refresher) logDropped(collector string, stats apiclient.ListStats) {
 	for _, reason := range slices.Sorted(maps.Keys(stats.Skipped)) {
 		t := stats.Skipped[reason]
 		lvl := level.Warn
@@ -351,7 +356,7 @@ func (e *Exporter) logDropped(collector string, stats apiclient.ListStats) {
 
 // hint is the likely fix of j's failure for reason, logged with it; "" when
 // there is none to give.
-func (e *Exporter) hint(j *job, reason apiclient.Reason) string {
+func (e *Refresher) hint(j *job, reason apiclient.Reason) string {
 	switch reason {
 	case apiclient.ReasonUnauthorized:
 		return "the API key or its secret is wrong, revoked or rotated; it must be a Cloud API key (confluent api-key create --resource cloud): " +
@@ -377,7 +382,7 @@ func reasonOf(err error) apiclient.Reason {
 // successful refresh, or its last attempt was refused with 403 (the key's
 // role does not cover that list: waiting would never end, and
 // confluent_refresh_success 0 and its reason already say so).
-func (e *Exporter) Ready() bool {
+func (e *Refresher) Ready() bool {
 	for _, j := range e.jobs {
 		if j.families.Load() != nil {
 			continue
@@ -392,9 +397,9 @@ func (e *Exporter) Ready() bool {
 	return true
 }
 
-// swap replaces the snapshot with one of every collector's latest families
-// and publishes it: one call per change.
-func (e *Exporter) swap() {
+// swap publishes a snapshot of every collector's latest families: one call
+// per change.
+func (e *Refresher) swap() {
 	e.swapMu.Lock()
 	defer e.swapMu.Unlock()
 	var lists []series.Families
@@ -406,19 +411,13 @@ func (e *Exporter) swap() {
 	if f := e.auditFam.Load(); f != nil {
 		lists = append(lists, *f)
 	}
-	snap := series.New(lists...)
-	e.snapshot.Store(snap)
 	if e.publish != nil {
-		e.publish(snap) // under swapMu: published in the order made
+		e.publish.Publish(series.New(lists...))
 	}
 }
 
-// Snapshot returns the series of every collector's last complete refresh:
-// one value for all of them, replaced as a whole.
-func (e *Exporter) Snapshot() *series.Snapshot { return e.snapshot.Load() }
-
 // Describe implements prometheus.Collector for the health metrics.
-func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
+func (e *Refresher) Describe(ch chan<- *prometheus.Desc) {
 	ch <- refreshSuccessDesc
 	ch <- refreshDurationDesc
 	ch <- refreshPagesDesc
@@ -433,7 +432,7 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector: the health of each collector. It
 // never waits on the API.
-func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+func (e *Refresher) Collect(ch chan<- prometheus.Metric) {
 	for _, j := range e.jobs {
 		j.collectHealth(ch, e.org)
 	}
