@@ -86,9 +86,9 @@ vet:
 lint:
 	$(Q)$(call quiet,lint) $(LINT) run ./...
 
-## unit: unit, race, end-to-end and real-stack tests.
+## unit: unit, race, end-to-end and real-stack tests, every tool they need required.
 unit:
-	$(Q)$(call quiet,unit) $(GO) test -race -count=1 ./...
+	$(Q)$(call quiet,unit) env CONFLUENT_KEYS_EXPORTER_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
 
 ## e2e-stack: simulator, exporter, real Prometheus and Alertmanager; an alert end to end (part of unit).
 e2e-stack: deps

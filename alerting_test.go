@@ -129,10 +129,7 @@ func mustRead(t *testing.T, path string) []byte {
 // receiver of its severity (critical pages, warning opens a ticket, info
 // notifies no one), grouped by alertname, organization and owner.
 func TestAlertmanagerExampleRoutesBySeverity(t *testing.T) {
-	amtool, err := exec.LookPath("amtool")
-	if err != nil {
-		t.Fatal("amtool not found: `make deps` installs it (Debian package prometheus-alertmanager)")
-	}
+	amtool := testkit.Tool(t, "amtool", "prometheus-alertmanager")
 	const example = "examples/alertmanager.yml"
 	if out, err := exec.Command(amtool, "check-config", example).CombinedOutput(); err != nil {
 		t.Fatalf("amtool check-config %s: %v\n%s", example, err, out)

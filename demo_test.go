@@ -22,7 +22,7 @@ import (
 // exporter with make build's version stamping), and returns their paths.
 func demoBinaries(t *testing.T) (exporterBin, simBin string) {
 	t.Helper()
-	out, err := exec.Command("make", "-s", "demo-build").CombinedOutput()
+	out, err := exec.Command(testkit.Tool(t, "make", "make"), "-s", "demo-build").CombinedOutput()
 	if err != nil {
 		t.Fatalf("make demo-build: %v\n%s", err, out)
 	}

@@ -1,7 +1,7 @@
 package main
 
-// Hostile inputs, round two (issue 23): each row of the issue's table
-// reproduced against the built binary, where the row is about the binary.
+// Hostile inputs reproduced against the built binary, where what goes
+// wrong is the binary's (docs/reliability.md, "Hostile inputs").
 
 import (
 	"context"

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/promrule"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 )
 
 // promuConfig is what the packaging checks read of .promu.yml.
@@ -348,10 +349,7 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	// systemd's own check, on a copy that runs the binary built for the
 	// tests: an unknown or misspelt directive is a warning it prints.
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Fatal("systemd-analyze not found: `make deps` installs it (Debian package systemd)")
-	}
+	analyze := testkit.Tool(t, "systemd-analyze", "systemd")
 	copied := filepath.Join(t.TempDir(), "confluent_keys_exporter.service")
 	if err := os.WriteFile(copied, []byte(strings.ReplaceAll(unit, "/usr/local/bin/"+name, binary)), 0o600); err != nil {
 		t.Fatal(err)

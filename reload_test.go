@@ -9,7 +9,7 @@ import (
 )
 
 // TestReloadWhileReloading: a reload asked for while one runs is answered
-// 409 at once, never queued behind it (issue 23, row 1).
+// 409 at once, never queued behind it.
 func TestReloadWhileReloading(t *testing.T) {
 	r := newReloader(nil, nil, log.NewNopLogger())
 	r.mu.Lock() // a reload running

@@ -185,7 +185,7 @@ func TestSecretNeverLeaks(t *testing.T) {
 	e := startExporter(t, api.URL, "--refresh.interval=1s", "--confluent.timeout=300ms", "--confluent.page-size=10", "--log.level=debug")
 	// An echo in a list that succeeds reaches label values, not errors: as
 	// it is, JSON-escaped, wholly or half in \u escapes, and the base64 of
-	// key:secret in \u escapes (redaction covers decoded values, issue 23).
+	// key:secret in \u escapes (redaction covers decoded values).
 	for _, echo := range []struct{ mode, shown string }{
 		{"json", `display_name="echo (secret [REDACTED])`},
 		{"unicode", `display_name="echo (secret [REDACTED])`},

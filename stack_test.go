@@ -68,10 +68,7 @@ func (h *webhook) findBy(name, label, value, status string) (webhookAlert, bool)
 // test ends, and waits until url answers 200.
 func startProcess(t *testing.T, readyURL string, name string, args ...string) *testkit.Buffer {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found: `make deps` installs it (Debian packages prometheus, prometheus-alertmanager)", name)
-	}
+	path := testkit.Tool(t, name, map[string]string{"prometheus": "prometheus", "prometheus-alertmanager": "prometheus-alertmanager"}[name])
 	out := &testkit.Buffer{}
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = out, out

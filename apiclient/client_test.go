@@ -465,8 +465,7 @@ func TestTooManyPages(t *testing.T) {
 }
 
 // TestTooManyItems: an upstream of endless pages, each with fresh items and
-// a fresh token, fails the list once MaxItems items were read (issue 23,
-// row 8), not when memory runs out.
+// a fresh token, fails the list once MaxItems items were read, not when memory runs out.
 func TestTooManyItems(t *testing.T) {
 	var page atomic.Int32
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -428,8 +428,7 @@ func gzipBytes(t *testing.T, s string) []byte {
 // TestRateLimitLooksAgainAfterWaiting: a list waiting for a block to end
 // looks again when it wakes: a 429 that arrived while it slept (here the
 // other list's, sent before the first 429 came back) moved the end, and
-// asking at the old end would spend the quota into a known block (issue 23,
-// row 15).
+// asking at the old end would spend the quota into a known block.
 func TestRateLimitLooksAgainAfterWaiting(t *testing.T) {
 	t.Parallel()
 	var (

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,17 +31,18 @@ var (
 	auditLogInfoDesc = series.NewGauge("audit_log", "info",
 		"The audit log read: its topic and the API key the exporter reads it with (an audit-log key, of a service account the organisation's lists do not show). Always 1.",
 		"key_id", "topic")
+	// In the snapshot, with the last authentications they speak of: a
+	// scrape never sees caught_up 1 beside older last authentications.
+	auditWindowDesc = series.NewGauge("audit_log", "window_start_timestamp_seconds",
+		"The audit log has been read without a gap since then, across restarts: a last authentication older than this, or none, means none since.")
+	auditCaughtUpDesc = series.NewGauge("audit_log", "caught_up",
+		"1 once every partition has been read up to the end it had when reading started, and every authentication read is in the series served: until then a last authentication can only be older than the truth.")
 
 	auditRecordsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "records_total"),
 		"Audit-log records read: authentication (a sign-in with an API key), identity (a sign-in with a token or certificate), other (any other event type), invalid (not a readable event).",
 		[]string{"organization", "kind"}, nil)
 	auditNewestDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "newest_record_timestamp_seconds"),
 		"Time of the newest audit-log record read.", []string{"organization"}, nil)
-	auditWindowDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "window_start_timestamp_seconds"),
-		"The audit log has been read without a gap since then, across restarts: a last authentication older than this, or none, means none since.", []string{"organization"}, nil)
-	auditCaughtUpDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "caught_up"),
-		"1 once every partition has been read up to the end it had when reading started, and every authentication read is in the series served: until then a last authentication can only be older than the truth.",
-		[]string{"organization"}, nil)
 	auditUpDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "up"),
 		"1 while the audit log's reader is connected and reading.", []string{"organization"}, nil)
 	auditErrorsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "errors_total"),
@@ -140,10 +140,6 @@ type auditLog struct {
 	inputs       *usageInputs
 	publishEvery time.Duration
 	prev         series.Families // the last published, kept where unchanged
-	// shown is what the series published say of reading: caught_up and
-	// the window's start are served from it, so that they always go with
-	// the last authentications served.
-	shown atomic.Pointer[auditlog.Usage]
 }
 
 // AuditLogInfo names what confluent_audit_log_info says.
@@ -158,16 +154,16 @@ func (a *auditLog) run(ctx context.Context, publish func(series.Families)) {
 	defer t.Stop()
 	var seenReader, seenInputs uint64
 	var last time.Time
+	var shownCaughtUp bool // what the last series published say
 	first := true
 	for {
 		v, iv := a.reader.Version(), a.inputsVersion()
 		if first || v != seenReader || iv != seenInputs {
-			shown := a.shown.Load()
 			caughtUp := a.reader.Status().CaughtUp
-			if first || iv != seenInputs || shown == nil || shown.CaughtUp != caughtUp || time.Since(last) >= a.publishEvery {
+			if first || iv != seenInputs || shownCaughtUp != caughtUp || time.Since(last) >= a.publishEvery {
 				u := a.reader.Usage()
 				publish(a.families(u))
-				a.shown.Store(&u)
+				shownCaughtUp = u.CaughtUp
 				seenReader, seenInputs, last, first = v, iv, time.Now(), false
 			}
 		}
@@ -192,6 +188,8 @@ func (a *auditLog) inputsVersion() uint64 {
 func (a *auditLog) families(u auditlog.Usage) series.Families {
 	b := series.NewBuilder(a.org)
 	b.Add(auditLogInfoDesc, 1, a.info.APIKey, a.info.Topic)
+	b.AddTimestamp(auditWindowDesc, u.WindowStart)
+	b.Add(auditCaughtUpDesc, boolFloat(u.CaughtUp))
 	for _, k := range u.LastSuccesses {
 		b.AddTimestamp(apiKeyLastAuthDesc, k.LastSuccess, k.ID)
 	}
@@ -218,7 +216,7 @@ func (a *auditLog) families(u auditlog.Usage) series.Families {
 }
 
 var auditDescs = []*prometheus.Desc{
-	auditRecordsDesc, auditNewestDesc, auditWindowDesc, auditCaughtUpDesc, auditUpDesc, auditErrorsDesc,
+	auditRecordsDesc, auditNewestDesc, auditUpDesc, auditErrorsDesc,
 	auditLagDesc, auditUntrustedDesc, auditStateSavedDesc, auditStateErrorsDesc,
 }
 
@@ -228,24 +226,16 @@ func (a *auditLog) describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// collect sends the reader's health. caught_up and the window's start are
-// those of the series published.
+// collect sends the reader's health (caught_up and the window's start are
+// in the snapshot, with the last authentications).
 func (a *auditLog) collect(ch chan<- prometheus.Metric) {
 	s := a.reader.Status()
-	shown := a.shown.Load()
-	if shown == nil {
-		shown = &auditlog.Usage{}
-	}
 	for kind := range auditlog.NumKinds {
 		ch <- prometheus.MustNewConstMetric(auditRecordsDesc, prometheus.CounterValue, float64(s.Records[kind]), a.org, kind.String())
 	}
 	if !s.Newest.IsZero() {
 		ch <- prometheus.MustNewConstMetric(auditNewestDesc, prometheus.GaugeValue, unixSeconds(s.Newest), a.org)
 	}
-	if !shown.WindowStart.IsZero() {
-		ch <- prometheus.MustNewConstMetric(auditWindowDesc, prometheus.GaugeValue, unixSeconds(shown.WindowStart), a.org)
-	}
-	ch <- prometheus.MustNewConstMetric(auditCaughtUpDesc, prometheus.GaugeValue, boolFloat(shown.CaughtUp), a.org)
 	ch <- prometheus.MustNewConstMetric(auditUpDesc, prometheus.GaugeValue, boolFloat(s.Up), a.org)
 	for _, r := range auditlog.Reasons {
 		ch <- prometheus.MustNewConstMetric(auditErrorsDesc, prometheus.CounterValue, float64(s.Errors[r]), a.org, string(r))

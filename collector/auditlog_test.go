@@ -298,7 +298,12 @@ func TestCaughtUpComesWithEveryAuthentication(t *testing.T) {
 			}
 		}
 		if caught && last != used {
-			t.Fatalf("caught_up 1 with %d last authentications served, want %d", last, used)
+			snap := snapshotOf(r.e)
+			var names []string
+			for _, mf := range snap.Select(func(string) bool { return true }) {
+				names = append(names, mf.GetName())
+			}
+			t.Fatalf("caught_up 1 with %d last authentications served, want %d; snapshot %v", last, used, names)
 		}
 		return caught
 	})

@@ -25,10 +25,10 @@ func sizes(*testing.B) []int {
 	return benchSizes
 }
 
-// benchExporter returns an Exporter that has refreshed once from a simulated
+// benchRefresher returns a Refresher that has refreshed once from a simulated
 // organisation of n API keys and 500 BYOK keys, and the simulator. (The
 // scrape benchmarks are scrape's: scrape/bench_test.go.)
-func benchExporter(b *testing.B, n int) (*Refresher, *sim.Server) {
+func benchRefresher(b *testing.B, n int) (*Refresher, *sim.Server) {
 	b.Helper()
 	s := sim.New(sim.Config{Org: sim.OrgConfig{Seed: 1, BYOKKeys: 500, APIKeys: n, Quirks: true}, APIKey: testKey, APISecret: testSecret, RateLimit: 1 << 30})
 	ts := httptest.NewServer(s)
@@ -55,7 +55,7 @@ func benchExporter(b *testing.B, n int) (*Refresher, *sim.Server) {
 func BenchmarkRefresh(b *testing.B) {
 	for _, n := range sizes(b) {
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
-			e, s := benchExporter(b, n)
+			e, s := benchRefresher(b, n)
 			bytesPerRefresh := int64(0)
 			served := s.BytesServed()
 			e.Refresh(context.Background(), time.Now().Add(5*time.Minute))

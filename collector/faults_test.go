@@ -22,7 +22,7 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
-// faultRig is a simulated API, a client and an Exporter whose log lines are kept.
+// faultRig is a simulated API, a client and a Refresher whose log lines are kept.
 type faultRig struct {
 	sim    *sim.Server
 	client *apiclient.Client

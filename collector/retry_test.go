@@ -16,9 +16,9 @@ import (
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/secret"
 )
 
-// runExporter starts an exporter of opts against the API at srvURL until
+// runRefresher starts a Refresher of opts against the API at srvURL until
 // the test ends.
-func runExporter(t *testing.T, srvURL string, opts Options) (*Refresher, *testkit.Buffer) {
+func runRefresher(t *testing.T, srvURL string, opts Options) (*Refresher, *testkit.Buffer) {
 	t.Helper()
 	u, _ := url.Parse(srvURL)
 	c, err := apiclient.New(apiclient.Config{BaseURL: u, APIKey: testKey, Secret: secret.Static(testSecret), PageSize: 100, RetryBaseDelay: time.Millisecond})
@@ -62,7 +62,7 @@ func TestAFailedRefreshRetriesSoon(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, srv := newSimAPI(t, sim.OrgConfig{Seed: 2, BYOKKeys: 3, APIKeys: 3})
 			s.SetFaults(sim.Faults{Endpoint: "byok_keys", Status: http.StatusUnauthorized, Count: tc.failures})
-			e, buf := runExporter(t, srv.URL, Options{Interval: tc.interval, RetryDelay: tc.delay, Collectors: []string{"byok"}})
+			e, buf := runRefresher(t, srv.URL, Options{Interval: tc.interval, RetryDelay: tc.delay, Collectors: []string{"byok"}})
 			waitFor(t, "the exporter is ready", e.Ready)
 			at := attempts(s, "byok_keys")
 			if len(at) < tc.failures+1 {
@@ -99,7 +99,7 @@ func TestAFailedRefreshRetriesSoon(t *testing.T) {
 func TestRetryFailedAttemptsAtOnce(t *testing.T) {
 	s, srv := newSimAPI(t, sim.OrgConfig{Seed: 2, BYOKKeys: 3, APIKeys: 3})
 	s.SetFaults(sim.Faults{Endpoint: "byok_keys", Status: http.StatusUnauthorized})
-	e, _ := runExporter(t, srv.URL, Options{Interval: time.Hour, RetryDelay: time.Hour, Collectors: []string{"byok", "api_keys"}})
+	e, _ := runRefresher(t, srv.URL, Options{Interval: time.Hour, RetryDelay: time.Hour, Collectors: []string{"byok", "api_keys"}})
 	<-e.Attempted()
 	if e.Ready() {
 		t.Fatal("ready though the BYOK list failed")
@@ -128,7 +128,7 @@ func TestReadinessWithANarrowerRole(t *testing.T) {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			s, srv := newSimAPI(t, sim.OrgConfig{Seed: 2, BYOKKeys: 3, APIKeys: 3})
 			s.SetFaults(sim.Faults{Endpoint: "iam_identity_providers", Status: tc.status})
-			e, buf := runExporter(t, srv.URL, Options{Interval: time.Hour, Collectors: []string{"byok", "identity_providers"}})
+			e, buf := runRefresher(t, srv.URL, Options{Interval: time.Hour, Collectors: []string{"byok", "identity_providers"}})
 			<-e.Attempted()
 			if got := e.Ready(); got != tc.ready {
 				t.Fatalf("ready %v after a %d, want %v\n%s", got, tc.status, tc.ready, buf.String())

@@ -260,7 +260,7 @@ func stripNames(text string) string {
 	return strings.Join(out, "\n")
 }
 
-// rig is an Exporter over a fake Lister, with its log.
+// rig is a Refresher over a fake Lister, with its log.
 type rig struct {
 	fake *fakeLister
 	exp  *Refresher

@@ -92,7 +92,7 @@ func TestSecretFileRefusesWhatIsNoSecret(t *testing.T) {
 	}
 }
 
-// TestStaticSecret: a secret from the environment is checked as a file's
+// TestStatic: a secret from the environment is checked as a file's
 // line is, and a short one is refused: redacting a secret of a character
 // or two from every response would rewrite the data itself.
 func TestStatic(t *testing.T) {

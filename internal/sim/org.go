@@ -243,8 +243,8 @@ func NewBYOKKeys(cfg OrgConfig) []BYOKKey {
 // resource kind the notes list, sorted by id.
 func NewAPIKeys(cfg OrgConfig) []APIKey {
 	r := rand.New(rand.NewPCG(cfg.Seed, 0xa91))
-	// What issue 24 added draws from its own stream, so that the rest of a
-	// seed's organisation stays as it was.
+	// Multi-resource keys, created_by and the like draw from their own
+	// stream, so that the rest of a seed's organisation stays as it was.
 	more := rand.New(rand.NewPCG(cfg.Seed, 0x24))
 	now := cfg.now()
 	expired := 0

@@ -1,0 +1,30 @@
+package testkit
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// RequireToolsEnv, set to 1, makes a missing tool fail the test that needs
+// it instead of skipping it: make test (and so CI) sets it, after `make
+// deps` installed them all.
+const RequireToolsEnv = "CONFLUENT_KEYS_EXPORTER_REQUIRE_TOOLS"
+
+// Tool returns the path of the program name, which the Debian package pkg
+// provides. Without it the test is skipped, saying so (a machine with only
+// Go runs `go test ./...` to the end), unless RequireToolsEnv is set: then
+// it fails.
+func Tool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	msg := name + " is not installed (Debian package " + pkg + "; `make deps` installs it)"
+	if os.Getenv(RequireToolsEnv) == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg + ": skipped; `make test` runs it")
+	return ""
+}
