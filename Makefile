@@ -27,10 +27,21 @@ FUZZ_TARGETS := apiclient:FuzzDecodeBYOKPage apiclient:FuzzDecodeAPIKeyPage apic
 	apiclient:FuzzRedactDecoded config:FuzzLoadFile auditlog:FuzzDecode auditlog:FuzzDecodeState
 FUZZTIME     ?= 5m
 
-.PHONY: image image-push all build demo demo-build test deps modules fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
+.PHONY: help check image image-push all build demo demo-build test deps modules fmt-check vet lint unit e2e-stack rules fuzz fuzz-short vulncheck crossbuild \
 	tarball tarball-test docker image-test chart-test prometheusrule bench bench-smoke mutation clean
 
 all: build
+
+## help: this list.
+help:
+	@awk '/^## [a-z0-9-]+:/ { sub(/^## /, ""); n = index($$0, ":"); printf "  %-14s %s\n", substr($$0, 1, n - 1), substr($$0, n + 2); next } \
+	     /^## / { sub(/^## /, ""); printf "  %-14s %s\n", "", $$0 }' $(MAKEFILE_LIST)
+
+## check: the inner loop, a minute or two warm: format, vet, lint, the unit tests
+## under -short (the slow ones and those needing Prometheus, helm or buildah are
+## left to make test).
+check: fmt-check vet lint
+	$(GO) test -short ./...
 
 ## build: the exporter, with promu (version, revision and build date in --version).
 build:
@@ -75,10 +86,12 @@ deps:
 	fi
 	@echo "deps: $$($(PROMTOOL) --version 2>&1 | head -n1)"
 
+## fmt-check: gofmt has nothing to change.
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(if $(QUIET),@echo "fmt-check: ok")
 
+## vet: go vet.
 vet:
 	$(Q)$(call quiet,vet) $(GO) vet ./...
 

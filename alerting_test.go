@@ -29,6 +29,7 @@ import (
 // six days, which the audit log's seven days cover at once, so that every
 // alert that can fire does.
 func TestNoAlertFloodOnDayOne(t *testing.T) {
+	testkit.Slow(t)
 	org := sim.OrgConfig{Now: time.Now(), Seed: 29, BYOKKeys: 8, APIKeys: 250, Owners: 12, MinKeyAge: 2 * 365 * 24 * time.Hour, Quirks: true, AuditLog: true}
 	s, api := newSimServer(t, org)
 	exp := startExporter(t, api.URL, append(startAuditLog(t, s), "--refresh.interval=1s", "--collector.users")...)

@@ -78,6 +78,7 @@ func listeningOn(port string) bool {
 // dated from now (most keys young, some past the rotation threshold, a few
 // expiring within 14 days, none expired), and Ctrl-C stops both.
 func TestDemo(t *testing.T) {
+	testkit.Slow(t)
 	exporterBin, simBin := demoBinaries(t)
 	demoPort, simPort, auditPort := portOf(t), portOf(t), portOf(t)
 	d := startDemo(t, exporterBin, simBin, demoPort, simPort, auditPort)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 )
 
 // peakRSS is the process's peak resident memory in MiB (VmHWM).
@@ -65,6 +66,7 @@ func runWithFile(t *testing.T, cfg string, args ...string) *exporter {
 // (reason decode) and leaves the exporter's peak RSS under 64 MiB; the
 // other two keep being served.
 func TestHugeBodiesStayWithinMemory(t *testing.T) {
+	testkit.Slow(t)
 	servers, url := orgsSim(t, "ALPHA", "BETA", "GAMMA")
 	servers["GAMMA"].SetFaults(sim.Faults{Body: "huge"})
 	dir := t.TempDir()

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 )
 
 // selfSignedCert writes a certificate and key for 127.0.0.1 into dir.
@@ -181,6 +182,7 @@ func TestScrapeStormStaysWithinMemory(t *testing.T) {
 // TestSecretNeverLeaks runs the exporter through every kind of failure with a
 // recognisable secret and looks for it everywhere the exporter writes.
 func TestSecretNeverLeaks(t *testing.T) {
+	testkit.Slow(t)
 	s, api := newSimServer(t, sim.OrgConfig{Seed: 2, BYOKKeys: 5, APIKeys: 30, Quirks: true})
 	e := startExporter(t, api.URL, "--refresh.interval=1s", "--confluent.timeout=300ms", "--confluent.page-size=10", "--log.level=debug")
 	// An echo in a list that succeeds reaches label values, not errors: as

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/sim"
+	"github.com/confluent-keys-exporter/confluent_keys_exporter/internal/testkit"
 )
 
 // hashmod is Prometheus's hashmod relabelling of value.
@@ -28,6 +29,7 @@ func hashmod(value string, modulus uint64) uint64 {
 }
 
 func TestShardedProbes(t *testing.T) {
+	testkit.Slow(t)
 	orgs := []string{"alpha", "beta", "gamma"}
 	// One organisation model for all three: the same key ids everywhere.
 	servers := map[string]*sim.Server{}

@@ -181,6 +181,7 @@ func promQuery(promURL, expr string) (int, error) {
 // alert at a webhook, then repairs the key and waits for the resolution. It
 // also runs every dashboard query against that Prometheus.
 func TestRealStack(t *testing.T) {
+	testkit.Slow(t)
 	s, api := newSimServer(t, sim.DefaultOrg)
 	// Odd items on the first page of each list, as the real API can send:
 	// the dashboard's panel of what was left out has something to show.

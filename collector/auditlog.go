@@ -38,28 +38,22 @@ var (
 	auditCaughtUpDesc = series.NewGauge("audit_log", "caught_up",
 		"1 once every partition has been read up to the end it had when reading started, and every authentication read is in the series served: until then a last authentication can only be older than the truth.")
 
-	auditRecordsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "records_total"),
-		"Audit-log records read: authentication (a sign-in with an API key), identity (a sign-in with a token or certificate), other (any other event type), invalid (not a readable event).",
-		[]string{"organization", "kind"}, nil)
-	auditNewestDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "newest_record_timestamp_seconds"),
-		"Time of the newest audit-log record read.", []string{"organization"}, nil)
-	auditUpDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "up"),
-		"1 while the audit log's reader is connected and reading.", []string{"organization"}, nil)
-	auditErrorsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "errors_total"),
-		"Failures reading the audit log, by reason: unauthorized, network, timeout, topic_missing, stalled (records to read and none read for 5 minutes), other.",
-		[]string{"organization", "reason"}, nil)
-	auditLagDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "lag_records"),
-		"Records the audit log's brokers have that are not read yet: the end offsets last seen minus the positions, summed over partitions.",
-		[]string{"organization"}, nil)
-	auditUntrustedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "untrusted_times_total"),
-		"Sign-ins whose event time was not believed (more than 10 minutes after its record was written, before 2000, or ahead of the exporter's clock): the record's time, or the time it was read, stood in.",
-		[]string{"organization"}, nil)
-	auditStateSavedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "state_saved_timestamp_seconds"),
-		"When what was learnt from the audit log was last saved under --storage.path.",
-		[]string{"organization"}, nil)
-	auditStateErrorsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit_log", "state_errors_total"),
-		"Failures of the audit log's state file, by operation: load (unreadable or corrupt: set aside, the log read afresh), save (usage kept in memory only).",
-		[]string{"organization", "operation"}, nil)
+	auditRecordsDesc = healthDesc("audit_log", "records_total",
+		"Audit-log records read: authentication (a sign-in with an API key), identity (a sign-in with a token or certificate), other (any other event type), invalid (not a readable event).", "kind")
+	auditNewestDesc = healthDesc("audit_log", "newest_record_timestamp_seconds",
+		"Time of the newest audit-log record read.")
+	auditUpDesc = healthDesc("audit_log", "up",
+		"1 while the audit log's reader is connected and reading.")
+	auditErrorsDesc = healthDesc("audit_log", "errors_total",
+		"Failures reading the audit log, by reason: unauthorized, network, timeout, topic_missing, stalled (records to read and none read for 5 minutes), other.", "reason")
+	auditLagDesc = healthDesc("audit_log", "lag_records",
+		"Records the audit log's brokers have that are not read yet: the end offsets last seen minus the positions, summed over partitions.")
+	auditUntrustedDesc = healthDesc("audit_log", "untrusted_times_total",
+		"Sign-ins whose event time was not believed (more than 10 minutes after its record was written, before 2000, or ahead of the exporter's clock): the record's time, or the time it was read, stood in.")
+	auditStateSavedDesc = healthDesc("audit_log", "state_saved_timestamp_seconds",
+		"When what was learnt from the audit log was last saved under --storage.path.")
+	auditStateErrorsDesc = healthDesc("audit_log", "state_errors_total",
+		"Failures of the audit log's state file, by operation: load (unreadable or corrupt: set aside, the log read afresh), save (usage kept in memory only).", "operation")
 )
 
 // defaultPublishEvery is how often the audit log's series are rebuilt

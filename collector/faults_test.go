@@ -297,6 +297,7 @@ func TestListsEndingWithNullData(t *testing.T) {
 // X-RateLimit-Remaining and -Reset, so no request arrives while the
 // organisation is blocked, and the refresh completes.
 func TestPoliteUnderARateLimit(t *testing.T) {
+	testkit.Slow(t)
 	t.Parallel()
 	const window = 3 * time.Second
 	s := sim.New(sim.Config{

@@ -129,23 +129,34 @@ type Refresher struct {
 var _ prometheus.Collector = (*Refresher)(nil)
 
 var (
-	refreshSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "success"),
-		"1 if the last refresh of the collector read every page, 0 if it failed.", []string{"organization", "collector"}, nil)
-	refreshDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "duration_seconds"),
-		"How long the last refresh of the collector took.", []string{"organization", "collector"}, nil)
-	refreshPagesDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "pages"),
-		"Pages read by the last refresh of the collector.", []string{"organization", "collector"}, nil)
-	refreshLastSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "last_success_timestamp_seconds"),
-		"When the data now served by the collector was read.", []string{"organization", "collector"}, nil)
-	refreshErrorsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "errors_total"),
-		"Failed refreshes of the collector, by reason.", []string{"organization", "collector", "reason"}, nil)
-	refreshSkippedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "skipped_items"),
+	refreshSuccessDesc = healthDesc("refresh", "success",
+		"1 if the last refresh of the collector read every page, 0 if it failed.", "collector")
+	refreshDurationDesc = healthDesc("refresh", "duration_seconds",
+		"How long the last refresh of the collector took.", "collector")
+	refreshPagesDesc = healthDesc("refresh", "pages",
+		"Pages read by the last refresh of the collector.", "collector")
+	refreshLastSuccessDesc = healthDesc("refresh", "last_success_timestamp_seconds",
+		"When the data now served by the collector was read.", "collector")
+	refreshErrorsDesc = healthDesc("refresh", "errors_total",
+		"Failed refreshes of the collector, by reason.", "collector", "reason")
+	refreshSkippedDesc = healthDesc("refresh", "skipped_items",
 		"Items of the last complete list that were not exported: no_id, long_id (an id over 1,024 bytes, never cut), no_owner (Confluent-internal API keys).",
-		[]string{"organization", "collector", "reason"}, nil)
-	refreshInvalidDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "refresh", "invalid_values"),
+		"collector", "reason")
+	refreshInvalidDesc = healthDesc("refresh", "invalid_values",
 		"Values of the last complete list left out of exported items, or cut, by field: unreadable, missing though required, or longer than 1,024 bytes (a text is cut to it, an id left out).",
-		[]string{"organization", "collector", "field"}, nil)
+		"collector", "field")
+	refreshDescs = []*prometheus.Desc{
+		refreshSuccessDesc, refreshDurationDesc, refreshPagesDesc, refreshLastSuccessDesc,
+		refreshErrorsDesc, refreshSkippedDesc, refreshInvalidDesc,
+	}
 )
+
+// healthDesc describes a metric of the exporter's health, collected at
+// scrape time, with the label organization before labels.
+func healthDesc(subsystem, name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(namespace, subsystem, name), help,
+		append([]string{series.OrganizationLabel}, labels...), nil)
+}
 
 // New returns a Refresher of the collectors opts names. Run starts it.
 func New(lister Lister, opts Options) *Refresher {
@@ -418,13 +429,9 @@ func (e *Refresher) swap() {
 
 // Describe implements prometheus.Collector for the health metrics.
 func (e *Refresher) Describe(ch chan<- *prometheus.Desc) {
-	ch <- refreshSuccessDesc
-	ch <- refreshDurationDesc
-	ch <- refreshPagesDesc
-	ch <- refreshLastSuccessDesc
-	ch <- refreshErrorsDesc
-	ch <- refreshSkippedDesc
-	ch <- refreshInvalidDesc
+	for _, d := range refreshDescs {
+		ch <- d
+	}
 	if e.audit != nil {
 		e.audit.describe(ch)
 	}

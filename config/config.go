@@ -370,8 +370,6 @@ func (c *Config) Organizations() ([]Organization, error) {
 }
 
 // Check validates the flags and finds the secret. getenv is os.Getenv.
-// (The checks are if statements, not the cases of a switch, so that
-// mutation testing reaches their conditions: docs/testing.md.)
 func (f *Flags) Check(getenv func(string) string) (*Config, error) {
 	if *f.maxRequests < 0 {
 		return nil, fmt.Errorf("--web.max-requests=%d must not be negative", *f.maxRequests)

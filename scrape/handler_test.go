@@ -399,6 +399,7 @@ func (discard) WriteHeader(int)             {}
 // socket: every normal scrape is served, and the write deadline ends the
 // stuck ones.
 func TestStuckReadersDoNotDenyScrapes(t *testing.T) {
+	testkit.Slow(t)
 	snap := keySnapshot(250000, 1) // about 20 MB of text, more than a socket buffers
 	reg := prometheus.NewRegistry()
 	h := New(Opts{

@@ -139,26 +139,23 @@ func (o *Served) Publish(snap *series.Snapshot) {
 }
 
 // Serve makes o what serves its organisation, in place of what did.
-func (s *Server) Serve(o *Served) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := s.copyOrgs()
-	next[o.name] = o
-	s.orgs.Store(&next)
-	s.combineLocked()
-}
+func (s *Server) Serve(o *Served) { s.set(o.name, o) }
 
 // Remove stops serving the organisation name: its series go.
-func (s *Server) Remove(name string) {
+func (s *Server) Remove(name string) { s.set(name, nil) }
+
+func (s *Server) set(name string, o *Served) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next := s.copyOrgs()
-	delete(next, name)
+	next := maps.Clone(*s.orgs.Load())
+	if o == nil {
+		delete(next, name)
+	} else {
+		next[name] = o
+	}
 	s.orgs.Store(&next)
 	s.combineLocked()
 }
-
-func (s *Server) copyOrgs() map[string]*Served { return maps.Clone(*s.orgs.Load()) }
 
 // combine rebuilds what /metrics serves from every organisation's latest
 // snapshot, encoded in the formats it was scraped in. With ProbeOnly it

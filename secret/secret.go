@@ -55,19 +55,28 @@ type File string
 // Secret reads the file and returns its line, without the trailing newline
 // or a leading byte-order mark (Windows editors write one).
 func (f File) Secret(ctx context.Context) (string, error) {
-	c := reads.DoChan(string(f), func() (any, error) { return readFile(string(f)) })
+	return files.secret(ctx, string(f))
+}
+
+// fileReader reads secret files: a read that hangs is waited for by every
+// request that needs the file, never started again meanwhile.
+type fileReader struct {
+	read  func(path string) (string, error)
+	reads singleflight.Group
+}
+
+var files = &fileReader{read: readSecretFile}
+
+func (fr *fileReader) secret(ctx context.Context, path string) (string, error) {
+	c := fr.reads.DoChan(path, func() (any, error) { return fr.read(path) })
 	select {
 	case r := <-c:
 		s, _ := r.Val.(string)
 		return s, r.Err
 	case <-ctx.Done():
-		return "", fmt.Errorf("%s: reading the secret file: %w", describePath(string(f)), context.Cause(ctx))
+		return "", fmt.Errorf("%s: reading the secret file: %w", describePath(path), context.Cause(ctx))
 	}
 }
-
-// reads are the secret files being read: a read that hangs is waited for
-// by every request that needs the file, never started again meanwhile.
-var reads singleflight.Group
 
 // Watch calls changed each time the file is seen to change, until ctx
 // ends: it looks every `every` at what stat says (the file's identity,
@@ -108,9 +117,6 @@ func (a fileStat) same(b fileStat) bool {
 	}
 	return os.SameFile(a.info, b.info) && a.info.Size() == b.info.Size() && a.info.ModTime().Equal(b.info.ModTime())
 }
-
-// readFile is readSecretFile; a test makes it hang.
-var readFile = readSecretFile
 
 // readSecretFile opens path without blocking (a FIFO would block an open
 // for reading until a writer comes), checks that it is a regular file of

@@ -123,16 +123,14 @@ func TestStatic(t *testing.T) {
 func TestSecretFileReadGivesUp(t *testing.T) {
 	release := make(chan struct{})
 	var started atomic.Int32
-	old := readFile
-	readFile = func(string) (string, error) { started.Add(1); <-release; return "late", nil }
-	defer func() { readFile = old }()
+	hung := &fileReader{read: func(string) (string, error) { started.Add(1); <-release; return "late", nil }}
 	defer close(release)
 	var wg sync.WaitGroup
 	for range 5 {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
-			if _, err := File("/hung/mount/secret").Secret(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			if _, err := hung.secret(ctx, "/hung/mount/secret"); !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("a hung read: %v, want the deadline", err)
 			}
 		})

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// RequireToolsEnv, set to 1, makes a missing tool fail the test that needs
+// RequireToolsEnv is the variable that, set to 1, makes a missing tool fail the test that needs
 // it instead of skipping it: make test (and so CI) sets it, after `make
 // deps` installed them all.
 const RequireToolsEnv = "CONFLUENT_KEYS_EXPORTER_REQUIRE_TOOLS"
@@ -27,4 +27,13 @@ func Tool(t testing.TB, name, pkg string) string {
 	}
 	t.Skip(msg + ": skipped; `make test` runs it")
 	return ""
+}
+
+// Slow skips a test of many seconds under `go test -short` (make check),
+// saying so; make test runs it.
+func Slow(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow: skipped under -short; `make test` runs it")
+	}
 }
