@@ -15,14 +15,11 @@ import (
 // Markdown file, a heading that is there (as GitHub makes its anchors). A
 // section that moves must take its links along.
 func TestDocLinksResolve(t *testing.T) {
-	out, err := exec.Command("git", "ls-files", "--cached", "--others", "--exclude-standard", "*.md").Output()
-	if err != nil {
-		t.Fatalf("git ls-files: %v (the tests run in a clone)", err)
-	}
+	docs := repoFiles(t, "*.md")
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	anchors := map[string]map[string]bool{}
 	checked := 0
-	for _, doc := range strings.Fields(string(out)) {
+	for _, doc := range docs {
 		b, err := os.ReadFile(doc)
 		if err != nil {
 			continue // deleted in the work tree
@@ -100,4 +97,15 @@ func headingAnchors(t *testing.T, file string) map[string]bool {
 		seen[a]++
 	}
 	return out
+}
+
+// repoFiles are the repository's files matching pattern, tracked or not
+// yet (ignored ones left out), as git lists them.
+func repoFiles(t *testing.T, pattern string) []string {
+	t.Helper()
+	out, err := exec.Command("git", "ls-files", "--cached", "--others", "--exclude-standard", pattern).Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v (the tests run in a clone)", err)
+	}
+	return strings.Fields(string(out))
 }

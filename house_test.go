@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,12 +16,8 @@ import (
 // spells a collector's name: the flags, the configuration file's keys and
 // the registry come from collector.Collectors.
 func TestACollectorIsNamedInAtMostTwoFiles(t *testing.T) {
-	out, err := exec.Command("git", "ls-files", "--cached", "--others", "--exclude-standard", "*.go").Output()
-	if err != nil {
-		t.Fatalf("git ls-files: %v (the tests run in a clone)", err)
-	}
 	var files []string
-	for _, f := range strings.Fields(string(out)) {
+	for _, f := range repoFiles(t, "*.go") {
 		if strings.HasSuffix(f, "_test.go") || strings.HasPrefix(f, "apiclient/") ||
 			strings.HasPrefix(f, "internal/") || strings.HasPrefix(f, "cmd/") || strings.HasPrefix(f, "bench/") {
 			continue
