@@ -206,16 +206,19 @@ func describePath(path string) string {
 	return "the secret file (it does not exist; its path is not shown, in case it is the secret itself)"
 }
 
+// fileKind names what a file that is not a regular file is.
 func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeDevice != 0:
-		return "a device"
+	for _, k := range fileKinds {
+		if m&k.mode != 0 {
+			return k.name
+		}
 	}
 	return m.Type().String()
+}
+
+var fileKinds = []struct {
+	mode os.FileMode
+	name string
+}{
+	{os.ModeDir, "a directory"}, {os.ModeNamedPipe, "a named pipe"}, {os.ModeSocket, "a socket"}, {os.ModeDevice, "a device"},
 }

@@ -201,3 +201,31 @@ func TestWatchSeesAChange(t *testing.T) {
 		t.Fatalf("%d calls while the file stayed as it was", n-before)
 	}
 }
+
+// TestFileKind: what is not a regular file is named for what it is.
+func TestFileKind(t *testing.T) {
+	for m, want := range map[os.FileMode]string{
+		os.ModeDir | 0o755:                        "a directory",
+		os.ModeNamedPipe | 0o600:                  "a named pipe",
+		os.ModeSocket | 0o600:                     "a socket",
+		os.ModeDevice | os.ModeCharDevice | 0o666: "a device",
+		os.ModeSymlink | 0o777:                    "L---------",
+	} {
+		if got := fileKind(m); got != want {
+			t.Errorf("fileKind(%v) = %q, want %q", m, got, want)
+		}
+	}
+}
+
+// TestStaticKeepsInnerSpaces: a space is a printable character, not a
+// control one: a secret holding one is taken as it is.
+func TestStaticKeepsInnerSpaces(t *testing.T) {
+	const s = "abcd efgh ijkl"
+	src, err := Static(s), check(s)
+	if err != nil {
+		t.Fatalf("a secret with inner spaces refused: %v", err)
+	}
+	if got, _ := src.Secret(context.Background()); got != s {
+		t.Errorf("Secret() changed the secret")
+	}
+}
