@@ -13,19 +13,17 @@ import (
 // failure in a row (1-based) is base << (n-1), at most limit (0: no limit).
 func Doubling(base, limit time.Duration, n int) time.Duration {
 	d := base
-	for i := 1; i < n && (limit <= 0 || d < limit) && d <= math.MaxInt64/2; i++ {
+	for i := 1; i < n && d <= math.MaxInt64/2; i++ {
 		d *= 2
 	}
-	if limit > 0 && d > limit {
-		d = limit
+	if limit > 0 {
+		return min(d, limit)
 	}
 	return d
 }
 
-// Jitter returns a wait in [d/2, d].
+// Jitter returns a wait in [d/2, d] (0 for a d of 0 or less).
 func Jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
+	d = max(d, 0)
 	return d/2 + rand.N(d/2+1)
 }

@@ -1,6 +1,7 @@
 package backoff
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -17,6 +18,8 @@ func TestDoubling(t *testing.T) {
 		{10 * time.Second, time.Minute, 4, time.Minute},
 		{10 * time.Second, time.Minute, 1000, time.Minute}, // no overflow on a long outage
 		{time.Hour, time.Minute, 1, time.Minute},
+		{math.MaxInt64 / 2, 0, 2, math.MaxInt64 - 1}, // the largest that still doubles
+		{math.MaxInt64/2 + 1, 0, 2, math.MaxInt64/2 + 1},
 	} {
 		if got := Doubling(tc.base, tc.limit, tc.n); got != tc.want {
 			t.Errorf("Doubling(%s, %s, %d) = %s, want %s", tc.base, tc.limit, tc.n, got, tc.want)
@@ -27,6 +30,9 @@ func TestDoubling(t *testing.T) {
 // TestJitter: a retry waits between half the backoff and all of it, both
 // ends included, down to the nanosecond.
 func TestJitter(t *testing.T) {
+	if w := Jitter(-time.Second); w != 0 {
+		t.Errorf("Jitter(-1s) = %v, want 0", w)
+	}
 	for _, d := range []time.Duration{0, time.Nanosecond, 2, 3, time.Second, time.Minute} {
 		lo, hi := d, time.Duration(0)
 		for range 2000 {
