@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -63,9 +64,7 @@ type Server struct {
 
 // NewServer returns a Server of no organisation.
 func NewServer(opts ServerOpts) *Server {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts.Logger = cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
@@ -191,12 +190,12 @@ func (s *Server) serveProbe(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("organization")
 	orgs := *s.orgs.Load()
 	o := orgs[name]
-	switch {
-	case name == "":
+	if name == "" {
 		http.Error(w, fmt.Sprintf("The organization parameter is missing: /probe?organization=NAME (configured: %s)",
 			strings.Join(slices.Sorted(maps.Keys(orgs)), ", ")), http.StatusBadRequest)
 		return
-	case o == nil: // quoted, and at most 64 characters of it
+	}
+	if o == nil { // quoted, and at most 64 characters of it
 		http.Error(w, fmt.Sprintf("Unknown organization %.64q: not in the configuration (configured: %s)",
 			name, strings.Join(slices.Sorted(maps.Keys(orgs)), ", ")), http.StatusNotFound)
 		return

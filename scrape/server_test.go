@@ -1,7 +1,9 @@
 package scrape
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -56,7 +58,8 @@ func probe(s *Server, query string) *httptest.ResponseRecorder {
 // gone from both; what a replaced run publishes late is not served.
 func TestServerServesWhatIsPublished(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	s := NewServer(ServerOpts{Registry: reg})
+	var logs bytes.Buffer
+	s := NewServer(ServerOpts{Registry: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	a, b := s.Organization("a", nil), s.Organization("b", nil)
 	up := prometheus.NewGauge(prometheus.GaugeOpts{Name: "confluent_test_up", Help: "Health of a.", ConstLabels: prometheus.Labels{"organization": "a"}})
 	a.MustRegister(up)
@@ -104,6 +107,9 @@ func TestServerServesWhatIsPublished(t *testing.T) {
 	long := strings.Repeat("x", 500)
 	if rec := probe(s, "?organization="+long); rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), strings.Repeat("x", 65)) {
 		t.Errorf("/probe of an unknown, long name: %d, quoting more than 64 characters of it", rec.Code)
+	}
+	if logs.Len() > 0 {
+		t.Errorf("serving logged, though nothing failed:\n%s", logs.String())
 	}
 }
 
