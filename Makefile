@@ -197,7 +197,7 @@ bench-smoke:
 
 ## mutation: mutation testing (gremlins, pinned in tools/go.mod) of apiclient, collector,
 ## config, supervisor, series, scrape, auditlog, secret and backoff, gated on the targets of docs/testing.md
-## (efficacy >= 90%, mutant coverage >= 85%). About 28 minutes on 2 cores, so not part of make test. The
+## (efficacy >= 90%, mutant coverage >= 85%). An hour or more on 2 cores, so not part of make test. The
 ## logs and JSON reports land in .build/mutation/.
 MUTATION_PKGS := apiclient collector config supervisor series scrape auditlog secret backoff
 mutation:
