@@ -4,7 +4,8 @@
 # (buildah), and checks that it runs as nobody, reads its secrets from files
 # mounted as a Kubernetes Secret volume would be (and, when such a file is
 # root's alone, says how to fix that), answers /-/ready, serves the keys and
-# their usage, and keeps that usage in /data when it stops.
+# their usage, and keeps that usage in a mounted volume when it stops (/data,
+# the default, is nobody's in the image).
 set -euo pipefail
 image=${IMAGE:?}
 buildah="buildah --storage-driver vfs"
@@ -44,6 +45,10 @@ root=$($buildah mount "$ctr")
 data_owner=$(stat -c '%u %a' "$root/data")
 $buildah umount "$ctr" >/dev/null
 [ "$data_owner" = "65534 755" ] || { echo "/data in the image is '$data_owner' (uid, mode), want '65534 755'" >&2; exit 1; }
+# The volume is mounted at /state and named with --storage.path: buildah run
+# also gives the image's VOLUME /data a volume of its own, and which of the
+# two ends up at /data varies from run to run (the exporter then saves
+# where the test does not look).
 mkdir -m 0700 "$work/data" && chown 65534:65534 "$work/data"
 
 # The secrets are files in a directory, as a Secret volume mounts them.
@@ -51,12 +56,12 @@ mkdir -m 0755 "$work/secrets"
 printf '%s\n' "$CONFLUENT_CLOUD_API_SECRET" >"$work/secrets/api-secret"
 printf '%s\n' "$CONFLUENT_AUDIT_LOG_API_SECRET" >"$work/secrets/audit-log-api-secret"
 run() {
-  $buildah run --isolation chroot --network host --volume "$work/ca.pem:/etc/audit-ca.pem:ro" --volume "$work/data:/data" \
+  $buildah run --isolation chroot --network host --volume "$work/ca.pem:/etc/audit-ca.pem:ro" --volume "$work/data:/state" \
     --volume "$work/secrets:/etc/confluent:ro" -e CONFLUENT_CLOUD_API_KEY=IMAGETEST "$ctr" -- \
     /bin/confluent_keys_exporter --confluent.url=http://127.0.0.1:$sim_port --web.listen-address=127.0.0.1:$exp_port \
     --confluent.api-secret-file=/etc/confluent/api-secret \
     --audit-log.bootstrap-servers="$CONFLUENT_AUDIT_LOG_BOOTSTRAP_SERVERS" --audit-log.api-key="$CONFLUENT_AUDIT_LOG_API_KEY" \
-    --audit-log.api-secret-file=/etc/confluent/audit-log-api-secret --audit-log.ca-file=/etc/audit-ca.pem "$@"
+    --audit-log.api-secret-file=/etc/confluent/audit-log-api-secret --audit-log.ca-file=/etc/audit-ca.pem --storage.path=/state "$@"
 }
 
 # Root's 0600 files: nobody may not read them. The exporter refuses to
@@ -71,7 +76,8 @@ grep -q 'permission denied: the exporter runs as uid 65534, gid 65534' .build/im
 # The fix the README gives: readable by the exporter's group (fsGroup 65534 in Kubernetes).
 chgrp 65534 "$work/secrets/"* && chmod 0440 "$work/secrets/"*
 run > .build/image-test.log 2>&1 &
-pids+=($!)
+run_pid=$!
+pids+=($run_pid)
 
 get() { python3 - "$1" <<'PY'
 import sys, urllib.request
@@ -96,18 +102,21 @@ for _ in $(seq 300); do
 done
 grep -q '^confluent_iam_api_key_last_authenticated_timestamp_seconds{' <<<"$metrics" || { echo "the image read no key usage from the audit log:" >&2; cat .build/image-test.log >&2; exit 1; }
 
-# Stopped, it saves the usage in /data, as nobody. (The exporter itself:
+# Stopped, it saves the usage in the volume, as nobody. (The exporter itself:
 # buildah, whose command line names the same flags, would kill it.)
 exporter="^/bin/confluent_keys_exporter .*web.listen-address=127.0.0.1:$exp_port"
 pkill -TERM -f "$exporter"
-for _ in $(seq 600); do pgrep -f "$exporter" >/dev/null || break; sleep 0.1; done
-if pgrep -f "$exporter" >/dev/null; then echo "the exporter did not stop within 60 s of SIGTERM:" >&2; cat .build/image-test.log >&2; exit 1; fi
+# Stopped is when buildah run returns: the container, and all it wrote, done.
+for _ in $(seq 600); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$run_pid" 2>/dev/null || pgrep -f "$exporter" >/dev/null; then
+  echo "the exporter did not stop within 60 s of SIGTERM:" >&2; cat .build/image-test.log >&2; exit 1
+fi
 state="$work/data/audit-log-default.json"
-[ -f "$state" ] || { echo "no /data/audit-log-default.json after the exporter stopped:" >&2; cat .build/image-test.log >&2; exit 1; }
+[ -f "$state" ] || { echo "no audit-log-default.json in the volume after the exporter stopped:" >&2; cat .build/image-test.log >&2; exit 1; }
 owner=$(stat -c '%u %a' "$state")
 [ "$owner" = "65534 600" ] || { echo "the state file is '$owner' (uid, mode), want '65534 600'" >&2; exit 1; }
 
 for secret in "$CONFLUENT_CLOUD_API_SECRET" "$CONFLUENT_AUDIT_LOG_API_SECRET"; do
   if grep -q "$secret" .build/image-test.log .build/image-test-denied.log; then echo "a secret is in the image's log" >&2; exit 1; fi
 done
-echo "image-test: $image runs as nobody, reads its secrets from mounted files, serves the simulated org and keeps key usage in /data"
+echo "image-test: $image runs as nobody, reads its secrets from mounted files, serves the simulated org and keeps key usage in a volume it owns"
